@@ -1,0 +1,85 @@
+"""Opening the configured database, the same way for the GUI, the CLI and the self-test."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from supportline.config import Paths, Settings, database_url, get_database_password, load_settings
+from supportline.db import Database, PasswordRequiredError, check_connection, create_database
+from supportline.db.migrate import upgrade
+
+#: Asked for the shared database's password when the keyring has none; returns None to give up.
+PasswordPrompt = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class Environment:
+    paths: Paths
+    settings: Settings
+
+
+def load_environment() -> Environment:
+    """Paths and settings (raises ``ConfigError`` naming the bad key)."""
+    paths = Paths.from_environment()
+    return Environment(paths=paths, settings=load_settings(paths))
+
+
+def configure_logging(paths: Paths, level: int = logging.INFO) -> Path:
+    """Log to a rotating file in the log folder. Never log personal data or passwords."""
+    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = paths.log_dir / "supportline.log"
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(level)
+    return log_file
+
+
+def open_database(env: Environment, prompt: PasswordPrompt | None = None) -> Database:
+    """Connect to the configured database; for PostgreSQL the password comes from the keyring,
+    then from ``prompt``. Raises ``DatabaseUnavailableError`` with a message a person can act on.
+    """
+    env.paths.ensure()
+    url = database_url(env.settings, env.paths)
+    password: str | None = None
+    if url.get_backend_name() == "postgresql" and not url.password:
+        password = get_database_password(url)
+    db = _create(env, url, password)
+    try:
+        check_connection(db)
+    except PasswordRequiredError:
+        db.dispose()
+        if prompt is None:
+            raise
+        password = prompt(f"Password for {url.username or 'the database user'} on {url.host or 'the server'}")
+        if password is None:
+            raise
+        db = _create(env, url, password)
+        check_connection(db)
+    return db
+
+
+def _create(env: Environment, url: object, password: str | None) -> Database:
+    from sqlalchemy.engine import URL
+
+    assert isinstance(url, URL)
+    return create_database(
+        url,
+        zone=env.settings.zone,
+        password=password,
+        busy_timeout_ms=env.settings.sqlite_busy_timeout_ms,
+        max_failed_logins=env.settings.max_failed_logins,
+    )
+
+
+def migrate(env: Environment, db: Database) -> Path | None:
+    """Bring the schema to head; a SQLite file is copied first. Returns the copy's path, if any."""
+    return upgrade(db, backup_dir=env.paths.backup_dir, keep_backups=env.settings.backups_to_keep)

@@ -1,0 +1,248 @@
+"""Settings, paths and secrets.
+
+Every setting is declared once, in :class:`Settings` (type, default and a line of help). The
+settings file is TOML in the platform config folder; ``SUPPORTLINE_HOME`` moves config, data and
+logs under one folder (tests, portable installs) and ``SUPPORTLINE_DB_URL`` overrides the database.
+Passwords never live in the settings file: the shared database's password comes from the OS
+keyring or a prompt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+import tomli_w
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+APP_NAME = "supportline"
+SETTINGS_FILE = "settings.toml"
+ENV_HOME = "SUPPORTLINE_HOME"
+ENV_DB_URL = "SUPPORTLINE_DB_URL"
+KEYRING_SERVICE = "supportline"
+
+
+class ConfigError(ValueError):
+    """A setting is unknown, of the wrong type or out of range; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_dir: Path
+    data_dir: Path
+    log_dir: Path
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / SETTINGS_FILE
+
+    @property
+    def default_database(self) -> Path:
+        return self.data_dir / "supportline.db"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> Paths:
+        env = os.environ if environ is None else environ
+        home = env.get(ENV_HOME)
+        if home:
+            root = Path(home).expanduser().resolve()
+            return cls(root / "config", root / "data", root / "logs")
+        return cls(
+            Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        )
+
+    def ensure(self) -> None:
+        for folder in (self.config_dir, self.data_dir, self.log_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The one registry of settings: name, type, default and help for each."""
+
+    database_url: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "SQLAlchemy URL of the database; empty means the local SQLite file in the data folder. "
+            "For the shared database use postgresql+psycopg://user@host1,host2/dbname (no password here)."
+        },
+    )
+    display_timezone: str = dataclasses.field(
+        default="Europe/London", metadata={"help": "The line's time zone, used for everything shown."}
+    )
+    idle_lock_minutes: int = dataclasses.field(
+        default=10, metadata={"help": "Lock the screen after this many idle minutes (1-240)."}
+    )
+    guidance_dir: str = dataclasses.field(
+        default="", metadata={"help": "Folder of guidance templates; empty means the shipped samples."}
+    )
+    protective_marking: str = dataclasses.field(
+        default="OFFICIAL-SENSITIVE", metadata={"help": "Marking printed on every exported page."}
+    )
+    max_failed_logins: int = dataclasses.field(
+        default=5, metadata={"help": "Failed sign-ins in a row before an account is locked (1-100)."}
+    )
+    sqlite_busy_timeout_ms: int = dataclasses.field(
+        default=5000, metadata={"help": "How long SQLite waits for a lock held by another writer."}
+    )
+    backups_to_keep: int = dataclasses.field(
+        default=10, metadata={"help": "Automatic pre-migration copies of the SQLite file to keep."}
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.display_timezone)
+
+    def validate(self) -> None:
+        try:
+            ZoneInfo(self.display_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"display_timezone: {self.display_timezone!r} is not a known time zone "
+                "(use a name such as 'Europe/London')"
+            ) from exc
+        ranges = {
+            "idle_lock_minutes": (1, 240),
+            "max_failed_logins": (1, 100),
+            "sqlite_busy_timeout_ms": (0, 600_000),
+            "backups_to_keep": (0, 1000),
+        }
+        for key, (low, high) in ranges.items():
+            value = getattr(self, key)
+            if not low <= value <= high:
+                raise ConfigError(f"{key}: {value} is out of range ({low} to {high})")
+        if self.database_url:
+            try:
+                make_url(self.database_url)
+            except ArgumentError as exc:
+                raise ConfigError(f"database_url: {self.database_url!r} is not a database URL") from exc
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, object, str]]:
+        """(key, type name, default, help) for every setting: the documentation table."""
+        return [
+            (f.name, f.type if isinstance(f.type, str) else f.type.__name__, f.default, f.metadata["help"])
+            for f in dataclasses.fields(cls)
+        ]
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], *, source: str) -> Settings:
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise ConfigError(f"{source}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+            expected = type(known[key].default)
+            # bool is an int in Python; a TOML `true` must not pass for a number.
+            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                raise ConfigError(
+                    f"{source}: setting {key!r} must be {expected.__name__}, not {type(value).__name__}"
+                )
+            values[key] = value
+        if "database_url" in values and values["database_url"]:
+            try:
+                url = make_url(values["database_url"])
+            except ArgumentError as exc:
+                raise ConfigError(f"{source}: database_url is not a database URL") from exc
+            if url.password:
+                raise ConfigError(
+                    f"{source}: database_url must not contain a password; "
+                    "store it in the OS keyring with `supportline db password`"
+                )
+        settings = cls(**values)
+        try:
+            settings.validate()
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from exc
+        return settings
+
+
+def load_settings(paths: Paths, environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings file (absent → defaults) and apply environment overrides."""
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    path = paths.settings_file
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc}") from exc
+    settings = Settings.from_mapping(data, source=str(path))
+    override = env.get(ENV_DB_URL)
+    if override:
+        try:
+            make_url(override)
+        except ArgumentError as exc:
+            raise ConfigError(f"{ENV_DB_URL}: not a database URL") from exc
+        settings = dataclasses.replace(settings, database_url=override)
+    return settings
+
+
+def save_settings(paths: Paths, settings: Settings) -> None:
+    """Write the settings that differ from the defaults, atomically."""
+    defaults = Settings()
+    data = {
+        f.name: getattr(settings, f.name)
+        for f in dataclasses.fields(Settings)
+        if getattr(settings, f.name) != getattr(defaults, f.name)
+    }
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    tmp = paths.settings_file.with_suffix(".toml.tmp")
+    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
+    os.replace(tmp, paths.settings_file)
+
+
+def database_url(settings: Settings, paths: Paths) -> URL:
+    """The URL to connect to: the setting, or the local SQLite file."""
+    if settings.database_url:
+        return make_url(settings.database_url)
+    return URL.create("sqlite", database=str(paths.default_database))
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+class SecretsUnavailableError(RuntimeError):
+    """No usable OS keyring on this machine."""
+
+
+def _secret_name(url: URL) -> str:
+    return f"{url.username or ''}@{url.host or ''}:{url.port or ''}/{url.database or ''}"
+
+
+def get_database_password(url: URL) -> str | None:
+    """The shared database's password from the OS keyring, or None if none is stored."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, _secret_name(url))
+    except KeyringError:
+        return None
+
+
+def set_database_password(url: URL, password: str) -> None:
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, _secret_name(url), password)
+    except KeyringError as exc:
+        raise SecretsUnavailableError(
+            f"the OS keyring cannot store the password ({exc}); enter it at each start instead"
+        ) from exc

@@ -1,0 +1,17 @@
+"""Storage: engines, models, migrations and backups."""
+
+from supportline.db.engine import (
+    Database,
+    DatabaseUnavailableError,
+    PasswordRequiredError,
+    check_connection,
+    create_database,
+)
+
+__all__ = [
+    "Database",
+    "DatabaseUnavailableError",
+    "PasswordRequiredError",
+    "check_connection",
+    "create_database",
+]

@@ -1,0 +1,369 @@
+"""Typed SQLAlchemy models: the first-cut domain model of ARCHITECTURE.md.
+
+Keys are client-generated UUIDs, so a retried save can never duplicate a row. Editable rows carry
+a ``version`` column (SQLAlchemy's version counter): a stale edit fails instead of overwriting.
+Multi-valued enumerations live in small child tables so that figures are plain SQL counts on
+both dialects. Services are the only writers; the UI never sees these classes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from supportline.db.types import UTCDateTime, enum_type
+from supportline.enums import (
+    AgeGroup,
+    AgencyType,
+    AuditCategory,
+    CallStatus,
+    Channel,
+    ChecklistState,
+    ConsentLevel,
+    ExploitationType,
+    Indicator,
+    NrmConsent,
+    Outcome,
+    ReferralTarget,
+    Role,
+    Route,
+    Sex,
+    Urgency,
+    WhereExploited,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Field limits, documented here and enforced by the services' validation (the column sizes match).
+NAME_MAX = 200
+SHORT_MAX = 100
+PHONE_MAX = 32
+EMAIL_MAX = 254
+SUMMARY_MAX = 500
+NOTE_MAX = 20_000
+NARRATIVE_MAX = 2_000_000  # characters: a narrative must take at least 1 MB
+REFERENCE_MAX = 20
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    username: Mapped[str] = mapped_column(String(SHORT_MAX), unique=True)
+    display_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    role: Mapped[Role] = mapped_column(enum_type(Role))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Case(Base):
+    """Groups the calls about one situation; potential victims belong to it."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    reference: Mapped[str] = mapped_column(String(REFERENCE_MAX), unique=True)
+    title: Mapped[str] = mapped_column(String(SUMMARY_MAX), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    calls: Mapped[list[Call]] = relationship(back_populates="case")
+    persons: Mapped[list[Person]] = relationship(back_populates="case")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    reference: Mapped[str] = mapped_column(String(REFERENCE_MAX), unique=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    handler_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel))
+    urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency), index=True)
+    status: Mapped[CallStatus] = mapped_column(enum_type(CallStatus), index=True)
+    consent_level: Mapped[ConsentLevel] = mapped_column(enum_type(ConsentLevel))
+
+    caller_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    caller_rank: Mapped[str] = mapped_column(String(SHORT_MAX), default="")
+    caller_agency_type: Mapped[AgencyType] = mapped_column(enum_type(AgencyType), index=True)
+    caller_organisation: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    caller_collar_number: Mapped[str] = mapped_column(String(SHORT_MAX), default="", index=True)
+    caller_phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="", index=True)
+    caller_email: Mapped[str] = mapped_column(String(EMAIL_MAX), default="")
+
+    summary: Mapped[str] = mapped_column(String(SUMMARY_MAX), default="")
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    force_area: Mapped[str] = mapped_column(String(NAME_MAX), default="", index=True)
+    where_exploited: Mapped[WhereExploited] = mapped_column(enum_type(WhereExploited))
+    county_lines: Mapped[bool] = mapped_column(Boolean, default=False)
+    nrm_consent: Mapped[NrmConsent | None] = mapped_column(enum_type(NrmConsent))
+
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    case: Mapped[Case] = relationship(back_populates="calls")
+    handler: Mapped[User] = relationship()
+    exploitation_types: Mapped[list[CallExploitationType]] = relationship(
+        cascade="all, delete-orphan", order_by="CallExploitationType.value"
+    )
+    indicators: Mapped[list[CallIndicator]] = relationship(
+        cascade="all, delete-orphan", order_by="CallIndicator.value"
+    )
+    outcomes: Mapped[list[CallOutcome]] = relationship(
+        cascade="all, delete-orphan", order_by="CallOutcome.value"
+    )
+    persons: Mapped[list[Person]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="Person.position"
+    )
+    route_advice: Mapped[list[RouteAdvice]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="RouteAdvice.position"
+    )
+    referrals: Mapped[list[Referral]] = relationship(
+        cascade="all, delete-orphan", order_by="Referral.position"
+    )
+    follow_ups: Mapped[list[FollowUp]] = relationship(
+        cascade="all, delete-orphan", order_by="FollowUp.position"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_calls_status_opened_at", "status", "opened_at"),)
+
+
+class CallExploitationType(Base):
+    __tablename__ = "call_exploitation_types"
+
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[ExploitationType] = mapped_column(enum_type(ExploitationType), primary_key=True)
+
+
+class CallIndicator(Base):
+    __tablename__ = "call_indicators"
+
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[Indicator] = mapped_column(enum_type(Indicator), primary_key=True)
+
+
+class CallOutcome(Base):
+    __tablename__ = "call_outcomes"
+
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[Outcome] = mapped_column(enum_type(Outcome), primary_key=True)
+
+
+class Person(Base):
+    """A potential victim: belongs to the case, recorded (and last edited) in one call."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    age_group: Mapped[AgeGroup] = mapped_column(enum_type(AgeGroup))
+    age_disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    sex: Mapped[Sex] = mapped_column(enum_type(Sex))
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="persons")
+    call: Mapped[Call] = relationship(back_populates="persons")
+    nationalities: Mapped[list[PersonNationality]] = relationship(
+        cascade="all, delete-orphan", order_by="PersonNationality.position"
+    )
+    languages: Mapped[list[PersonLanguage]] = relationship(
+        cascade="all, delete-orphan", order_by="PersonLanguage.position"
+    )
+
+
+class PersonNationality(Base):
+    __tablename__ = "person_nationalities"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)  # ISO 3166-1 alpha-2
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PersonLanguage(Base):
+    __tablename__ = "person_languages"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)  # ISO 639-3
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GuidanceVersion(Base):
+    """The exact text of a guidance template, stored once per content hash."""
+
+    __tablename__ = "guidance_versions"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex
+    template_id: Mapped[str] = mapped_column(String(SHORT_MAX), index=True)
+    template_version: Mapped[str] = mapped_column(String(SHORT_MAX))
+    text: Mapped[str] = mapped_column(Text)
+    first_used_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RouteAdvice(Base):
+    """One advice route on one call: was it suggested, chosen, and what was advised."""
+
+    __tablename__ = "route_advice"
+    __table_args__ = (UniqueConstraint("call_id", "route"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    route: Mapped[Route] = mapped_column(enum_type(Route))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    suggested: Mapped[bool] = mapped_column(Boolean, default=False)
+    suggestion_reasons: Mapped[str] = mapped_column(Text, default="")
+    chosen: Mapped[bool] = mapped_column(Boolean, default=True)
+    template_id: Mapped[str] = mapped_column(String(SHORT_MAX), default="")
+    template_hash: Mapped[str | None] = mapped_column(ForeignKey("guidance_versions.content_hash"))
+    adviser_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    advice_summary: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    call: Mapped[Call] = relationship(back_populates="route_advice")
+    checklist: Mapped[list[ChecklistTick]] = relationship(
+        cascade="all, delete-orphan", order_by="ChecklistTick.position"
+    )
+
+
+class ChecklistTick(Base):
+    __tablename__ = "checklist_ticks"
+
+    route_advice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("route_advice.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(String(SHORT_MAX), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[ChecklistState] = mapped_column(enum_type(ChecklistState))
+    skip_reason: Mapped[str] = mapped_column(String(SUMMARY_MAX), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    target: Mapped[ReferralTarget] = mapped_column(enum_type(ReferralTarget), index=True)
+    organisation: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    reference: Mapped[str] = mapped_column(String(SHORT_MAX), default="")
+    made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class FollowUp(Base):
+    __tablename__ = "follow_ups"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Handover(Base):
+    __tablename__ = "handovers"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    from_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    to_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    shift_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    shift_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Draft(Base):
+    """An autosaved, unsaved form: lives in the database, never in a plaintext temp file."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    call_id: Mapped[uuid.UUID | None] = mapped_column()  # the call being edited or created; no FK on purpose
+    kind: Mapped[str] = mapped_column(String(SHORT_MAX), default="call")
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """Append-only log of processing (DPA 2018 s.62): who did what to which record, and when."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_name: Mapped[str] = mapped_column(String(SHORT_MAX))
+    category: Mapped[AuditCategory] = mapped_column(enum_type(AuditCategory))
+    action: Mapped[str] = mapped_column(String(SHORT_MAX), index=True)
+    record_type: Mapped[str] = mapped_column(String(SHORT_MAX), default="")
+    record_id: Mapped[str] = mapped_column(String(SHORT_MAX), default="", index=True)
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class ReferenceCounter(Base):
+    """Next human reference number per kind and year; bumped inside the saving transaction."""
+
+    __tablename__ = "reference_counters"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

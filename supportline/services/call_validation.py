@@ -1,0 +1,320 @@
+"""Checking a call before anything is written: every bad field is reported at once.
+
+``validate_call`` returns a normalised copy (enum values from strings, trimmed text, phone
+numbers in international form) or raises :class:`ValidationError` naming each bad field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from supportline.db.models import (
+    EMAIL_MAX,
+    NAME_MAX,
+    NARRATIVE_MAX,
+    NOTE_MAX,
+    PHONE_MAX,
+    SHORT_MAX,
+    SUMMARY_MAX,
+)
+from supportline.enums import (
+    AgeGroup,
+    AgencyType,
+    CallStatus,
+    Channel,
+    ChecklistState,
+    ConsentLevel,
+    ExploitationType,
+    Indicator,
+    NrmConsent,
+    Outcome,
+    ReferralTarget,
+    Route,
+    Sex,
+    Urgency,
+    WhereExploited,
+)
+from supportline.reference_data import language_codes, nationality_codes
+from supportline.services.call_types import (
+    CallData,
+    Caller,
+    ChecklistEntry,
+    FollowUpData,
+    PersonData,
+    ReferralData,
+    RouteData,
+)
+from supportline.services.errors import FieldError, ValidationError
+
+E = TypeVar("E", bound=StrEnum)
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+MAX_FUTURE = timedelta(days=1)
+MAX_ITEMS = 100  # persons, referrals, follow-ups, checklist entries per call
+
+
+class PhoneNumberError(ValueError):
+    pass
+
+
+def normalise_phone(raw: str) -> str:
+    """A UK or international number in E.164 form (``+447700900123``); '' stays ''.
+
+    Accepts what people type: spaces, dashes, dots, brackets, ``0044`` or ``+44`` prefixes and
+    the trunk ``0``, also in ``+44 (0)20 …``.
+    """
+    text = raw.strip()
+    if not text:
+        return ""
+    compact = re.sub(r"[\s\-.()/]", "", text.replace("(0)", ""))
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if compact.startswith("+"):
+        digits = compact[1:]
+        if not digits.isdigit() or not 8 <= len(digits) <= 15:
+            raise PhoneNumberError("not a phone number: use 07700 900123 or +44 7700 900123")
+        if digits.startswith("44"):
+            national = digits[2:]
+            if not 9 <= len(national) <= 10:
+                raise PhoneNumberError("a UK number has 10 digits after +44 (9 for a few areas)")
+        return "+" + digits
+    if not compact.isdigit():
+        raise PhoneNumberError("not a phone number: use 07700 900123 or +44 7700 900123")
+    if compact.startswith("0") and len(compact) in (10, 11):
+        return "+44" + compact[1:]
+    raise PhoneNumberError("a UK number has 11 digits starting with 0 (e.g. 07700 900123)")
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.errors.append(FieldError(path, message))
+
+    def text(self, path: str, value: Any, limit: int, *, required: bool = False, strip: bool = True) -> str:
+        if not isinstance(value, str):
+            self.fail(path, "must be text")
+            return ""
+        out = value.strip() if strip else value
+        if required and not out.strip():
+            self.fail(path, "required")
+        elif len(out) > limit:
+            self.fail(path, f"is {len(out):,} characters; the limit is {limit:,}")
+        elif "\x00" in out:
+            self.fail(path, "contains a NUL character")
+        else:
+            try:
+                out.encode("utf-8")
+            except UnicodeEncodeError:
+                self.fail(path, "contains characters that are not valid Unicode text (lone surrogates)")
+        return out
+
+    def enum(self, path: str, value: Any, enum_cls: type[E], *, required: bool = True) -> E | None:
+        if value is None and not required:
+            return None
+        if isinstance(value, enum_cls):
+            return value
+        try:
+            return enum_cls(str(value))
+        except ValueError:
+            allowed = ", ".join(m.value for m in enum_cls)
+            self.fail(path, f"{value!r} is not one of: {allowed}")
+            return None
+
+    def enum_set(self, path: str, values: Any, enum_cls: type[E]) -> frozenset[E]:
+        out: set[E] = set()
+        for value in values or ():
+            member = self.enum(path, value, enum_cls)
+            if member is not None:
+                out.add(member)
+        return frozenset(out)
+
+    def when(self, path: str, value: Any, *, required: bool = True) -> datetime | None:
+        if value is None:
+            if required:
+                self.fail(path, "required")
+            return None
+        if not isinstance(value, datetime):
+            self.fail(path, "must be a date and time")
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail(path, "has no time zone")
+            return None
+        if value.astimezone(UTC) > datetime.now(UTC) + MAX_FUTURE:
+            self.fail(path, "is more than a day in the future")
+        return value
+
+    def count(self, path: str, items: Any) -> tuple[Any, ...]:
+        items = tuple(items or ())
+        if len(items) > MAX_ITEMS:
+            self.fail(path, f"has {len(items)} entries; the limit is {MAX_ITEMS}")
+        return items
+
+    def codes(self, path: str, values: Any, known: frozenset[str], upper: bool) -> tuple[str, ...]:
+        out: list[str] = []
+        for value in values or ():
+            code = str(value).strip()
+            code = code.upper() if upper else code.lower()
+            if code not in known:
+                self.fail(path, f"{value!r} is not a known code")
+            elif code in out:
+                self.fail(path, f"{code} is listed twice")
+            else:
+                out.append(code)
+        return tuple(out)
+
+
+def _caller(c: _Checker, caller: Caller) -> Caller:
+    phone = c.text("caller.phone", caller.phone, PHONE_MAX)
+    try:
+        phone = normalise_phone(phone)
+    except PhoneNumberError as exc:
+        c.fail("caller.phone", str(exc))
+    email = c.text("caller.email", caller.email, EMAIL_MAX)
+    if email and not EMAIL_RE.match(email):
+        c.fail("caller.email", "not an email address")
+    return Caller(
+        name=c.text("caller.name", caller.name, NAME_MAX, required=True),
+        agency_type=c.enum("caller.agency_type", caller.agency_type, AgencyType) or AgencyType.OTHER,
+        rank=c.text("caller.rank", caller.rank, SHORT_MAX),
+        organisation=c.text("caller.organisation", caller.organisation, NAME_MAX),
+        collar_number=c.text("caller.collar_number", caller.collar_number, SHORT_MAX),
+        phone=phone,
+        email=email,
+    )
+
+
+def _person(c: _Checker, path: str, p: PersonData) -> PersonData:
+    return dataclasses.replace(
+        p,
+        age_group=c.enum(f"{path}.age_group", p.age_group, AgeGroup) or AgeGroup.UNKNOWN,
+        sex=c.enum(f"{path}.sex", p.sex, Sex) or Sex.UNKNOWN,
+        nationalities=c.codes(f"{path}.nationalities", p.nationalities, nationality_codes(), upper=True),
+        languages=c.codes(f"{path}.languages", p.languages, language_codes(), upper=False),
+        name=c.text(f"{path}.name", p.name, NAME_MAX),
+        notes=c.text(f"{path}.notes", p.notes, NOTE_MAX, strip=False),
+        age_disputed=bool(p.age_disputed),
+        interpreter_needed=bool(p.interpreter_needed),
+    )
+
+
+def _checklist_entry(c: _Checker, path: str, e: ChecklistEntry) -> ChecklistEntry:
+    state = c.enum(f"{path}.state", e.state, ChecklistState) or ChecklistState.TICKED
+    reason = c.text(f"{path}.skip_reason", e.skip_reason, SUMMARY_MAX)
+    if state is ChecklistState.SKIPPED and not reason:
+        c.fail(f"{path}.skip_reason", "say why the item was skipped")
+    item_id = c.text(f"{path}.item_id", e.item_id, SHORT_MAX, required=True)
+    return ChecklistEntry(item_id=item_id, state=state, at=c.when(f"{path}.at", e.at) or e.at, skip_reason=reason)
+
+
+def _route(c: _Checker, path: str, r: RouteData) -> RouteData:
+    if r.template_hash is not None and not HASH_RE.match(str(r.template_hash)):
+        c.fail(f"{path}.template_hash", "must be a SHA-256 hex digest")
+    entries = c.count(f"{path}.checklist", r.checklist)
+    seen: set[str] = set()
+    checked: list[ChecklistEntry] = []
+    for i, entry in enumerate(entries):
+        e = _checklist_entry(c, f"{path}.checklist[{i}]", entry)
+        if e.item_id in seen:
+            c.fail(f"{path}.checklist[{i}].item_id", f"{e.item_id!r} is listed twice")
+        seen.add(e.item_id)
+        checked.append(e)
+    reasons = tuple(c.text(f"{path}.suggestion_reasons", x, SUMMARY_MAX) for x in r.suggestion_reasons)
+    return dataclasses.replace(
+        r,
+        route=c.enum(f"{path}.route", r.route, Route) or Route.TACTICAL,
+        suggestion_reasons=reasons,
+        template_id=c.text(f"{path}.template_id", r.template_id, SHORT_MAX),
+        advice_summary=c.text(f"{path}.advice_summary", r.advice_summary, NOTE_MAX, strip=False),
+        checklist=tuple(checked),
+        closed_at=c.when(f"{path}.closed_at", r.closed_at, required=False),
+    )
+
+
+def _referral(c: _Checker, path: str, r: ReferralData) -> ReferralData:
+    return dataclasses.replace(
+        r,
+        target=c.enum(f"{path}.target", r.target, ReferralTarget) or ReferralTarget.OTHER,
+        organisation=c.text(f"{path}.organisation", r.organisation, NAME_MAX),
+        reference=c.text(f"{path}.reference", r.reference, SHORT_MAX),
+        made_at=c.when(f"{path}.made_at", r.made_at, required=False),
+        notes=c.text(f"{path}.notes", r.notes, NOTE_MAX, strip=False),
+    )
+
+
+def _follow_up(c: _Checker, path: str, f: FollowUpData) -> FollowUpData:
+    due = f.due_at
+    if not isinstance(due, datetime) or due.tzinfo is None:
+        c.fail(f"{path}.due_at", "must be a date and time with a time zone")
+    return dataclasses.replace(
+        f,
+        note=c.text(f"{path}.note", f.note, NOTE_MAX, strip=False),
+        done_at=c.when(f"{path}.done_at", f.done_at, required=False),
+    )
+
+
+def validate_call(data: CallData) -> CallData:
+    """The normalised call, or :class:`ValidationError` listing every problem."""
+    c = _Checker()
+    if not isinstance(data.caller, Caller):
+        c.fail("caller", "required")
+        caller = Caller(name="", agency_type=AgencyType.OTHER)
+    else:
+        caller = _caller(c, data.caller)
+    opened = c.when("opened_at", data.opened_at)
+    closed = c.when("closed_at", data.closed_at, required=False)
+    status = c.enum("status", data.status, CallStatus) or CallStatus.OPEN
+    if opened and closed and closed < opened:
+        c.fail("closed_at", "is before the call was opened")
+    if status is CallStatus.CLOSED and closed is None:
+        c.fail("closed_at", "required when the call is closed")
+    if status is CallStatus.OPEN and closed is not None:
+        c.fail("status", "must be closed when the call has an end time")
+
+    persons = tuple(_person(c, f"persons[{i}]", p) for i, p in enumerate(c.count("persons", data.persons)))
+    if len({p.id for p in persons}) != len(persons):
+        c.fail("persons", "the same person is listed twice")
+    routes = tuple(_route(c, f"routes[{i}]", r) for i, r in enumerate(c.count("routes", data.routes)))
+    if len({r.route for r in routes}) != len(routes):
+        c.fail("routes", "a route is listed twice")
+    referrals = tuple(
+        _referral(c, f"referrals[{i}]", r) for i, r in enumerate(c.count("referrals", data.referrals))
+    )
+    follow_ups = tuple(
+        _follow_up(c, f"follow_ups[{i}]", f) for i, f in enumerate(c.count("follow_ups", data.follow_ups))
+    )
+    for name, items in (("referrals", referrals), ("follow_ups", follow_ups)):
+        if len({x.id for x in items}) != len(items):
+            c.fail(name, "the same entry is listed twice")
+
+    normalised = dataclasses.replace(
+        data,
+        caller=caller,
+        status=status,
+        channel=c.enum("channel", data.channel, Channel) or Channel.PHONE,
+        urgency=c.enum("urgency", data.urgency, Urgency) or Urgency.ROUTINE,
+        consent_level=c.enum("consent_level", data.consent_level, ConsentLevel) or ConsentLevel.SHARE,
+        summary=c.text("summary", data.summary, SUMMARY_MAX),
+        narrative=c.text("narrative", data.narrative, NARRATIVE_MAX, strip=False),
+        force_area=c.text("force_area", data.force_area, NAME_MAX),
+        where_exploited=c.enum("where_exploited", data.where_exploited, WhereExploited)
+        or WhereExploited.UNKNOWN,
+        nrm_consent=c.enum("nrm_consent", data.nrm_consent, NrmConsent, required=False),
+        county_lines=bool(data.county_lines),
+        exploitation_types=c.enum_set("exploitation_types", data.exploitation_types, ExploitationType),
+        indicators=c.enum_set("indicators", data.indicators, Indicator),
+        outcomes=c.enum_set("outcomes", data.outcomes, Outcome),
+        persons=persons,
+        routes=routes,
+        referrals=referrals,
+        follow_ups=follow_ups,
+    )
+    if c.errors:
+        raise ValidationError(c.errors)
+    return normalised

@@ -1,0 +1,593 @@
+"""The call service: open, update, close, get and list calls.
+
+A call is saved whole: ``save_call`` creates it (allocating its reference, and a case if none is
+given) or updates it, in one transaction with its audit event. Saving the same UUID again
+updates the same row, so a retried save never duplicates a call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from supportline.db.engine import Database
+from supportline.db.models import (
+    Call,
+    CallExploitationType,
+    CallIndicator,
+    CallOutcome,
+    Case,
+    ChecklistTick,
+    FollowUp,
+    GuidanceVersion,
+    Person,
+    PersonLanguage,
+    PersonNationality,
+    Referral,
+    RouteAdvice,
+    User,
+)
+from supportline.enums import AuditCategory, CallStatus
+from supportline.services import audit, references
+from supportline.services.actor import Actor, Permission, require
+from supportline.services.call_types import (
+    CallData,
+    Caller,
+    CallPage,
+    CallQuery,
+    CallRecord,
+    CallSummary,
+    ChecklistEntry,
+    FollowUpData,
+    PersonData,
+    ReferralData,
+    RouteData,
+)
+from supportline.services.call_validation import validate_call
+from supportline.services.errors import ConflictError, FieldError, NotFoundError, ValidationError
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+MAX_PAGE = 1000
+REASON_SEPARATOR = "\n"
+
+
+# --- reading ORM rows into records -----------------------------------------------------------
+
+
+def _person_data(p: Person) -> PersonData:
+    return PersonData(
+        id=p.id,
+        age_group=p.age_group,
+        sex=p.sex,
+        age_disputed=p.age_disputed,
+        nationalities=tuple(n.code for n in p.nationalities),
+        languages=tuple(lang.code for lang in p.languages),
+        interpreter_needed=p.interpreter_needed,
+        name=p.name,
+        notes=p.notes,
+    )
+
+
+def _route_data(r: RouteAdvice) -> RouteData:
+    return RouteData(
+        route=r.route,
+        chosen=r.chosen,
+        suggested=r.suggested,
+        suggestion_reasons=tuple(x for x in r.suggestion_reasons.split(REASON_SEPARATOR) if x),
+        template_id=r.template_id,
+        template_hash=r.template_hash,
+        adviser_id=r.adviser_id,
+        advice_summary=r.advice_summary,
+        checklist=tuple(
+            ChecklistEntry(item_id=t.item_id, state=t.state, at=t.at, skip_reason=t.skip_reason)
+            for t in r.checklist
+        ),
+        closed_at=r.closed_at,
+    )
+
+
+def _call_data(call: Call) -> CallData:
+    return CallData(
+        id=call.id,
+        caller=Caller(
+            name=call.caller_name,
+            agency_type=call.caller_agency_type,
+            rank=call.caller_rank,
+            organisation=call.caller_organisation,
+            collar_number=call.caller_collar_number,
+            phone=call.caller_phone,
+            email=call.caller_email,
+        ),
+        opened_at=call.opened_at,
+        closed_at=call.closed_at,
+        status=call.status,
+        channel=call.channel,
+        urgency=call.urgency,
+        consent_level=call.consent_level,
+        summary=call.summary,
+        narrative=call.narrative,
+        force_area=call.force_area,
+        where_exploited=call.where_exploited,
+        county_lines=call.county_lines,
+        nrm_consent=call.nrm_consent,
+        exploitation_types=frozenset(x.value for x in call.exploitation_types),
+        indicators=frozenset(x.value for x in call.indicators),
+        outcomes=frozenset(x.value for x in call.outcomes),
+        persons=tuple(_person_data(p) for p in call.persons),
+        routes=tuple(_route_data(r) for r in call.route_advice),
+        referrals=tuple(
+            ReferralData(
+                id=r.id,
+                target=r.target,
+                organisation=r.organisation,
+                reference=r.reference,
+                made_at=r.made_at,
+                notes=r.notes,
+            )
+            for r in call.referrals
+        ),
+        follow_ups=tuple(
+            FollowUpData(id=f.id, due_at=f.due_at, note=f.note, assignee_id=f.assignee_id, done_at=f.done_at)
+            for f in call.follow_ups
+        ),
+        case_id=call.case_id,
+    )
+
+
+def _record(call: Call) -> CallRecord:
+    return CallRecord(
+        data=_call_data(call),
+        reference=call.reference,
+        case_reference=call.case.reference,
+        handler_id=call.handler_id,
+        handler_name=call.handler.display_name,
+        version=call.version,
+        created_at=call.created_at,
+        updated_at=call.updated_at,
+        is_demo=call.is_demo,
+    )
+
+
+def _load(session: Session, call_id: uuid.UUID) -> Call | None:
+    return session.scalar(
+        select(Call)
+        .where(Call.id == call_id)
+        .options(
+            selectinload(Call.case),
+            selectinload(Call.handler),
+            selectinload(Call.exploitation_types),
+            selectinload(Call.indicators),
+            selectinload(Call.outcomes),
+            selectinload(Call.persons).selectinload(Person.nationalities),
+            selectinload(Call.persons).selectinload(Person.languages),
+            selectinload(Call.route_advice).selectinload(RouteAdvice.checklist),
+            selectinload(Call.referrals),
+            selectinload(Call.follow_ups),
+        )
+    )
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _sync(
+    collection: list[T],
+    wanted: Sequence[Any],
+    key_of_row: Callable[[T], K],
+    key_of_item: Callable[[Any], K],
+    make: Callable[[Any], T],
+    update: Callable[[T, Any, int], None],
+) -> None:
+    """Make ``collection`` match ``wanted`` in order, keeping rows whose key is still wanted.
+
+    Keeping rows (rather than deleting and re-inserting) avoids primary-key churn and keeps the
+    unit of work's statements to what really changed.
+    """
+    existing = {key_of_row(row): row for row in collection}
+    result: list[T] = []
+    for position, item in enumerate(wanted):
+        row = existing.pop(key_of_item(item), None)
+        if row is None:
+            row = make(item)
+        update(row, item, position)
+        result.append(row)
+    collection[:] = result
+
+
+def _sync_values(collection: list[Any], values: Iterable[Any], factory: Callable[[Any], Any]) -> None:
+    _sync(collection, sorted(values), lambda r: r.value, lambda v: v, factory, lambda _r, _v, _p: None)
+
+
+def _sync_codes(collection: list[Any], codes: Sequence[str], factory: Callable[..., Any]) -> None:
+    def update(row: Any, _code: str, position: int) -> None:
+        row.position = position
+
+    _sync(collection, codes, lambda r: r.code, lambda c: c, lambda c: factory(code=c), update)
+
+
+def _apply(session: Session, call: Call, data: CallData, now: datetime) -> None:
+    caller = data.caller
+    call.opened_at = data.opened_at
+    call.closed_at = data.closed_at
+    call.status = data.status
+    call.channel = data.channel
+    call.urgency = data.urgency
+    call.consent_level = data.consent_level
+    call.caller_name = caller.name
+    call.caller_rank = caller.rank
+    call.caller_agency_type = caller.agency_type
+    call.caller_organisation = caller.organisation
+    call.caller_collar_number = caller.collar_number
+    call.caller_phone = caller.phone
+    call.caller_email = caller.email
+    call.summary = data.summary
+    call.narrative = data.narrative
+    call.force_area = data.force_area
+    call.where_exploited = data.where_exploited
+    call.county_lines = data.county_lines
+    call.nrm_consent = data.nrm_consent
+    call.updated_at = now  # always dirty: the version counter moves on every save
+
+    _sync_values(call.exploitation_types, data.exploitation_types, lambda v: CallExploitationType(value=v))
+    _sync_values(call.indicators, data.indicators, lambda v: CallIndicator(value=v))
+    _sync_values(call.outcomes, data.outcomes, lambda v: CallOutcome(value=v))
+
+    def make_person(p: PersonData) -> Person:
+        return Person(id=p.id, case_id=call.case_id)
+
+    def update_person(row: Person, p: PersonData, position: int) -> None:
+        row.case_id = call.case_id
+        row.position = position
+        row.name = p.name
+        row.age_group = p.age_group
+        row.age_disputed = p.age_disputed
+        row.sex = p.sex
+        row.interpreter_needed = p.interpreter_needed
+        row.notes = p.notes
+        _sync_codes(row.nationalities, p.nationalities, PersonNationality)
+        _sync_codes(row.languages, p.languages, PersonLanguage)
+
+    _sync(call.persons, data.persons, lambda r: r.id, lambda p: p.id, make_person, update_person)
+
+    def update_route(row: RouteAdvice, r: RouteData, position: int) -> None:
+        row.position = position
+        row.chosen = r.chosen
+        row.suggested = r.suggested
+        row.suggestion_reasons = REASON_SEPARATOR.join(r.suggestion_reasons)
+        row.template_id = r.template_id
+        row.template_hash = r.template_hash
+        row.adviser_id = r.adviser_id
+        row.advice_summary = r.advice_summary
+        row.closed_at = r.closed_at
+
+        def update_tick(tick: ChecklistTick, e: ChecklistEntry, pos: int) -> None:
+            tick.position = pos
+            tick.state = e.state
+            tick.skip_reason = e.skip_reason
+            tick.at = e.at
+
+        _sync(
+            row.checklist,
+            r.checklist,
+            lambda t: t.item_id,
+            lambda e: e.item_id,
+            lambda e: ChecklistTick(item_id=e.item_id),
+            update_tick,
+        )
+
+    _sync(
+        call.route_advice,
+        data.routes,
+        lambda r: r.route,
+        lambda r: r.route,
+        lambda r: RouteAdvice(id=uuid.uuid4(), route=r.route),
+        update_route,
+    )
+
+    def update_referral(row: Referral, r: ReferralData, position: int) -> None:
+        row.position = position
+        row.target = r.target
+        row.organisation = r.organisation
+        row.reference = r.reference
+        row.made_at = r.made_at
+        row.notes = r.notes
+
+    _sync(call.referrals, data.referrals, lambda r: r.id, lambda r: r.id, lambda r: Referral(id=r.id), update_referral)
+
+    def update_follow_up(row: FollowUp, f: FollowUpData, position: int) -> None:
+        row.position = position
+        row.due_at = f.due_at
+        row.note = f.note
+        row.assignee_id = f.assignee_id
+        if f.done_at is not None and row.done_at is None:
+            row.done_by_id = call.handler_id
+        row.done_at = f.done_at
+
+    _sync(
+        call.follow_ups, data.follow_ups, lambda r: r.id, lambda f: f.id, lambda f: FollowUp(id=f.id), update_follow_up
+    )
+
+
+def _check_references(session: Session, data: CallData, call_case_id: uuid.UUID | None) -> None:
+    errors: list[FieldError] = []
+    if data.case_id is not None and session.get(Case, data.case_id) is None:
+        errors.append(FieldError("case_id", "no such case"))
+    hashes = {r.template_hash for r in data.routes if r.template_hash}
+    if hashes:
+        known = set(
+            session.scalars(select(GuidanceVersion.content_hash).where(GuidanceVersion.content_hash.in_(hashes)))
+        )
+        for i, r in enumerate(data.routes):
+            if r.template_hash and r.template_hash not in known:
+                errors.append(FieldError(f"routes[{i}].template_hash", "unknown guidance version"))
+    user_ids = {r.adviser_id for r in data.routes if r.adviser_id} | {
+        f.assignee_id for f in data.follow_ups if f.assignee_id
+    }
+    if user_ids:
+        known_users = set(session.scalars(select(User.id).where(User.id.in_(user_ids))))
+        for i, r in enumerate(data.routes):
+            if r.adviser_id and r.adviser_id not in known_users:
+                errors.append(FieldError(f"routes[{i}].adviser_id", "no such user"))
+        for i, f in enumerate(data.follow_ups):
+            if f.assignee_id and f.assignee_id not in known_users:
+                errors.append(FieldError(f"follow_ups[{i}].assignee_id", "no such user"))
+    # A person already recorded under another call belongs to that call.
+    ids = [p.id for p in data.persons]
+    if ids:
+        elsewhere = set(
+            session.scalars(select(Person.id).where(Person.id.in_(ids), Person.call_id != data.id))
+        )
+        for i, p in enumerate(data.persons):
+            if p.id in elsewhere:
+                errors.append(FieldError(f"persons[{i}]", "this person is recorded on another call"))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _changed_fields(before: CallData, after: CallData) -> list[str]:
+    return [
+        f.name
+        for f in dataclasses.fields(CallData)
+        if getattr(before, f.name) != getattr(after, f.name)
+    ]
+
+
+def save_call(
+    db: Database, actor: Actor, data: CallData, *, expected_version: int | None = None, is_demo: bool = False
+) -> CallRecord:
+    """Create or update the call ``data.id``.
+
+    ``expected_version`` is the version the editor opened; if somebody saved since, the edit is
+    refused with :class:`ConflictError`. ``None`` means "create, or repeat a save": the same UUID
+    saved twice updates the one row.
+    """
+    require(actor, Permission.CALL_WRITE)
+    data = validate_call(data)
+    now = datetime.now(UTC)
+    try:
+        with db.write() as session:
+            call = _load(session, data.id)
+            _check_references(session, data, call.case_id if call else None)
+            if call is None:
+                call = _create(session, db, actor, data, now, is_demo)
+                _apply(session, call, data, now)
+                session.flush()
+                audit.record(
+                    session, actor, AuditCategory.COLLECTION, "call.create", "call", call.id,
+                    reference=call.reference, case=call.case.reference,
+                )  # fmt: skip
+            else:
+                if expected_version is not None and expected_version != call.version:
+                    raise ConflictError(
+                        f"{call.reference} was changed by someone else since you opened it "
+                        f"(version {call.version}, you had {expected_version}); reopen it to see their changes"
+                    )
+                before = _call_data(call)
+                if data.case_id is None:
+                    data = dataclasses.replace(data, case_id=call.case_id)
+                elif data.case_id != call.case_id:
+                    call.case_id = data.case_id
+                    call.case = session.get_one(Case, data.case_id)
+                _apply(session, call, data, now)
+                session.flush()
+                audit.record(
+                    session, actor, AuditCategory.ALTERATION, "call.update", "call", call.id,
+                    reference=call.reference, fields=_changed_fields(before, data), version=call.version,
+                )  # fmt: skip
+            session.flush()
+            return _record(call)
+    except StaleDataError as exc:
+        raise ConflictError(
+            "this call was saved by someone else at the same moment; reopen it to see their changes"
+        ) from exc
+
+
+def _create(session: Session, db: Database, actor: Actor, data: CallData, now: datetime, is_demo: bool) -> Call:
+    year = data.opened_at.astimezone(db.zone).year
+    number = references.allocate(session, references.CALL_PREFIX, year)
+    if data.case_id is None:
+        case_number = references.allocate(session, references.CASE_PREFIX, year)
+        case = Case(
+            id=uuid.uuid4(),
+            reference=references.format_reference(references.CASE_PREFIX, year, case_number),
+            title=data.summary[:500],
+            created_at=now,
+            created_by_id=actor.user_id,
+            is_demo=is_demo,
+        )
+        session.add(case)
+    else:
+        case = session.get_one(Case, data.case_id)
+    call = Call(
+        id=data.id,
+        reference=references.format_reference(references.CALL_PREFIX, year, number),
+        case=case,
+        case_id=case.id,
+        handler_id=actor.user_id,
+        handler=session.get_one(User, actor.user_id),
+        created_at=now,
+        updated_at=now,
+        is_demo=is_demo,
+    )
+    session.add(call)
+    return call
+
+
+def close_call(
+    db: Database, actor: Actor, call_id: uuid.UUID, closed_at: datetime, *, expected_version: int | None = None
+) -> CallRecord:
+    """Close an open call at ``closed_at`` (after it was opened)."""
+    current = get_call(db, actor, call_id, audit_view=False)
+    data = dataclasses.replace(current.data, status=CallStatus.CLOSED, closed_at=closed_at)
+    return save_call(
+        db, actor, data, expected_version=current.version if expected_version is None else expected_version
+    )
+
+
+def get_call(db: Database, actor: Actor, call_id: uuid.UUID, *, audit_view: bool = True) -> CallRecord:
+    """One call, whole. Opening a record is a consultation, and is logged as one."""
+    require(actor, Permission.CALL_READ)
+    if not audit_view:
+        with db.read() as session:
+            call = _load(session, call_id)
+            if call is None:
+                raise NotFoundError(f"no call with id {call_id}")
+            return _record(call)
+    with db.write() as session:
+        call = _load(session, call_id)
+        if call is None:
+            raise NotFoundError(f"no call with id {call_id}")
+        audit.record(session, actor, AuditCategory.CONSULTATION, "call.view", "call", call.id)
+        return _record(call)
+
+
+# --- listing ----------------------------------------------------------------------------------
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(query: CallQuery, statement: Select[Any]) -> Select[Any]:
+    conditions: list[Any] = []
+    if query.opened_from is not None:
+        conditions.append(Call.opened_at >= query.opened_from)
+    if query.opened_to is not None:
+        conditions.append(Call.opened_at < query.opened_to)
+    if query.status is not None:
+        conditions.append(Call.status == query.status)
+    if query.urgency is not None:
+        conditions.append(Call.urgency == query.urgency)
+    if query.agency_type is not None:
+        conditions.append(Call.caller_agency_type == query.agency_type)
+    if query.force_area:
+        conditions.append(Call.force_area == query.force_area)
+    if query.handler_id is not None:
+        conditions.append(Call.handler_id == query.handler_id)
+    if query.route is not None:
+        conditions.append(
+            exists().where(
+                RouteAdvice.call_id == Call.id, RouteAdvice.route == query.route, RouteAdvice.chosen.is_(True)
+            )
+        )
+    text = query.text.strip()
+    if text:
+        pattern = f"%{_escape_like(text)}%"
+        columns = (
+            Call.reference,
+            Call.caller_name,
+            Call.caller_collar_number,
+            Call.caller_organisation,
+            Call.caller_phone,
+            Call.force_area,
+            Call.summary,
+            Call.narrative,
+        )
+        conditions.append(or_(*(col.ilike(pattern, escape="\\") for col in columns)))
+    return statement.where(and_(*conditions)) if conditions else statement
+
+
+def list_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> CallPage:
+    """One page of the call list, newest first by default."""
+    require(actor, Permission.CALL_READ)
+    query = query or CallQuery()
+    if not 1 <= query.limit <= MAX_PAGE:
+        raise ValidationError([FieldError("limit", f"must be between 1 and {MAX_PAGE}")])
+    if query.offset < 0:
+        raise ValidationError([FieldError("offset", "must not be negative")])
+    order = (Call.opened_at.desc(), Call.id.desc()) if query.newest_first else (Call.opened_at, Call.id)
+    statement = _filtered(
+        query,
+        select(
+            Call.id,
+            Call.reference,
+            Call.opened_at,
+            Call.closed_at,
+            Call.status,
+            Call.urgency,
+            Call.caller_name,
+            Call.caller_agency_type,
+            Call.caller_organisation,
+            Call.force_area,
+            Call.summary,
+            User.display_name,
+        ).join(User, User.id == Call.handler_id),
+    )
+    statement = statement.order_by(*order).offset(query.offset).limit(query.limit + 1)
+    with db.read() as session:
+        rows = session.execute(statement).all()
+        has_more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        routes: dict[uuid.UUID, list[Any]] = {}
+        if rows:
+            for call_id, route in session.execute(
+                select(RouteAdvice.call_id, RouteAdvice.route)
+                .where(RouteAdvice.call_id.in_([r[0] for r in rows]), RouteAdvice.chosen.is_(True))
+                .order_by(RouteAdvice.call_id, RouteAdvice.position)
+            ):
+                routes.setdefault(call_id, []).append(route)
+    if query.text.strip():
+        with db.write() as session:
+            audit.record(
+                session, actor, AuditCategory.CONSULTATION, "call.search", "call", "",
+                text_length=len(query.text.strip()), results=len(rows),
+            )  # fmt: skip
+    return CallPage(
+        rows=tuple(
+            CallSummary(
+                id=r[0],
+                reference=r[1],
+                opened_at=r[2],
+                closed_at=r[3],
+                status=r[4],
+                urgency=r[5],
+                caller_name=r[6],
+                caller_agency_type=r[7],
+                caller_organisation=r[8],
+                force_area=r[9],
+                summary=r[10],
+                handler_name=r[11],
+                routes=tuple(routes.get(r[0], ())),
+            )
+            for r in rows
+        ),
+        offset=query.offset,
+        has_more=has_more,
+    )
+
+
+def count_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> int:
+    from sqlalchemy import func
+
+    require(actor, Permission.CALL_READ)
+    statement = _filtered(query or CallQuery(), select(func.count()).select_from(Call))
+    with db.read() as session:
+        return int(session.scalar(statement) or 0)

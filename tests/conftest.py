@@ -1,0 +1,104 @@
+"""Shared fixtures: a fresh SQLite database per test, a PostgreSQL schema per test session.
+
+PostgreSQL: ``SUPPORTLINE_TEST_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``).
+With ``CI=true`` an unreachable server fails the run; on a laptop without PostgreSQL those tests
+skip with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from supportline.db import Database, create_database  # noqa: E402
+from supportline.db.migrate import upgrade  # noqa: E402
+from supportline.db.models import Base  # noqa: E402
+
+PG_URL = os.environ.get("SUPPORTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Config, data and logs of every test live in a fresh folder, never the developer's own."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SUPPORTLINE_HOME", str(home))
+    monkeypatch.delenv("SUPPORTLINE_DB_URL", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating per test would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = create_database(f"sqlite:///{path}")
+    upgrade(db)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_db(_sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "supportline.db"
+    shutil.copyfile(_sqlite_template, path)
+    db = create_database(f"sqlite:///{path}")
+    yield db
+    db.dispose()
+
+
+def _pg_unavailable(reason: str) -> None:
+    message = f"PostgreSQL test server unavailable at {PG_URL}: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: PostgreSQL tests must run)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def _pg_schema() -> Iterator[str]:
+    """A schema of its own for this test session, migrated to head, dropped at the end."""
+    schema = f"sl_test_{uuid.uuid4().hex[:12]}"
+    admin = create_database(PG_URL)
+    try:
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:
+        admin.dispose()
+        _pg_unavailable(str(exc).splitlines()[0])
+    db = create_database(PG_URL, schema=schema)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    yield schema
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_db(_pg_schema: str) -> Iterator[Database]:
+    """A PostgreSQL database emptied before each test (TRUNCATE is much faster than re-migrating)."""
+    db = create_database(PG_URL, schema=_pg_schema)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest) -> Database:
+    """The same test on both dialects."""
+    name = "sqlite_db" if request.param == "sqlite" else "pg_db"
+    database: Database = request.getfixturevalue(name)
+    return database
