@@ -152,7 +152,7 @@ class Settings:
                     f"{source}: setting {key!r} must be {expected.__name__}, not {type(value).__name__}"
                 )
             values[key] = value
-        if "database_url" in values and values["database_url"]:
+        if values.get("database_url"):
             try:
                 url = make_url(values["database_url"])
             except ArgumentError as exc:

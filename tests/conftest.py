@@ -18,9 +18,9 @@ from sqlalchemy import text
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from supportline.db import Database, create_database  # noqa: E402
-from supportline.db.migrate import upgrade  # noqa: E402
-from supportline.db.models import Base  # noqa: E402
+from supportline.db import Database, create_database
+from supportline.db.migrate import upgrade
+from supportline.db.models import Base
 
 PG_URL = os.environ.get("SUPPORTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -74,11 +74,10 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
+        """A session for reading. Closing it ends the transaction and detaches (without expiring)
+        what was loaded, so loaded attributes stay readable after the block."""
         with self._read() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -88,6 +87,8 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy (not the driver) decide where transactions begin: see _sqlite_begin.
         dbapi_connection.isolation_level = None
+        # SQLite's own lower() folds ASCII only; searches must match "Zoë" with "ZOË" as PostgreSQL does.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -98,6 +99,10 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
             cursor.close()
 
     return on_connect
+
+
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -191,10 +192,8 @@ def _dummy_verify(password: str) -> None:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
         _DUMMY_HASH = hasher().hash("not a real password, only for timing")
-    try:
+    with contextlib.suppress(VerificationError):
         hasher().verify(_DUMMY_HASH, password)
-    except VerificationError:
-        pass
 
 
 def authenticate(db: Database, username: str, password: str) -> Actor:

@@ -58,5 +58,6 @@ class Actor:
 def require(actor: Actor, permission: Permission) -> None:
     if not actor.can(permission):
         raise PermissionDeniedError(
-            f"{actor.username} ({actor.role.label}) may not do this: it needs the {permission.value!r} permission"
+            f"{actor.username} ({actor.role.label}) may not do this: "
+            f"it needs the {permission.value!r} permission"
         )

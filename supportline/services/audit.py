@@ -70,7 +70,9 @@ def events_for(db: Database, actor: Actor, record_id: object, limit: int = 500) 
         return [_to_record(row) for row in rows]
 
 
-def recent_events(db: Database, actor: Actor, *, action: str | None = None, limit: int = 100) -> list[AuditRecord]:
+def recent_events(
+    db: Database, actor: Actor, *, action: str | None = None, limit: int = 100
+) -> list[AuditRecord]:
     require(actor, Permission.AUDIT_READ)
     with db.read() as session:
         query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)

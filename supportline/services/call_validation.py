@@ -151,10 +151,10 @@ class _Checker:
         return value
 
     def count(self, path: str, items: Any) -> tuple[Any, ...]:
-        items = tuple(items or ())
-        if len(items) > MAX_ITEMS:
-            self.fail(path, f"has {len(items)} entries; the limit is {MAX_ITEMS}")
-        return items
+        out: tuple[Any, ...] = tuple(items or ())
+        if len(out) > MAX_ITEMS:
+            self.fail(path, f"has {len(out)} entries; the limit is {MAX_ITEMS}")
+        return out
 
     def codes(self, path: str, values: Any, known: frozenset[str], upper: bool) -> tuple[str, ...]:
         out: list[str] = []
@@ -210,7 +210,9 @@ def _checklist_entry(c: _Checker, path: str, e: ChecklistEntry) -> ChecklistEntr
     if state is ChecklistState.SKIPPED and not reason:
         c.fail(f"{path}.skip_reason", "say why the item was skipped")
     item_id = c.text(f"{path}.item_id", e.item_id, SHORT_MAX, required=True)
-    return ChecklistEntry(item_id=item_id, state=state, at=c.when(f"{path}.at", e.at) or e.at, skip_reason=reason)
+    return ChecklistEntry(
+        item_id=item_id, state=state, at=c.when(f"{path}.at", e.at) or e.at, skip_reason=reason
+    )
 
 
 def _route(c: _Checker, path: str, r: RouteData) -> RouteData:

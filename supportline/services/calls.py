@@ -11,9 +11,9 @@ import dataclasses
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -55,6 +55,7 @@ from supportline.services.errors import ConflictError, FieldError, NotFoundError
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
+S = TypeVar("S")  # a Select of any columns
 MAX_PAGE = 1000
 REASON_SEPARATOR = "\n"
 
@@ -300,7 +301,14 @@ def _apply(session: Session, call: Call, data: CallData, now: datetime) -> None:
         row.made_at = r.made_at
         row.notes = r.notes
 
-    _sync(call.referrals, data.referrals, lambda r: r.id, lambda r: r.id, lambda r: Referral(id=r.id), update_referral)
+    _sync(
+        call.referrals,
+        data.referrals,
+        lambda r: r.id,
+        lambda r: r.id,
+        lambda r: Referral(id=r.id),
+        update_referral,
+    )
 
     def update_follow_up(row: FollowUp, f: FollowUpData, position: int) -> None:
         row.position = position
@@ -312,7 +320,12 @@ def _apply(session: Session, call: Call, data: CallData, now: datetime) -> None:
         row.done_at = f.done_at
 
     _sync(
-        call.follow_ups, data.follow_ups, lambda r: r.id, lambda f: f.id, lambda f: FollowUp(id=f.id), update_follow_up
+        call.follow_ups,
+        data.follow_ups,
+        lambda r: r.id,
+        lambda f: f.id,
+        lambda f: FollowUp(id=f.id),
+        update_follow_up,
     )
 
 
@@ -323,7 +336,9 @@ def _check_references(session: Session, data: CallData, call_case_id: uuid.UUID 
     hashes = {r.template_hash for r in data.routes if r.template_hash}
     if hashes:
         known = set(
-            session.scalars(select(GuidanceVersion.content_hash).where(GuidanceVersion.content_hash.in_(hashes)))
+            session.scalars(
+                select(GuidanceVersion.content_hash).where(GuidanceVersion.content_hash.in_(hashes))
+            )
         )
         for i, r in enumerate(data.routes):
             if r.template_hash and r.template_hash not in known:
@@ -353,11 +368,7 @@ def _check_references(session: Session, data: CallData, call_case_id: uuid.UUID 
 
 
 def _changed_fields(before: CallData, after: CallData) -> list[str]:
-    return [
-        f.name
-        for f in dataclasses.fields(CallData)
-        if getattr(before, f.name) != getattr(after, f.name)
-    ]
+    return [f.name for f in dataclasses.fields(CallData) if getattr(before, f.name) != getattr(after, f.name)]
 
 
 def save_call(
@@ -388,7 +399,8 @@ def save_call(
                 if expected_version is not None and expected_version != call.version:
                     raise ConflictError(
                         f"{call.reference} was changed by someone else since you opened it "
-                        f"(version {call.version}, you had {expected_version}); reopen it to see their changes"
+                        f"(version {call.version}, you had {expected_version}); "
+                        "reopen it to see their changes"
                     )
                 before = _call_data(call)
                 if data.case_id is None:
@@ -410,7 +422,9 @@ def save_call(
         ) from exc
 
 
-def _create(session: Session, db: Database, actor: Actor, data: CallData, now: datetime, is_demo: bool) -> Call:
+def _create(
+    session: Session, db: Database, actor: Actor, data: CallData, now: datetime, is_demo: bool
+) -> Call:
     year = data.opened_at.astimezone(db.zone).year
     number = references.allocate(session, references.CALL_PREFIX, year)
     if data.case_id is None:
@@ -442,7 +456,12 @@ def _create(session: Session, db: Database, actor: Actor, data: CallData, now: d
 
 
 def close_call(
-    db: Database, actor: Actor, call_id: uuid.UUID, closed_at: datetime, *, expected_version: int | None = None
+    db: Database,
+    actor: Actor,
+    call_id: uuid.UUID,
+    closed_at: datetime,
+    *,
+    expected_version: int | None = None,
 ) -> CallRecord:
     """Close an open call at ``closed_at`` (after it was opened)."""
     current = get_call(db, actor, call_id, audit_view=False)
@@ -476,7 +495,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(query: CallQuery, statement: Select[Any]) -> Select[Any]:
+def _filtered(query: CallQuery, statement: S) -> S:
     conditions: list[Any] = []
     if query.opened_from is not None:
         conditions.append(Call.opened_at >= query.opened_from)
@@ -512,7 +531,7 @@ def _filtered(query: CallQuery, statement: Select[Any]) -> Select[Any]:
             Call.narrative,
         )
         conditions.append(or_(*(col.ilike(pattern, escape="\\") for col in columns)))
-    return statement.where(and_(*conditions)) if conditions else statement
+    return cast(S, cast(Any, statement).where(and_(*conditions))) if conditions else statement
 
 
 def list_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> CallPage:
@@ -585,8 +604,6 @@ def list_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> Ca
 
 
 def count_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> int:
-    from sqlalchemy import func
-
     require(actor, Permission.CALL_READ)
     statement = _filtered(query or CallQuery(), select(func.count()).select_from(Call))
     with db.read() as session:

@@ -22,9 +22,7 @@ def allocate(session: Session, kind: str, year: int, count: int = 1) -> int:
     if count < 1:
         raise ValueError("count must be at least 1")
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(ReferenceCounter).values(kind=kind, year=year, value=0).on_conflict_do_nothing()
-    )
+    session.execute(insert(ReferenceCounter).values(kind=kind, year=year, value=0).on_conflict_do_nothing())
     where = (ReferenceCounter.kind == kind) & (ReferenceCounter.year == year)
     session.execute(update(ReferenceCounter).where(where).values(value=ReferenceCounter.value + count))
     last = session.scalars(select(ReferenceCounter.value).where(where)).one()
