@@ -5,7 +5,8 @@ import uuid
 import pytest
 from sqlalchemy import inspect, text
 
-from supportline.db import create_database
+from supportline.db import create_database, migrate
+from supportline.db.backup import prune_backups
 from supportline.db.migrate import current_revision, downgrade, head_revision, schema_diff, upgrade
 from supportline.db.models import Base
 from tests.conftest import PG_URL
@@ -52,13 +53,35 @@ def test_upgrade_head_and_downgrade_base_on_empty_postgresql(pg_db):
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
-def test_sqlite_file_is_copied_before_migrating(tmp_path):
+def test_sqlite_file_is_copied_before_migrating(tmp_path, monkeypatch):
     db = _fresh_sqlite(tmp_path)
-    upgrade(db, "0001")
     backups = tmp_path / "backups"
+    # A new, empty database has nothing worth copying.
+    assert upgrade(db, backup_dir=backups) is None
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO reference_counters (kind, year, value) VALUES ('SL', 2026, 41)"))
     # At head already: nothing to migrate, so no copy.
     assert upgrade(db, backup_dir=backups) is None
-    assert not backups.exists() or not list(backups.iterdir())
+    # A newer program (a head this database is not at) copies the file before migrating.
+    monkeypatch.setattr(migrate, "head_revision", lambda: "9999")
+    copy = upgrade(db, backup_dir=backups)
+    assert copy is not None and copy.parent == backups and "before-0001" in copy.name
+    check = create_database(f"sqlite:///{copy}")
+    with check.engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM reference_counters")).scalar() == 41
+    check.dispose()
+
+
+def test_old_automatic_copies_are_pruned(tmp_path):
+    for i in range(5):
+        (tmp_path / f"supportline-2026010{i}T000000Z-before-0001.db").write_bytes(b"")
+    (tmp_path / "keep-me.db").write_bytes(b"")
+    prune_backups(tmp_path, 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "keep-me.db",
+        "supportline-20260103T000000Z-before-0001.db",
+        "supportline-20260104T000000Z-before-0001.db",
+    ]
 
 
 def test_pragmas_hold_on_every_pooled_connection(sqlite_db):

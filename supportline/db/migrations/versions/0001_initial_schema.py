@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 10:24:08.578116
+Create Date: 2026-11-28
 """
 
 from __future__ import annotations
@@ -544,6 +544,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("person_id", "code", name=op.f("pk_person_nationalities")),
     )
     # ### end Alembic commands ###
+    create_audit_append_only_triggers()
+
+
+# The audit log is append-only in the database itself, not only in the ORM. A later batch migration
+# of audit_events on SQLite recreates the table: it must call create_audit_append_only_triggers().
+def create_audit_append_only_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+        )
+    else:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_events_no_{event.lower()} BEFORE {event} ON audit_events "
+                "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END"
+            )
 
 
 def downgrade() -> None:
@@ -598,7 +619,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_events_actor_id"))
         batch_op.drop_index(batch_op.f("ix_audit_events_action"))
 
-    op.drop_table("audit_events")
+    op.drop_table("audit_events")  # takes its triggers with it
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION audit_events_append_only()")
     op.drop_table("users")
     op.drop_table("reference_counters")
     with op.batch_alter_table("guidance_versions", schema=None) as batch_op:
