@@ -1,0 +1,112 @@
+"""The ``supportline`` command line: no subcommand starts the GUI, subcommands run headless.
+
+Every subcommand works on the same services as the GUI. Expected failures (bad settings, an
+unreachable database, a refused sign-in, invalid input, …) end with one line on stderr,
+``supportline: error: …``, and exit code 2 for a usage or configuration mistake, 1 otherwise;
+never with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from supportline import __version__
+from supportline.cli import calls_commands, db_commands, demo_command, selftest, users_commands
+from supportline.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
+from supportline.config import ConfigError, SecretsUnavailableError
+from supportline.db import DatabaseUnavailableError
+from supportline.db.backup import BackupError
+from supportline.db.migrate import MigrationError
+from supportline.gui_hooks import GuiHooks
+from supportline.resources import ResourcesNotFoundError
+from supportline.services.errors import ServiceError, ValidationError
+
+PROG = "supportline"
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Call logging and guidance for the advice line. "
+        "Without a command, starts the application.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    selftest.register(commands)
+    db_commands.register(commands)
+    users_commands.register(commands)
+    calls_commands.register(commands)
+    demo_command.register(commands)
+    return parser
+
+
+def main(argv: list[str], gui: GuiHooks | None = None) -> int:
+    if _is_gui_invocation(argv):
+        if gui is None:
+            return _fail(
+                "the GUI is not available in this installation; see `supportline --help`", EXIT_USAGE
+            )
+        return gui.run(argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed the usage error, or --help / --version
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    if args.command is None:
+        return _fail("no command given; see `supportline --help`", EXIT_USAGE)
+    try:
+        result: int = args.handler(args, gui)
+    except CliError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except ConfigError as exc:
+        return _fail(f"configuration: {exc}", EXIT_USAGE)
+    except ValidationError as exc:
+        return _fail(_validation_message(exc), EXIT_FAILURE)
+    except (
+        ServiceError,
+        DatabaseUnavailableError,
+        MigrationError,
+        BackupError,
+        SecretsUnavailableError,
+        ResourcesNotFoundError,
+    ) as exc:
+        return _fail(str(exc), EXIT_FAILURE)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}", EXIT_FAILURE)
+    except SQLAlchemyError as exc:
+        # Parameters are hidden (hide_parameters=True), so the message holds no personal data.
+        log.exception("database error in `%s`", args.command)
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return _fail(f"database error: {first[0] if first else type(exc).__name__}", EXIT_FAILURE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    return result
+
+
+def _is_gui_invocation(argv: list[str]) -> bool:
+    """No command: nothing at all, or only Qt's own single-dash options (``-style fusion``)."""
+    if not argv:
+        return True
+    first = argv[0]
+    return first.startswith("-") and not first.startswith("--") and first not in {"-h"}
+
+
+def _validation_message(exc: ValidationError) -> str:
+    if not exc.errors:
+        return "the input was refused"
+    return "the input was refused: " + "; ".join(str(e) for e in exc.errors)
+
+
+def _fail(message: str, code: int) -> int:
+    one_line = " / ".join(line.strip() for line in message.splitlines() if line.strip())
+    print(f"{PROG}: error: {one_line}", file=sys.stderr)
+    return code
+
+
+__all__ = ["build_parser", "main"]

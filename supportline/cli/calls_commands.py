@@ -1,0 +1,143 @@
+"""``supportline calls list``: the calls opened on a range of days, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from supportline.cli.common import (
+    Passwords,
+    UsageError,
+    opened_database,
+    parse_date,
+    password_stdin_option,
+    positive_int,
+    print_table,
+    printable,
+    sign_in,
+)
+from supportline.db import Database
+from supportline.gui_hooks import GuiHooks
+from supportline.services.actor import Actor
+from supportline.services.call_types import CallQuery, CallSummary
+from supportline.services.calls import MAX_PAGE, list_calls
+
+SUMMARY_WIDTH = 50
+
+
+def register(commands: Any) -> None:
+    calls = commands.add_parser("calls", help="calls: list")
+    sub = calls.add_subparsers(dest="calls_command", metavar="ACTION", required=True)
+    p = sub.add_parser(
+        "list",
+        help="list the calls opened from one day to another (days in the line's time zone), oldest first",
+    )
+    p.add_argument("--from", dest="first_day", required=True, type=parse_date, metavar="DATE",
+                   help="first day, YYYY-MM-DD")  # fmt: skip
+    p.add_argument("--to", dest="last_day", required=True, type=parse_date, metavar="DATE",
+                   help="last day, YYYY-MM-DD (included)")  # fmt: skip
+    p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
+    p.add_argument("--user", metavar="NAME", required=True, help="who is signing in")
+    p.add_argument("--limit", type=positive_int, metavar="N", help="list at most N calls")
+    password_stdin_option(p, "the user's password")
+    p.set_defaults(handler=list_command)
+
+
+def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[local midnight starting ``first``, local midnight ending ``last``) as aware datetimes.
+
+    Built from the calendar dates, not by adding 24 hours, so a day of 23 or 25 hours (the DST
+    changes) is covered exactly.
+    """
+    start = datetime.combine(first, time(0), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
+    return start, end
+
+
+def iter_calls(
+    db: Database, actor: Actor, start: datetime, end: datetime, limit: int | None
+) -> Iterator[CallSummary]:
+    """Every call in the range, oldest first, fetched a page at a time."""
+    offset = 0
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = MAX_PAGE if remaining is None else min(MAX_PAGE, remaining)
+        page = list_calls(
+            db,
+            actor,
+            CallQuery(opened_from=start, opened_to=end, offset=offset, limit=size, newest_first=False),
+        )
+        yield from page.rows
+        offset += len(page.rows)
+        if remaining is not None:
+            remaining -= len(page.rows)
+        if not page.has_more or not page.rows:
+            return
+
+
+def as_json(call: CallSummary, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": str(call.id),
+        "reference": call.reference,
+        "opened_at": call.opened_at.astimezone(zone).isoformat(),
+        "closed_at": call.closed_at.astimezone(zone).isoformat() if call.closed_at else None,
+        "status": call.status.value,
+        "urgency": call.urgency.value,
+        "caller_name": call.caller_name,
+        "caller_agency_type": call.caller_agency_type.value,
+        "caller_organisation": call.caller_organisation,
+        "force_area": call.force_area,
+        "routes": [r.value for r in call.routes],
+        "summary": call.summary,
+        "handler_name": call.handler_name,
+    }
+
+
+def as_row(call: CallSummary, zone: ZoneInfo) -> list[str]:
+    return [
+        call.reference,
+        call.opened_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        call.urgency.label,
+        call.status.label,
+        printable(call.caller_name, 30),
+        call.caller_agency_type.label,
+        printable(call.force_area, 30),
+        ", ".join(r.value for r in call.routes),
+        printable(call.summary, SUMMARY_WIDTH),
+    ]
+
+
+def list_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
+    if args.last_day < args.first_day:
+        raise UsageError(f"--to {args.last_day} is before --from {args.first_day}")
+    passwords = Passwords(args.password_stdin)
+    with opened_database(migrate=True) as (_env, db):
+        actor = sign_in(db, args.user, passwords)
+        start, end = day_bounds(args.first_day, args.last_day, db.zone)
+        calls = iter_calls(db, actor, start, end, args.limit)
+        if args.format == "json":
+            _write_json(calls, db.zone)
+            return 0
+        rows = [as_row(c, db.zone) for c in calls]
+    if not rows:
+        print(f"no calls opened from {args.first_day} to {args.last_day} ({db.zone.key} time)")
+        return 0
+    headers = ["reference", "opened", "urgency", "status", "caller", "agency", "force", "routes", "summary"]
+    print_table(headers, rows)
+    return 0
+
+
+def _write_json(calls: Iterator[CallSummary], zone: ZoneInfo) -> None:
+    """A JSON array written as it is fetched, so a long range does not pile up in memory."""
+    out = sys.stdout
+    separator = "\n  "
+    out.write("[")
+    for call in calls:
+        out.write(separator + json.dumps(as_json(call, zone), ensure_ascii=False))
+        separator = ",\n  "
+    out.write("]\n" if separator == "\n  " else "\n]\n")

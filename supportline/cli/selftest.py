@@ -1,0 +1,152 @@
+"""``supportline self-test``: is this installation able to run? One line per check.
+
+It changes nothing: the database is opened but never migrated (a self-test that "fixes" the
+schema would hide the problem it exists to find).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from supportline import bootstrap
+from supportline.bootstrap import Environment
+from supportline.cli.common import CliError, database_password_prompt
+from supportline.cli.db_commands import schema_problem
+from supportline.config import ConfigError
+from supportline.db import Database
+from supportline.db.migrate import head_revision
+from supportline.gui_hooks import GuiHooks
+from supportline.resources import ResourcesNotFoundError, resource_path
+
+GUIDANCE_README = "README.md"
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser(
+        "self-test",
+        help="check configuration, database, schema, guidance and the main window; exit 0 if all is well",
+    )
+    p.set_defaults(handler=self_test_command)
+
+
+@dataclass
+class Report:
+    failed: list[str] = field(default_factory=list)
+
+    def ok(self, check: str, detail: str) -> None:
+        print(f"ok   {check}: {detail}", flush=True)
+
+    def fail(self, check: str, detail: str) -> None:
+        self.failed.append(check)
+        print(f"FAIL {check}: {detail}", flush=True)
+
+
+def self_test_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
+    report = Report()
+    env = _check_configuration(report)
+    db = _check_database(report, env)
+    try:
+        schema_ok = _check_schema(report, db)
+        _check_guidance(report, env)
+        _check_main_window(report, gui, env, db if schema_ok else None)
+    finally:
+        if db is not None:
+            db.dispose()
+    if report.failed:
+        raise CliError(f"self-test failed: {', '.join(report.failed)}")
+    print("self-test passed")
+    return 0
+
+
+def _check_configuration(report: Report) -> Environment | None:
+    try:
+        env = bootstrap.load_environment()
+        bootstrap.configure_logging(env.paths)
+    except ConfigError as exc:
+        report.fail("configuration", str(exc))
+        return None
+    except OSError as exc:
+        report.fail("configuration", f"cannot set up the log folder: {exc}")
+        return None
+    source = env.paths.settings_file if env.paths.settings_file.exists() else "defaults (no settings file)"
+    report.ok("configuration", f"{source}; time zone {env.settings.display_timezone}")
+    return env
+
+
+def _check_database(report: Report, env: Environment | None) -> Database | None:
+    if env is None:
+        report.fail("database", "not checked: the configuration did not load")
+        return None
+    try:
+        db = bootstrap.open_database(env, prompt=database_password_prompt)
+    except Exception as exc:  # a self-test reports whatever goes wrong; it must not crash
+        report.fail("database", str(exc) or type(exc).__name__)
+        return None
+    report.ok("database", f"{db.describe()} opens")
+    return db
+
+
+def _check_schema(report: Report, db: Database | None) -> bool:
+    if db is None:
+        report.fail("schema", "not checked: the database did not open")
+        return False
+    try:
+        problem = schema_problem(db)
+    except Exception as exc:  # a self-test reports whatever goes wrong; it must not crash
+        report.fail("schema", f"cannot be read: {exc}")
+        return False
+    if problem is not None:
+        report.fail("schema", problem)
+        return False
+    report.ok("schema", f"at revision {head_revision()}, matching the models")
+    return True
+
+
+def _check_guidance(report: Report, env: Environment | None) -> None:
+    try:
+        folder = (
+            Path(env.settings.guidance_dir).expanduser()
+            if env is not None and env.settings.guidance_dir
+            else resource_path("guidance")
+        )
+    except ResourcesNotFoundError as exc:
+        report.fail("guidance", str(exc))
+        return
+    if not folder.is_dir():
+        report.fail("guidance", f"{folder} is not a folder")
+        return
+    if not os.access(folder, os.R_OK | os.X_OK):
+        report.fail("guidance", f"{folder} cannot be read")
+        return
+    templates = sorted(p for p in folder.glob("*.md") if p.name != GUIDANCE_README)
+    unreadable: list[str] = []
+    for template in templates:
+        try:
+            template.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            unreadable.append(f"{template.name} ({exc})")
+    if unreadable:
+        report.fail("guidance", f"cannot read {', '.join(unreadable)} in {folder}")
+        return
+    report.ok("guidance", f"{len(templates)} template(s) in {folder}")
+
+
+def _check_main_window(
+    report: Report, gui: GuiHooks | None, env: Environment | None, db: Database | None
+) -> None:
+    if gui is None:
+        report.fail("main window", "skipped: the GUI is not available in this installation")
+        return
+    if env is None or db is None:
+        report.fail("main window", "skipped: needs a working configuration and an up-to-date database")
+        return
+    try:
+        gui.check_main_window(env, db)
+    except Exception as exc:  # whatever breaks the window is the finding, not a crash
+        report.fail("main window", f"{type(exc).__name__}: {exc}")
+        return
+    report.ok("main window", "opened offscreen, listed the calls and closed")
