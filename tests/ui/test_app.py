@@ -1,0 +1,101 @@
+"""Start-up: each failure ends in a message naming what is wrong and a non-zero exit code."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from supportline.db import Database
+from supportline.db.migrate import MigrationError
+from supportline.services import accounts
+from supportline.services.accounts import UserRecord
+from supportline.services.actor import Actor
+from tests.factories import PASSWORD
+from ui import app
+from ui.main_window import MainWindow
+from ui.views.first_admin import FirstAdminDialog
+from ui.views.login import LoginDialog
+
+
+@pytest.fixture
+def errors(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(app, "show_error", lambda title, text, parent=None: shown.append((title, text)))
+    return shown
+
+
+def test_a_bad_setting_is_named_and_exits_2(qapp: object, errors: list[tuple[str, str]]) -> None:
+    config = Path(os.environ["SUPPORTLINE_HOME"]) / "config"  # a fresh folder per test (conftest)
+    config.mkdir()
+    (config / "settings.toml").write_text("idle_lock_minutes = 'ten'\n")
+    assert app.run([]) == app.EXIT_CONFIG
+    [(title, text)] = errors
+    assert title == "Settings problem"
+    assert "idle_lock_minutes" in text
+
+
+def test_an_unreachable_database_is_explained_and_exits_non_zero(
+    qapp: object, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    monkeypatch.setenv("SUPPORTLINE_DB_URL", "postgresql+psycopg://nobody@127.0.0.1:9/supportline")
+    monkeypatch.setattr(app, "ask_password", lambda label: None)
+    assert app.run([]) == app.EXIT_DATABASE
+    [(title, text)] = errors
+    assert title == "Database unavailable"
+    assert "PostgreSQL nobody@127.0.0.1/supportline" in text
+    assert "Traceback" not in text
+
+
+def test_a_failed_migration_is_explained(
+    qapp: object, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    def fail(env: object, db: Database) -> None:
+        raise MigrationError("migrating SQLite x to head failed: disk I/O error")
+
+    monkeypatch.setattr(app, "migrate", fail)
+    assert app.run([]) == app.EXIT_MIGRATION
+    assert errors[0][0] == "Database upgrade failed"
+    assert "disk I/O error" in errors[0][1]
+
+
+def test_first_start_creates_the_admin_then_signs_in_then_shows_the_window(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    steps: list[str] = []
+
+    def first_admin(db: Database, **_kw: object) -> UserRecord:
+        steps.append("first admin")
+        return accounts.create_first_admin(db, "femi.okonkwo", "Femi Okonkwo", PASSWORD)
+
+    def login(db: Database, *, username: str = "", **_kw: object) -> Actor:
+        steps.append(f"login as {username}")
+        return accounts.authenticate(db, username, PASSWORD)
+
+    def exec_app(_app: object) -> int:
+        [window] = [w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        qtbot.addWidget(window)
+        assert window.isVisible()
+        qtbot.waitUntil(lambda: window.model.loaded_once, timeout=10_000)
+        steps.append(f"window for {window.actor.username}, empty={window.model.is_empty}")
+        window.close()
+        return 0
+
+    monkeypatch.setattr(FirstAdminDialog, "ask", first_admin)
+    monkeypatch.setattr(LoginDialog, "ask", login)
+    monkeypatch.setattr(app, "exec_app", exec_app)
+    assert app.run([]) == 0
+    assert errors == []
+    assert steps == ["first admin", "login as femi.okonkwo", "window for femi.okonkwo, empty=True"]
+    assert app.QApplication.applicationName() == "Supportline"
+
+
+def test_cancelling_the_first_admin_exits_without_a_window(
+    qapp: object, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    monkeypatch.setattr(FirstAdminDialog, "ask", lambda db, **kw: None)
+    monkeypatch.setattr(LoginDialog, "ask", lambda db, **kw: pytest.fail("no sign-in without an account"))
+    assert app.run([]) == app.EXIT_CANCELLED
+    assert not [w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]

@@ -1,0 +1,99 @@
+"""The task runner: work runs off the GUI thread, results and errors come back on it, in order."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QObject, QThread
+from pytestqt.qtbot import QtBot
+
+from ui.tasks import TaskRunner
+
+
+def test_work_runs_off_the_gui_thread_and_the_callback_on_it(qtbot: QtBot, tasks: TaskRunner) -> None:
+    gui = QThread.currentThread()
+    seen: dict[str, object] = {}
+
+    def work() -> int:
+        seen["work_thread"] = threading.current_thread()
+        return 42
+
+    def done(value: int) -> None:
+        seen["value"] = value
+        seen["callback_on_gui"] = QThread.currentThread() is gui
+
+    with qtbot.waitSignal(tasks.task_done, timeout=5000):
+        tasks.run(work, on_success=done)
+    assert seen["work_thread"] is not threading.main_thread()
+    assert seen["value"] == 42
+    assert seen["callback_on_gui"] is True
+    assert tasks.pending == 0
+
+
+def test_an_error_goes_to_on_failure_not_on_success(qtbot: QtBot, tasks: TaskRunner) -> None:
+    failures: list[BaseException] = []
+    successes: list[object] = []
+
+    def boom() -> None:
+        raise ValueError("no such call")
+
+    with qtbot.waitSignal(tasks.task_done, timeout=5000):
+        tasks.run(boom, on_success=successes.append, on_failure=failures.append)
+    assert successes == []
+    assert len(failures) == 1
+    assert isinstance(failures[0], ValueError) and str(failures[0]) == "no such call"
+
+
+def test_tasks_run_one_at_a_time_in_the_order_asked(qtbot: QtBot, tasks: TaskRunner) -> None:
+    running = 0
+    most_at_once = 0
+    order: list[int] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> int:
+        nonlocal running, most_at_once
+        with lock:
+            running += 1
+            most_at_once = max(most_at_once, running)
+        QThread.msleep(5)
+        with lock:
+            running -= 1
+        return n
+
+    with qtbot.waitSignal(tasks.idle, timeout=10_000):
+        for n in range(10):
+            tasks.run(lambda n=n: work(n), on_success=order.append)  # type: ignore[misc]
+    assert order == list(range(10))
+    assert most_at_once == 1
+
+
+def test_callbacks_of_a_deleted_owner_are_skipped(qtbot: QtBot, tasks: TaskRunner) -> None:
+    owner = QObject()
+    called: list[object] = []
+    release = threading.Event()
+    tasks.run(lambda: release.wait(5), on_success=called.append, owner=owner)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: _deleted(owner), timeout=5000)
+    release.set()
+    with qtbot.waitSignal(tasks.idle, timeout=5000):
+        pass
+    assert called == []
+
+
+def _deleted(obj: QObject) -> bool:
+    import shiboken6
+
+    return not shiboken6.isValid(obj)
+
+
+def test_a_failure_without_a_handler_is_logged(
+    qtbot: QtBot, tasks: TaskRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    def boom() -> None:
+        raise RuntimeError("disk full")
+
+    with qtbot.waitSignal(tasks.task_done, timeout=5000):
+        tasks.run(boom)
+    assert "background task failed" in caplog.text
+    assert "disk full" in caplog.text

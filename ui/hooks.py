@@ -1,0 +1,22 @@
+"""What the CLI may ask of the GUI; Qt is imported only when one of these actually runs."""
+
+from __future__ import annotations
+
+from supportline.bootstrap import Environment
+from supportline.db import Database
+from supportline.gui_hooks import GuiHooks
+
+
+def _run(argv: list[str]) -> int:
+    from ui.app import run
+
+    return run(argv)
+
+
+def _check_main_window(env: Environment, db: Database) -> None:
+    from ui.selftest import check_main_window
+
+    check_main_window(env, db)
+
+
+GUI_HOOKS = GuiHooks(run=_run, check_main_window=_check_main_window)

@@ -1,0 +1,126 @@
+"""The one way the GUI runs work off its own thread (after Anki's ``aqt.taskman``).
+
+Database work runs on a single worker thread, so operations are serialised in the order they
+were asked for and never race each other; their results come back to the GUI thread, where the
+callbacks run, so callbacks may touch widgets freely. Nothing else in ``ui`` starts threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+Closure = Callable[[], None]
+
+
+class _Job(QRunnable):
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__()
+        self._work = work
+
+    def run(self) -> None:
+        self._work()
+
+
+class TaskRunner(QObject):
+    """Runs callables on one background thread and delivers their outcome on the GUI thread."""
+
+    #: Emitted on the GUI thread after a task's callback has run (tests wait on it).
+    task_done = Signal()
+    #: Emitted when the last pending task has finished and its callback has run.
+    idle = Signal()
+
+    _closures_pending = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._lock = threading.Lock()
+        self._closures: list[Closure] = []
+        self._pending = 0
+        # A queued connection: the worker emits, the GUI thread's event loop runs the closures.
+        self._closures_pending.connect(self._run_closures)
+
+    @property
+    def pending(self) -> int:
+        """Tasks asked for whose callbacks have not run yet."""
+        return self._pending
+
+    def run(
+        self,
+        fn: Callable[[], T],
+        *,
+        on_success: Callable[[T], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        owner: QObject | None = None,
+    ) -> None:
+        """Run ``fn()`` on the worker thread; then ``on_success(result)`` or ``on_failure(error)``
+        on the GUI thread. If ``owner`` has been deleted by then, the callbacks are skipped (a
+        dialog closed while its work was running must not be touched)."""
+        self._pending += 1
+
+        def work() -> None:
+            try:
+                result = fn()
+            except BaseException as exc:
+                error = exc  # ``exc`` is unbound when the except block ends; the closure runs later
+                self._deliver(lambda: self._finish(owner, on_failure, error, failed=True))
+            else:
+                self._deliver(lambda: self._finish(owner, on_success, result, failed=False))
+
+        self._pool.start(_Job(work))
+
+    def wait_until_idle(self, timeout_ms: int = 30_000) -> bool:
+        """Block until the worker is done and deliver what it left (shutdown, self-test)."""
+        done = self._pool.waitForDone(timeout_ms)
+        self._run_closures()
+        return done
+
+    def _deliver(self, closure: Closure) -> None:
+        with self._lock:
+            self._closures.append(closure)
+        self._closures_pending.emit()
+
+    @Slot()
+    def _run_closures(self) -> None:
+        with self._lock:
+            closures, self._closures = self._closures, []
+        for closure in closures:
+            closure()
+
+    def _finish(
+        self, owner: QObject | None, callback: Callable[[Any], None] | None, value: Any, *, failed: bool
+    ) -> None:
+        self._pending -= 1
+        try:
+            if owner is not None and not shiboken6.isValid(owner):
+                return
+            if callback is not None:
+                callback(value)
+            elif failed:
+                log.error("background task failed", exc_info=value)
+        finally:
+            self.task_done.emit()
+            if self._pending == 0:
+                self.idle.emit()
+
+
+_default: TaskRunner | None = None
+
+
+def default_runner() -> TaskRunner:
+    """The application's runner, created on first use and owned by the application object."""
+    global _default
+    if _default is None or not shiboken6.isValid(_default):
+        _default = TaskRunner(QCoreApplication.instance())
+    return _default

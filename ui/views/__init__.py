@@ -1,0 +1,1 @@
+"""Widgets that show one thing each; they hold layout, the services hold the logic."""

@@ -1,0 +1,173 @@
+"""Signing in.
+
+Checking a password takes Argon2 a noticeable moment, so it runs on the task runner while the
+dialog shows that it is working. A refusal keeps the user name and clears the password, which is
+what people retype after a typo.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from supportline.db import Database, DatabaseUnavailableError
+from supportline.services import accounts
+from supportline.services.actor import Actor
+from supportline.services.errors import AuthenticationError
+from ui.tasks import TaskRunner, default_runner
+
+
+def sentence(message: str) -> str:
+    """A service message (written to fit after a colon) as a sentence on its own."""
+    message = message.strip()
+    return message[:1].upper() + message[1:] if message else message
+
+
+def no_icons(buttons: QDialogButtonBox) -> None:
+    """Some styles put a red cross on Cancel; in a calm sign-in it reads as an error."""
+    for button in buttons.buttons():
+        button.setIcon(QIcon())
+
+
+class LoginDialog(QDialog):
+    #: The person signed in (the Actor is also in ``self.actor``).
+    signed_in = Signal(object)
+    #: A sign-in was refused; the argument is the message shown.
+    refused = Signal(str)
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        username: str = "",
+        tasks: TaskRunner | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._db = db
+        self._tasks = tasks or default_runner()
+        self.actor: Actor | None = None
+        self.setWindowTitle(self.tr("Sign in – Supportline"))
+        self.setMinimumWidth(420)
+
+        heading = QLabel(self.tr("Supportline"))
+        heading.setObjectName("heading")
+        tagline = QLabel(self.tr("Advice line for officers working human-trafficking cases"))
+        tagline.setWordWrap(True)
+        where = QLabel(self.tr("Database: %s") % db.describe())
+        where.setObjectName("subheading")
+        where.setWordWrap(True)
+        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.username = QLineEdit(username)
+        self.username.setAccessibleName(self.tr("User name"))
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setAccessibleName(self.tr("Password"))
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(self.tr("&User name"), self.username)
+        form.addRow(self.tr("&Password"), self.password)
+
+        self.message = QLabel()
+        self.message.setObjectName("error")
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName(self.tr("Sign-in message"))
+        self.message.hide()
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.sign_in_button = self.buttons.addButton(
+            self.tr("Sign in"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.sign_in_button.setDefault(True)
+        self.buttons.accepted.connect(self.sign_in)
+        self.buttons.rejected.connect(self.reject)
+        no_icons(self.buttons)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 16)
+        layout.setSpacing(10)
+        layout.addWidget(heading)
+        layout.addWidget(tagline)
+        layout.addWidget(where)
+        layout.addSpacing(6)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addSpacing(4)
+        layout.addWidget(self.buttons)
+
+        (self.password if username else self.username).setFocus()
+
+    @classmethod
+    def ask(
+        cls,
+        db: Database,
+        *,
+        username: str = "",
+        tasks: TaskRunner | None = None,
+        parent: QWidget | None = None,
+    ) -> Actor | None:
+        """The signed-in Actor, or None if the person gave up."""
+        dialog = cls(db, username=username, tasks=tasks, parent=parent)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        return dialog.actor if accepted else None
+
+    @property
+    def busy(self) -> bool:
+        return not self.sign_in_button.isEnabled()
+
+    def sign_in(self) -> None:
+        if self.busy:
+            return
+        username, password = self.username.text().strip(), self.password.text()
+        if not username or not password:
+            self._show(self.tr("Enter your user name and password."))
+            return
+        self._set_busy(True)
+        db = self._db
+        self._tasks.run(
+            lambda: accounts.authenticate(db, username, password),
+            on_success=self._accepted,
+            on_failure=self._refused,
+            owner=self,
+        )
+
+    def _accepted(self, actor: Actor) -> None:
+        self.actor = actor
+        self.password.clear()
+        self._set_busy(False)
+        self.signed_in.emit(actor)
+        self.accept()
+
+    def _refused(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        if isinstance(exc, AuthenticationError):
+            text = sentence(str(exc))
+        elif isinstance(exc, DatabaseUnavailableError | SQLAlchemyError):
+            text = self.tr("The database cannot be reached just now. Try again, or call the duty supervisor.")
+        else:
+            text = self.tr("Signing in failed: %s") % (str(exc) or type(exc).__name__)
+        self.password.clear()
+        self.password.setFocus()
+        self._show(text)
+        self.refused.emit(text)
+
+    def _show(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.sign_in_button.setEnabled(not busy)
+        self.sign_in_button.setText(self.tr("Signing in…") if busy else self.tr("Sign in"))
+        self.username.setReadOnly(busy)
+        self.password.setReadOnly(busy)
