@@ -184,6 +184,25 @@ def list_users(db: Database, actor: Actor) -> list[UserRecord]:
         return [_to_record(u, db.max_failed_logins) for u in users]
 
 
+@dataclass(frozen=True)
+class Handler:
+    """Someone who may have handled calls: enough to filter the call list by handler."""
+
+    id: uuid.UUID
+    display_name: str
+    active: bool
+
+
+def list_handlers(db: Database, actor: Actor) -> tuple[Handler, ...]:
+    """Everyone who can appear as a call's handler, by display name (any reader of calls may ask)."""
+    require(actor, Permission.CALL_READ)
+    with db.read() as session:
+        rows = session.execute(
+            select(User.id, User.display_name, User.active).order_by(User.display_name, User.username)
+        ).all()
+    return tuple(Handler(id=r[0], display_name=r[1], active=r[2]) for r in rows)
+
+
 _DUMMY_HASH: str | None = None
 
 

@@ -94,3 +94,13 @@ def test_set_password_unlocks(sqlite_db):
         accounts.authenticate(sqlite_db, "olu.operator", "nope nope nope")
     accounts.set_password(sqlite_db, admin, operator.user_id, "a brand new passphrase")
     assert accounts.authenticate(sqlite_db, "olu.operator", "a brand new passphrase").role is Role.OPERATOR
+
+
+def test_any_reader_of_calls_can_list_handlers_by_name(db):
+    admin = accounts.create_first_admin(db, "root", "Zara Admin", "correct horse battery")
+    admin_actor = accounts.actor_for(admin)
+    accounts.create_user(db, admin_actor, "op1", "Ben Operator", Role.OPERATOR, "correct horse battery")
+    operator = accounts.authenticate(db, "op1", "correct horse battery")
+    handlers = accounts.list_handlers(db, operator)
+    assert [h.display_name for h in handlers] == ["Ben Operator", "Zara Admin"]
+    assert all(h.active for h in handlers)
