@@ -70,7 +70,7 @@ def iter_calls(
         page = list_calls(
             db,
             actor,
-            CallQuery(opened_from=start, opened_to=end, offset=offset, limit=size, newest_first=False),
+            CallQuery(opened_from=start, opened_to=end, offset=offset, limit=size, descending=False),
         )
         yield from page.rows
         offset += len(page.rows)

@@ -7,6 +7,7 @@ migration can always be undone by hand.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,8 +82,34 @@ def downgrade(db: Database, revision: str) -> None:
         command.downgrade(_config(conn), revision)
 
 
+# The full-text search objects of migration 0002, which the models do not describe: SQLite's FTS5
+# table and its shadow tables; PostgreSQL's generated tsvector column and its GIN index.
+FULL_TEXT_TABLES = frozenset(
+    ("calls_fts", *(f"calls_fts_{shadow}" for shadow in ("data", "idx", "docsize", "config", "content")))
+)
+FULL_TEXT_COLUMNS = frozenset({("calls", "search_vector")})
+FULL_TEXT_INDEXES = frozenset({"ix_calls_search_vector"})
+
+
+def is_full_text_object(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    if type_ == "table":
+        return name in FULL_TEXT_TABLES
+    if type_ == "column":
+        return (parent_names.get("table_name"), name) in FULL_TEXT_COLUMNS
+    if type_ == "index":
+        return name in FULL_TEXT_INDEXES
+    return False
+
+
+def _include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    return not is_full_text_object(name, type_, parent_names)
+
+
 def schema_diff(db: Database) -> list[Any]:
-    """Differences between the live schema and the models (empty when they agree)."""
+    """Differences between the live schema and the models (empty when they agree).
+
+    The full-text search objects are left out: they are maintained by migrations only.
+    """
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": _include_name})
         return list(compare_metadata(context, Base.metadata))

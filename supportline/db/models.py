@@ -115,17 +115,17 @@ class Call(Base):
     id: Mapped[uuid.UUID] = _uuid_pk()
     reference: Mapped[str] = mapped_column(String(REFERENCE_MAX), unique=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
-    handler_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    handler_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
-    urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency), index=True)
-    status: Mapped[CallStatus] = mapped_column(enum_type(CallStatus), index=True)
+    urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency))
+    status: Mapped[CallStatus] = mapped_column(enum_type(CallStatus))
     consent_level: Mapped[ConsentLevel] = mapped_column(enum_type(ConsentLevel))
 
     caller_name: Mapped[str] = mapped_column(String(NAME_MAX))
     caller_rank: Mapped[str] = mapped_column(String(SHORT_MAX), default="")
-    caller_agency_type: Mapped[AgencyType] = mapped_column(enum_type(AgencyType), index=True)
+    caller_agency_type: Mapped[AgencyType] = mapped_column(enum_type(AgencyType))
     caller_organisation: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     caller_collar_number: Mapped[str] = mapped_column(String(SHORT_MAX), default="", index=True)
     caller_phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="", index=True)
@@ -133,7 +133,7 @@ class Call(Base):
 
     summary: Mapped[str] = mapped_column(String(SUMMARY_MAX), default="")
     narrative: Mapped[str] = mapped_column(Text, default="")
-    force_area: Mapped[str] = mapped_column(String(NAME_MAX), default="", index=True)
+    force_area: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     where_exploited: Mapped[WhereExploited] = mapped_column(enum_type(WhereExploited))
     county_lines: Mapped[bool] = mapped_column(Boolean, default=False)
     nrm_consent: Mapped[NrmConsent | None] = mapped_column(enum_type(NrmConsent))
@@ -168,7 +168,18 @@ class Call(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_calls_status_opened_at", "status", "opened_at"),)
+    # The call list sorts by one of these columns, then by opened_at and id (stable paging), and
+    # pages with OFFSET: each index covers its sort, so a page never needs a sort of the table.
+    # Full-text search is outside the models (migration 0002; services/call_search.py).
+    __table_args__ = (
+        Index("ix_calls_opened_at_id", "opened_at", "id"),
+        Index("ix_calls_status_opened_at_id", "status", "opened_at", "id"),
+        Index("ix_calls_urgency_opened_at_id", "urgency", "opened_at", "id"),
+        Index("ix_calls_caller_name_opened_at_id", "caller_name", "opened_at", "id"),
+        Index("ix_calls_caller_agency_type_opened_at_id", "caller_agency_type", "opened_at", "id"),
+        Index("ix_calls_force_area_opened_at_id", "force_area", "opened_at", "id"),
+        Index("ix_calls_handler_id_opened_at_id", "handler_id", "opened_at", "id"),
+    )
 
 
 class CallExploitationType(Base):

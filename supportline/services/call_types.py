@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from supportline.enums import (
     AgeGroup,
@@ -157,11 +158,36 @@ class CallSummary:
     summary: str
     handler_name: str
     routes: tuple[Route, ...]
+    case_id: uuid.UUID
+    case_reference: str
+    caller_collar_number: str
+    caller_phone: str  # normalised: +447700900123
+
+
+class SortKey(StrEnum):
+    """What the call list is sorted by; ties are broken by opened_at, then id, in the same direction.
+
+    The enumerations (urgency, status, agency) sort in the order their enum declares (crisis
+    first, open first); the handler by display name.
+    """
+
+    REFERENCE = "reference"
+    OPENED = "opened"
+    URGENCY = "urgency"
+    STATUS = "status"
+    CALLER = "caller"
+    AGENCY = "agency"
+    FORCE_AREA = "force_area"
+    HANDLER = "handler"
 
 
 @dataclass(frozen=True)
 class CallQuery:
-    """Filters for the call list; times are aware datetimes (the UI converts local dates)."""
+    """Filters, sort and page of the call list; times are aware datetimes (the UI converts local dates).
+
+    ``text`` is what a person types in the search box: every word must match (the last one as a
+    prefix, so results come as they type); punctuation and quotes are plain text, never syntax.
+    """
 
     opened_from: datetime | None = None  # inclusive
     opened_to: datetime | None = None  # exclusive
@@ -174,7 +200,8 @@ class CallQuery:
     text: str = ""
     offset: int = 0
     limit: int = 200
-    newest_first: bool = True
+    sort: SortKey = SortKey.OPENED
+    descending: bool = True  # with the default sort: newest first
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import dataclasses
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,7 +35,7 @@ from supportline.db.models import (
     User,
 )
 from supportline.enums import AuditCategory, CallStatus
-from supportline.services import audit, references
+from supportline.services import audit, call_search, references
 from supportline.services.actor import Actor, Permission, require
 from supportline.services.call_types import (
     CallData,
@@ -50,7 +50,7 @@ from supportline.services.call_types import (
     ReferralData,
     RouteData,
 )
-from supportline.services.call_validation import validate_call
+from supportline.services.call_validation import PhoneNumberError, normalise_phone, validate_call
 from supportline.services.errors import ConflictError, FieldError, NotFoundError, ValidationError
 
 T = TypeVar("T")
@@ -368,7 +368,22 @@ def _check_references(session: Session, data: CallData, call_case_id: uuid.UUID 
 
 
 def _changed_fields(before: CallData, after: CallData) -> list[str]:
-    return [f.name for f in dataclasses.fields(CallData) if getattr(before, f.name) != getattr(after, f.name)]
+    """The names of what changed (never the values: the audit log holds no call content);
+    the caller's details one by one, e.g. ``caller.phone``."""
+    changed: list[str] = []
+    for f in dataclasses.fields(CallData):
+        old, new = getattr(before, f.name), getattr(after, f.name)
+        if old == new:
+            continue
+        if f.name == "caller":
+            changed += [
+                f"caller.{g.name}"
+                for g in dataclasses.fields(Caller)
+                if getattr(old, g.name) != getattr(new, g.name)
+            ]
+        else:
+            changed.append(f.name)
+    return changed
 
 
 def save_call(
@@ -488,123 +503,85 @@ def get_call(db: Database, actor: Actor, call_id: uuid.UUID, *, audit_view: bool
         return _record(call)
 
 
-# --- listing ----------------------------------------------------------------------------------
+# --- listing and search ----------------------------------------------------------------------
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _filtered(query: CallQuery, statement: S) -> S:
-    conditions: list[Any] = []
-    if query.opened_from is not None:
-        conditions.append(Call.opened_at >= query.opened_from)
-    if query.opened_to is not None:
-        conditions.append(Call.opened_at < query.opened_to)
-    if query.status is not None:
-        conditions.append(Call.status == query.status)
-    if query.urgency is not None:
-        conditions.append(Call.urgency == query.urgency)
-    if query.agency_type is not None:
-        conditions.append(Call.caller_agency_type == query.agency_type)
-    if query.force_area:
-        conditions.append(Call.force_area == query.force_area)
-    if query.handler_id is not None:
-        conditions.append(Call.handler_id == query.handler_id)
-    if query.route is not None:
-        conditions.append(
-            exists().where(
-                RouteAdvice.call_id == Call.id, RouteAdvice.route == query.route, RouteAdvice.chosen.is_(True)
-            )
-        )
-    text = query.text.strip()
-    if text:
-        pattern = f"%{_escape_like(text)}%"
-        columns = (
-            Call.reference,
-            Call.caller_name,
-            Call.caller_collar_number,
-            Call.caller_organisation,
-            Call.caller_phone,
-            Call.force_area,
-            Call.summary,
-            Call.narrative,
-        )
-        conditions.append(or_(*(col.ilike(pattern, escape="\\") for col in columns)))
-    return cast(S, cast(Any, statement).where(and_(*conditions))) if conditions else statement
+def _check_page(offset: int, limit: int) -> None:
+    errors = []
+    if not 1 <= limit <= MAX_PAGE:
+        errors.append(FieldError("limit", f"must be between 1 and {MAX_PAGE}"))
+    if offset < 0:
+        errors.append(FieldError("offset", "must not be negative"))
+    if errors:
+        raise ValidationError(errors)
 
 
 def list_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> CallPage:
-    """One page of the call list, newest first by default."""
+    """One page of the call list in the query's order (newest first by default).
+
+    A text search is a consultation of personal data: it is audited (its length and the number
+    of results, never the text itself).
+    """
     require(actor, Permission.CALL_READ)
     query = query or CallQuery()
-    if not 1 <= query.limit <= MAX_PAGE:
-        raise ValidationError([FieldError("limit", f"must be between 1 and {MAX_PAGE}")])
-    if query.offset < 0:
-        raise ValidationError([FieldError("offset", "must not be negative")])
-    order = (Call.opened_at.desc(), Call.id.desc()) if query.newest_first else (Call.opened_at, Call.id)
-    statement = _filtered(
-        query,
-        select(
-            Call.id,
-            Call.reference,
-            Call.opened_at,
-            Call.closed_at,
-            Call.status,
-            Call.urgency,
-            Call.caller_name,
-            Call.caller_agency_type,
-            Call.caller_organisation,
-            Call.force_area,
-            Call.summary,
-            User.display_name,
-        ).join(User, User.id == Call.handler_id),
-    )
-    statement = statement.order_by(*order).offset(query.offset).limit(query.limit + 1)
+    _check_page(query.offset, query.limit)
+    search = call_search.parse(query.text)
     with db.read() as session:
-        rows = session.execute(statement).all()
-        has_more = len(rows) > query.limit
-        rows = rows[: query.limit]
-        routes: dict[uuid.UUID, list[Any]] = {}
-        if rows:
-            for call_id, route in session.execute(
-                select(RouteAdvice.call_id, RouteAdvice.route)
-                .where(RouteAdvice.call_id.in_([r[0] for r in rows]), RouteAdvice.chosen.is_(True))
-                .order_by(RouteAdvice.call_id, RouteAdvice.position)
-            ):
-                routes.setdefault(call_id, []).append(route)
+        ids = call_search.page_ids(session, db.dialect, query, search, query.offset, query.limit + 1)
+        rows = call_search.summaries(session, ids[: query.limit])
     if query.text.strip():
         with db.write() as session:
             audit.record(
                 session, actor, AuditCategory.CONSULTATION, "call.search", "call", "",
                 text_length=len(query.text.strip()), results=len(rows),
             )  # fmt: skip
-    return CallPage(
-        rows=tuple(
-            CallSummary(
-                id=r[0],
-                reference=r[1],
-                opened_at=r[2],
-                closed_at=r[3],
-                status=r[4],
-                urgency=r[5],
-                caller_name=r[6],
-                caller_agency_type=r[7],
-                caller_organisation=r[8],
-                force_area=r[9],
-                summary=r[10],
-                handler_name=r[11],
-                routes=tuple(routes.get(r[0], ())),
-            )
-            for r in rows
-        ),
-        offset=query.offset,
-        has_more=has_more,
-    )
+    return CallPage(rows=tuple(rows), offset=query.offset, has_more=len(ids) > query.limit)
 
 
 def count_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> int:
+    """How many calls the query's filters and text match (its sort and page do not matter)."""
     require(actor, Permission.CALL_READ)
-    statement = _filtered(query or CallQuery(), select(func.count()).select_from(Call))
+    query = query or CallQuery()
     with db.read() as session:
-        return int(session.scalar(statement) or 0)
+        return call_search.count(session, db.dialect, query, call_search.parse(query.text))
+
+
+def earlier_calls(
+    db: Database,
+    actor: Actor,
+    *,
+    collar_number: str = "",
+    phone: str = "",
+    exclude_call_id: uuid.UUID | None = None,
+    limit: int = 20,
+) -> tuple[CallSummary, ...]:
+    """The same officer's earlier calls, newest first: the collar number exactly (ignoring case)
+    or the phone number (compared normalised, so any format matches). Empty input, or a phone
+    number not yet complete enough to read, finds nothing. Each lookup is audited."""
+    require(actor, Permission.CALL_READ)
+    _check_page(0, limit)
+    collar = collar_number.strip()
+    try:
+        number = normalise_phone(phone)
+    except PhoneNumberError:
+        number = ""
+    if not collar and not number:
+        return ()
+    matches = []
+    if collar:
+        matches.append(call_search.collar_condition(db.dialect, collar))
+    if number:
+        matches.append(Call.caller_phone == number)
+    statement = select(Call.id).where(or_(*matches))
+    if exclude_call_id is not None:
+        statement = statement.where(Call.id != exclude_call_id)
+    statement = statement.order_by(Call.opened_at.desc(), Call.id.desc()).limit(limit)
+    with db.read() as session:
+        rows = call_search.summaries(session, list(session.scalars(statement)))
+    with db.write() as session:
+        audit.record(
+            session, actor, AuditCategory.CONSULTATION, "call.earlier", "call", "",
+            by=[name for name, given in (("collar_number", collar), ("phone", number)) if given],
+            results=len(rows),
+        )  # fmt: skip
+    return tuple(rows)

@@ -337,7 +337,7 @@ def test_list_pages_and_filters(db):
         ("ångström", 4),
         ("C0007", 1),
         ("100%", 0),
-        ("call_number", 0),
+        ("c_007", 0),  # not a LIKE wildcard: "_" separates words, and no call has "c" then "007…"
         ("SL-2026", 12),
     ],
 )

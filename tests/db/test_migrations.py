@@ -9,7 +9,10 @@ from supportline.db import create_database, migrate
 from supportline.db.backup import prune_backups
 from supportline.db.migrate import current_revision, downgrade, head_revision, schema_diff, upgrade
 from supportline.db.models import Base
+from supportline.services import calls
+from supportline.services.call_types import CallQuery
 from tests.conftest import PG_URL
+from tests.factories import full_call, make_admin
 
 
 def _fresh_sqlite(tmp_path):
@@ -63,9 +66,10 @@ def test_sqlite_file_is_copied_before_migrating(tmp_path, monkeypatch):
     # At head already: nothing to migrate, so no copy.
     assert upgrade(db, backup_dir=backups) is None
     # A newer program (a head this database is not at) copies the file before migrating.
+    at = head_revision()
     monkeypatch.setattr(migrate, "head_revision", lambda: "9999")
     copy = upgrade(db, backup_dir=backups)
-    assert copy is not None and copy.parent == backups and "before-0001" in copy.name
+    assert copy is not None and copy.parent == backups and f"before-{at}" in copy.name
     check = create_database(f"sqlite:///{copy}")
     with check.engine.connect() as conn:
         assert conn.execute(text("SELECT value FROM reference_counters")).scalar() == 41
@@ -99,3 +103,65 @@ def test_pragmas_hold_on_every_pooled_connection(sqlite_db):
     engine.dispose()  # new connections after a dispose get them too
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def _calls_at_0001_then_head(db) -> None:
+    """Calls saved before the full-text index existed are found once it does (0002 fills it)."""
+    upgrade(db, "0001")
+    admin = make_admin(db)
+    saved = calls.save_call(db, admin, full_call())
+    assert current_revision(db) == "0001"
+    upgrade(db)
+    assert schema_diff(db) == []
+    found = calls.list_calls(db, admin, CallQuery(text="tregarth")).rows
+    assert [r.reference for r in found] == [saved.reference]
+    assert calls.count_calls(db, admin, CallQuery(text="car wash passports")) == 1
+    # Back to 0001: the full-text objects and the sort indexes go, the calls stay.
+    downgrade(db, "0001")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM calls")).scalar() == 1
+    names = set(inspect(db.engine).get_table_names())
+    assert not {n for n in names if n.startswith("calls_fts")}
+    columns = {c["name"] for c in inspect(db.engine).get_columns("calls")}
+    assert "search_vector" not in columns
+    indexes = {i["name"] for i in inspect(db.engine).get_indexes("calls")}
+    assert "ix_calls_opened_at" in indexes and "ix_calls_opened_at_id" not in indexes
+
+
+def test_sqlite_upgrade_fills_the_full_text_index_and_downgrade_removes_it(tmp_path):
+    db = _fresh_sqlite(tmp_path)
+    try:
+        _calls_at_0001_then_head(db)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_upgrade_fills_the_full_text_index_and_downgrade_removes_it(pg_db):
+    schema = f"sl_mig_{uuid.uuid4().hex[:10]}"
+    with pg_db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = create_database(PG_URL, schema=schema)
+    try:
+        _calls_at_0001_then_head(db)
+    finally:
+        db.dispose()
+        with pg_db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def test_schema_diff_ignores_only_the_full_text_objects(tmp_path):
+    assert migrate.is_full_text_object("calls_fts", "table", {})
+    assert migrate.is_full_text_object("calls_fts_data", "table", {})
+    assert migrate.is_full_text_object("search_vector", "column", {"table_name": "calls"})
+    assert migrate.is_full_text_object("ix_calls_search_vector", "index", {"table_name": "calls"})
+    assert not migrate.is_full_text_object("calls", "table", {})
+    assert not migrate.is_full_text_object("search_vector", "column", {"table_name": "cases"})
+    assert not migrate.is_full_text_object("ix_calls_opened_at_id", "index", {"table_name": "calls"})
+    # A stray index is still reported.
+    db = _fresh_sqlite(tmp_path)
+    upgrade(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE INDEX ix_calls_stray ON calls (summary)"))
+    assert [d[0] for d in schema_diff(db)] == ["remove_index"]
+    db.dispose()
