@@ -1,0 +1,647 @@
+"""The new-call and edit-call form: what an operator fills in while an officer is on the line.
+
+Built for the keyboard: top-to-bottom tab order, a mnemonic on every label, Enter or Space
+toggles a box, Ctrl+S (or Ctrl+Enter) saves, Ctrl+K links the call to the case of the officer's
+earlier call, Ctrl+Shift+E closes the call. The service decides what is valid; the form shows
+each refusal under its field, focuses the first one and keeps everything typed. Every change is
+written as a draft in the database within about two seconds (through the task runner, never a
+temp file), so a crash or a power cut loses nothing.
+
+The sections (``ui.widgets.call_sections``) lay out the inputs and read them into ``CallData``;
+this class holds what the form is editing (a new call, or a saved one at a version), saves it,
+keeps the draft, and links the call to an earlier case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from supportline.db import Database, DatabaseUnavailableError
+from supportline.enums import AgencyType, CallStatus
+from supportline.services import call_codec, calls, drafts
+from supportline.services.actor import Actor
+from supportline.services.call_types import CallData, Caller, CallRecord, CallSummary
+from supportline.services.drafts import DraftRecord
+from supportline.services.errors import ConflictError, FieldError, ServiceError, ValidationError
+from ui.tasks import TaskRunner
+from ui.views.earlier_calls import EarlierCallsPanel
+from ui.widgets.call_sections import AdviceSection, CallerSection, CallSection, CaseSection, Target
+from ui.widgets.call_timer import CallTimer
+from ui.widgets.fields import ErrorLabel, FieldBlock, Section, sentence
+from ui.widgets.local_time import LocalDateTimeEdit
+
+#: A change is written as a draft at most this long after it was made.
+AUTOSAVE_MS = 1500
+
+
+class CallForm(QWidget):
+    """One call being taken or edited; lives in a tab of the main window."""
+
+    #: The call was saved (the ``CallRecord`` the service returned).
+    saved = Signal(object)
+    dirty_changed = Signal(bool)
+    title_changed = Signal(str)
+    #: A save was refused or failed; the message shown (field messages sit beside their fields).
+    save_failed = Signal(str)
+    #: A draft was written to the database.
+    draft_saved = Signal()
+
+    def __init__(
+        self,
+        db: Database,
+        actor: Actor,
+        runner: TaskRunner,
+        zone: ZoneInfo,
+        *,
+        record: CallRecord | None = None,
+        draft: DraftRecord | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._db, self._actor, self._runner, self._zone = db, actor, runner, zone
+        self._loading = True
+        self._dirty = False
+        self._saving = False
+        self._discarded = False
+        self._last_draft: dict[str, Any] | None = None
+        self._title = ""
+        self._draft_id = draft.id if draft is not None else uuid.uuid4()
+        self._form_opened_at = datetime.now(UTC)
+        # What the form edits: a new call, or a saved one at a version.
+        self._record = record
+        self._version: int | None = record.version if record else None
+        self._reference = record.reference if record else ""
+        self._own_case_id: uuid.UUID | None = record.data.case_id if record else None
+        self._own_case_reference = record.case_reference if record else ""
+        self._case_id = self._own_case_id
+        self._linked_reference = ""
+        empty = CallData(caller=Caller(name="", agency_type=AgencyType.OTHER), opened_at=self._form_opened_at)
+        self._base: CallData = record.data if record else empty
+        self._call_id = record.id if record else (draft.call_id if draft else self._base.id)
+
+        self._build()
+        self._connect()
+        self._fill(self._base, agency_chosen=record is not None)
+        if draft is not None:
+            self._restore(draft)
+        self._loading = False
+        self._update_title()
+        self._fix_tab_order()
+        self._look_up_earlier(now=True)
+        self.caller.name.setFocus()
+
+    # === layout ====================================================================================
+
+    def _build(self) -> None:
+        em = self.fontMetrics().height()
+        self.caller = CallerSection()
+        self.earlier = EarlierCallsPanel(
+            self._db, self._actor, self._runner, self._zone, exclude_call_id=self._call_id
+        )
+        earlier_section = Section(self.tr("Repeat caller"))
+        earlier_section.body.addWidget(self.earlier, 1)
+        self.call = CallSection()
+        self.case = CaseSection()
+        self.advice = AdviceSection(self._zone)
+        self.sections = (self.caller, self.call, self.case, self.advice)
+
+        content = QWidget()
+        content.setObjectName("callFormContent")
+        body = QVBoxLayout(content)
+        body.setContentsMargins(0, 0, int(em * 0.5), 0)
+        body.setSpacing(em)
+        top = QHBoxLayout()
+        top.setSpacing(em)
+        top.addWidget(self.caller, 3)
+        top.addWidget(earlier_section, 2)
+        body.addLayout(top)
+        for section in (self.call, self.case, self.advice):
+            body.addWidget(section)
+        body.addStretch(1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("callFormScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll_area.setWidget(content)
+
+        self.message = ErrorLabel()
+        self.message.setAccessibleName(self.tr("Form message"))
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        # On a wide screen the form keeps a readable width, centred in its tab.
+        column = QWidget()
+        column.setMaximumWidth(em * 100)
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(em, int(em * 0.7), em, int(em * 0.7))
+        layout.setSpacing(int(em * 0.6))
+        layout.addLayout(self._build_header(em))
+        layout.addWidget(self.message)
+        layout.addWidget(self.scroll_area, 1)
+        layout.addLayout(self._build_footer())
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(column)
+
+        self.save_action = self._action(self.tr("Save call"), "Ctrl+S", "Ctrl+Return", "Ctrl+Enter")
+        self.close_action = self._action(self.tr("Close call"), "Ctrl+Shift+E")
+        self.link_action = self._action(self.tr("Link to this case"), "Ctrl+K")
+
+    def _build_header(self, em: int) -> QHBoxLayout:
+        """What this is, how long the call has run, when it started."""
+        self.heading = QLabel()
+        self.heading.setObjectName("heading")
+        self.case_label = QLabel()
+        self.case_label.setObjectName("muted")
+        self.timer = CallTimer()
+        self.timer.setToolTip(self.tr("Time since the call started"))
+        self.opened = LocalDateTimeEdit(self._zone)
+        self.opened_zone = QLabel()
+        self.opened_zone.setObjectName("muted")
+        opened_row = QWidget()
+        row = QHBoxLayout(opened_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.opened)
+        row.addWidget(self.opened_zone)
+        self.opened_block = FieldBlock(self.tr("Call &started"), opened_row, required=True)
+        self.opened_block.label.setBuddy(self.opened)
+        self.opened.setAccessibleName(self.tr("Call started"))
+        self.opened.setAccessibleDescription(self.tr("Required. Date and time in the line's time zone"))
+        legend = QLabel(self.tr("* required"))
+        legend.setObjectName("muted")
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(self.heading)
+        titles.addWidget(self.case_label)
+        timer_box = QVBoxLayout()
+        timer_box.setSpacing(0)
+        caption = QLabel(self.tr("Call time"))
+        caption.setObjectName("muted")
+        timer_box.addWidget(caption)
+        timer_box.addWidget(self.timer)
+        header = QHBoxLayout()
+        header.setSpacing(em * 2)
+        header.addLayout(titles, 1)
+        header.addLayout(timer_box)
+        header.addWidget(self.opened_block)
+        header.addWidget(legend, 0, Qt.AlignmentFlag.AlignBottom)
+        return header
+
+    def _build_footer(self) -> QHBoxLayout:
+        self.status = QLabel()
+        self.status.setObjectName("muted")
+        self.status.setAccessibleName(self.tr("Form status"))
+        self.close_button = QPushButton(self.tr("Close call"))
+        self.close_button.setAccessibleName(self.tr("Close call"))
+        self.close_button.setToolTip(self.tr("Save the call as finished (Ctrl+Shift+E)"))
+        self.save_button = QPushButton(self.tr("Save  (Ctrl+S)"))
+        self.save_button.setObjectName("primary")
+        self.save_button.setAccessibleName(self.tr("Save"))
+        self.save_button.setDefault(True)
+        footer = QHBoxLayout()
+        footer.addWidget(self.status, 1)
+        footer.addWidget(self.close_button)
+        footer.addWidget(self.save_button)
+        return footer
+
+    def _action(self, text: str, *keys: str) -> QAction:
+        # WidgetWithChildrenShortcut: several forms open in tabs each answer only their own keys.
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(action)
+        return action
+
+    # === wiring ====================================================================================
+
+    def _connect(self) -> None:
+        self.save_action.triggered.connect(self.save)
+        self.save_button.clicked.connect(self.save)
+        self.close_action.triggered.connect(self.close_call)
+        self.close_button.clicked.connect(self.close_call)
+        self.link_action.triggered.connect(self.earlier.request_link)
+        self.earlier.link_requested.connect(self._link)
+        self.earlier.unlink_requested.connect(self._unlink)
+        self.opened.moment_changed.connect(self._opened_changed)
+        self.caller.collar.textEdited.connect(lambda _t: self._look_up_earlier())
+        self.caller.phone.textEdited.connect(lambda _t: self._look_up_earlier())
+        self.case.persons.rows_changed.connect(self._fix_tab_order)
+        self.advice.referrals.rows_changed.connect(self._fix_tab_order)
+        for section in self.sections:
+            section.changed.connect(self._changed)
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.flush_draft)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
+
+    def _focus_order(self) -> list[QWidget]:
+        return [
+            self.opened,
+            *self.caller.focus_widgets(),
+            self.earlier.list, self.earlier.link_button, self.earlier.unlink_button,
+            *self.call.focus_widgets(), *self.case.focus_widgets(), *self.advice.focus_widgets(),
+            self.close_button, self.save_button,
+        ]  # fmt: skip
+
+    def _fix_tab_order(self) -> None:
+        order = self._focus_order()
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
+        for widget in order:
+            if isinstance(widget, QLineEdit | QPlainTextEdit):
+                widget.removeEventFilter(self)
+                widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Text fields claim some keys before shortcuts see them (Linux key bindings make Ctrl+K
+        # "delete to the end of the line"); in this form the form's own shortcuts win.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            pressed = QKeySequence(event.keyCombination())
+            for action in (self.save_action, self.close_action, self.link_action):
+                if any(
+                    k.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch for k in action.shortcuts()
+                ):
+                    return True
+        return False
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """Whatever takes the focus (Tab, a mnemonic, an error) is scrolled into sight."""
+        if new is None or not shiboken6.isValid(self) or not shiboken6.isValid(self.scroll_area):
+            return
+        content = self.scroll_area.widget()
+        if content is not None and content.isAncestorOf(new):
+            em = self.fontMetrics().height()
+            self.scroll_area.ensureWidgetVisible(new, em, em * 2)
+
+    # === state =====================================================================================
+
+    def call_id(self) -> uuid.UUID:
+        return self._call_id
+
+    def title(self) -> str:
+        return self._title
+
+    def has_unsaved_changes(self) -> bool:
+        return self._dirty
+
+    def record(self) -> CallRecord | None:
+        """The call as last saved (None while a new call has never been saved)."""
+        return self._record
+
+    def draft_id(self) -> uuid.UUID:
+        return self._draft_id
+
+    def _changed(self, *_args: object) -> None:
+        if self._loading:
+            return
+        self._set_dirty(True)
+        if not self._discarded and not self._autosave.isActive():
+            self._autosave.start()
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirty_changed.emit(dirty)
+
+    def _update_title(self) -> None:
+        local = self.opened.moment().astimezone(self._zone)
+        title = self._reference or self.tr("New call %s") % f"{local:%H:%M}"
+        self.heading.setText(self._reference or self.tr("New call"))
+        if self._linked_reference:
+            case = self.tr("Adds to case %s") % self._linked_reference
+        elif self._own_case_reference:
+            case = self.tr("Case %s") % self._own_case_reference
+        else:
+            case = self.tr("Starts a new case")
+        if self._record is not None and self._base.status is CallStatus.CLOSED:
+            case += "  ·  " + self.tr("closed")
+        self.case_label.setText(case)
+        if title != self._title:
+            self._title = title
+            self.title_changed.emit(title)
+
+    def _opened_changed(self) -> None:
+        self.timer.set_start(self.opened.moment())
+        self.opened_zone.setText(self.opened.zone_abbreviation())
+        self._update_title()
+        self._changed()
+
+    def _look_up_earlier(self, *, now: bool = False) -> None:
+        self.earlier.look_up(self.caller.collar.text(), self.caller.phone.text())
+        if now:
+            self.earlier.look_up_now()
+
+    def _link(self, summary: CallSummary) -> None:
+        if summary.case_id == self._own_case_id:
+            self._unlink()
+            return
+        self._case_id = summary.case_id
+        self._linked_reference = summary.case_reference
+        self.earlier.set_linked(summary.case_reference)
+        self.status.setText(self.tr("This call will be added to %s.") % summary.case_reference)
+        self._update_title()
+        self._changed()
+
+    def _unlink(self) -> None:
+        self._case_id = self._own_case_id
+        self._linked_reference = ""
+        self.earlier.set_linked("")
+        self.status.setText(self.tr("Unlinked: this call keeps a case of its own."))
+        self._update_title()
+        self._changed()
+        self.earlier.list.setFocus()
+
+    # === widgets ↔ CallData ========================================================================
+
+    def call_data(self) -> CallData:
+        """The call as the form holds it now (not validated: the service does that)."""
+        return self._collect(for_draft=False)
+
+    def _collect(self, *, for_draft: bool) -> CallData:
+        # An unchosen agency goes to the service as "" so it is named with the other problems;
+        # a draft must decode, so it holds a valid value and remembers that none was chosen.
+        caller = self.caller.caller(agency_fallback=AgencyType.OTHER if for_draft else "")
+        return dataclasses.replace(
+            self._base,
+            id=self._call_id,
+            caller=caller,
+            opened_at=self.opened.moment(),
+            case_id=self._case_id,
+            **self.call.values(),
+            **self.case.values(),
+            **self.advice.values(self._base),
+        )
+
+    def _fill(self, data: CallData, *, agency_chosen: bool = True) -> None:
+        self.caller.fill(data.caller, agency_chosen=agency_chosen)
+        self.opened.set_moment(data.opened_at)
+        self.opened_zone.setText(self.opened.zone_abbreviation())
+        self.timer.set_start(data.opened_at)
+        self.timer.set_end(data.closed_at if data.status is CallStatus.CLOSED else None)
+        self.call.fill(data)
+        self.case.fill(data)
+        self.advice.fill(data)
+        self.close_button.setEnabled(data.status is not CallStatus.CLOSED)
+
+    # === drafts ====================================================================================
+
+    def _draft_payload(self) -> dict[str, Any]:
+        ui: dict[str, Any] = {
+            "form_opened_at": self._form_opened_at.isoformat(),
+            "version": self._version,
+            "reference": self._reference,
+            "own_case_id": str(self._own_case_id) if self._own_case_id else None,
+            "own_case_reference": self._own_case_reference,
+            "linked_case_reference": self._linked_reference,
+            "agency_chosen": self.caller.agency.value() is not None,
+            # Typed text that is not a value yet: a half-typed number, a half-typed country.
+            "phone_text": self.caller.phone.text(),
+            "persons": [row.texts() for row in self.case.persons.rows],
+        }
+        return {"call": call_codec.to_jsonable(self._collect(for_draft=True)), "ui": ui}
+
+    def _restore(self, draft: DraftRecord) -> None:
+        payload: Mapping[str, Any] = draft.payload
+        ui: Mapping[str, Any] = payload.get("ui") or {}
+        try:
+            data = call_codec.from_jsonable(payload["call"])
+        except (KeyError, TypeError, ValueError, ValidationError) as exc:
+            reason = str(exc) or type(exc).__name__
+            self._show_message(self.tr("This draft could not be restored: %s") % reason)
+            return
+        self._call_id = draft.call_id
+        self.earlier.exclude_call_id = draft.call_id
+        version = ui.get("version")
+        self._version = int(version) if isinstance(version, int) else self._version
+        self._reference = str(ui.get("reference") or self._reference)
+        own = ui.get("own_case_id")
+        self._own_case_id = uuid.UUID(str(own)) if own else self._own_case_id
+        self._own_case_reference = str(ui.get("own_case_reference") or self._own_case_reference)
+        self._linked_reference = str(ui.get("linked_case_reference") or "")
+        self._case_id = data.case_id
+        if ui.get("form_opened_at"):
+            self._form_opened_at = datetime.fromisoformat(str(ui["form_opened_at"]))
+        self._base = data
+        self._fill(data, agency_chosen=bool(ui.get("agency_chosen", True)))
+        if "phone_text" in ui:
+            self.caller.phone.setText(str(ui["phone_text"]))
+        for row, texts in zip(self.case.persons.rows, ui.get("persons") or [], strict=False):
+            row.set_texts(dict(texts))
+        self.earlier.set_linked(self._linked_reference)
+        self._last_draft = self._draft_payload()
+        self._set_dirty(True)
+        saved_at = draft.updated_at.astimezone(self._zone)
+        self.status.setText(self.tr("Restored from the draft saved at %s") % f"{saved_at:%H:%M}")
+
+    def flush_draft(self) -> None:
+        """Write the draft now, if anything changed since the last one (before the app closes)."""
+        self._autosave.stop()
+        if not self._dirty or self._discarded or self._saving:
+            return
+        payload = self._draft_payload()
+        if payload == self._last_draft:
+            return
+        self._last_draft = payload
+        db, actor = self._db, self._actor
+        draft_id, call_id, is_edit, title = (
+            self._draft_id,
+            self._call_id,
+            self._version is not None,
+            self._title,
+        )
+        self._runner.run(
+            lambda: drafts.save_draft(
+                db, actor, draft_id=draft_id, call_id=call_id, is_edit=is_edit, title=title, payload=payload
+            ),
+            on_success=self._draft_written,
+            on_failure=self._draft_failed,
+            owner=self,
+        )
+
+    def _draft_written(self, record: DraftRecord) -> None:
+        saved_at = record.updated_at.astimezone(self._zone)
+        self.status.setText(self.tr("Draft saved at %s") % f"{saved_at:%H:%M:%S}")
+        self.draft_saved.emit()
+
+    def _draft_failed(self, exc: BaseException) -> None:
+        self._last_draft = None
+        reason = sentence(str(exc)) or type(exc).__name__
+        self.status.setText(self.tr("The draft could not be saved: %s") % reason)
+
+    def discard_draft(self) -> None:
+        """Forget the draft (the person closed the form and chose to discard their changes)."""
+        self._autosave.stop()
+        self._discarded = True
+        self._delete_draft()
+
+    def _delete_draft(self) -> None:
+        db, actor, draft_id = self._db, self._actor, self._draft_id
+        self._last_draft = None
+        self._runner.run(lambda: drafts.discard_draft(db, actor, draft_id))
+
+    # === saving ====================================================================================
+
+    def save(self) -> None:
+        """Save the call through the runner; refusals show beside their fields."""
+        self._submit(close=False)
+
+    def close_call(self) -> None:
+        """Mark the call closed now and save it with everything else on the form."""
+        self._submit(close=True)
+
+    def _submit(self, *, close: bool) -> None:
+        if self._saving:
+            return
+        self._clear_errors()
+        data = self._collect(for_draft=False)
+        if close:
+            closed_at = max(datetime.now(UTC), data.opened_at)
+            data = dataclasses.replace(data, status=CallStatus.CLOSED, closed_at=closed_at)
+        self._autosave.stop()
+        self._set_saving(True)
+        db, actor, expected = self._db, self._actor, self._version
+        self._runner.run(
+            lambda: calls.save_call(db, actor, data, expected_version=expected),
+            on_success=lambda record: self._saved(record, data),
+            on_failure=self._save_refused,
+            owner=self,
+        )
+
+    def _saved(self, record: CallRecord, sent: CallData) -> None:
+        self._set_saving(False)
+        # Typing goes on while the save runs: anything newer stays unsaved (and gets a draft).
+        now = self._collect(for_draft=False)
+        changed_meanwhile = now != dataclasses.replace(sent, status=now.status, closed_at=now.closed_at)
+        self._record = record
+        self._version = record.version
+        self._reference = record.reference
+        self._own_case_id = self._case_id = record.data.case_id
+        self._own_case_reference = record.case_reference
+        self._linked_reference = ""
+        self._base = record.data
+        self.earlier.exclude_call_id = record.id
+        self.earlier.set_linked("")
+        closed = record.data.status is CallStatus.CLOSED
+        self.timer.set_end(record.data.closed_at if closed else None)
+        self.close_button.setEnabled(not closed)
+        self._update_title()
+        self._delete_draft()
+        self._set_dirty(changed_meanwhile)
+        if changed_meanwhile:
+            self._autosave.start()
+        self.status.setText(
+            (self.tr("Saved and closed %s") if closed else self.tr("Saved %s")) % record.reference
+        )
+        self.saved.emit(record)
+
+    def _save_refused(self, exc: BaseException) -> None:
+        self._set_saving(False)
+        if isinstance(exc, ValidationError):
+            text = self._show_field_errors(exc.errors)
+        else:
+            if isinstance(exc, ConflictError):
+                text = self.tr(
+                    "Not saved: %s. Everything you typed is still here; "
+                    "copy what you need before you reopen the call."
+                ) % str(exc).rstrip(".")
+            elif isinstance(exc, ServiceError):
+                text = self.tr("Not saved: %s.") % str(exc).rstrip(".")
+            elif isinstance(exc, DatabaseUnavailableError | SQLAlchemyError):
+                text = self.tr(
+                    "Not saved: the database cannot be reached just now. "
+                    "Your input is kept here and in the draft; try again in a moment."
+                )
+            else:
+                text = self.tr("Not saved: %s") % (str(exc) or type(exc).__name__)
+            self._show_message(text)
+        if self._dirty:
+            self._autosave.start()
+        self.save_failed.emit(text)
+
+    def _set_saving(self, saving: bool) -> None:
+        self._saving = saving
+        self.save_button.setEnabled(not saving)
+        self.close_button.setEnabled(not saving and self._base.status is not CallStatus.CLOSED)
+        self.save_button.setText(self.tr("Saving…") if saving else self.tr("Save  (Ctrl+S)"))
+        if saving:
+            self.status.setText(self.tr("Saving…"))
+
+    # === errors ====================================================================================
+
+    def error_text(self, path: str) -> str:
+        """The message showing for ``path`` (e.g. "caller.phone", "persons[0].nationalities")."""
+        found = self._error_target(path)
+        return found[1].message() if found else ""
+
+    def _error_target(self, path: str) -> Target | None:
+        if path == "opened_at":
+            return self.opened, self.opened_block.error
+        for section in self.sections:
+            found = section.error_target(path)
+            if found is not None:
+                return found
+        return None
+
+    def _show_field_errors(self, errors: tuple[FieldError, ...]) -> str:
+        general: list[str] = []
+        shown: list[QWidget] = []
+        for error in errors:
+            message = error.message
+            if error.field == "caller.agency_type" and self.caller.agency.value() is None:
+                message = "required"
+            found = self._error_target(error.field)
+            if found is None:
+                general.append(f"{error.field}: {message}")
+                continue
+            widget, label = found
+            label.show_message(f"{label.message()}; {message}" if label.message() else message)
+            shown.append(widget)
+        if len(errors) == 1:
+            text = self.tr("Not saved: 1 field needs attention.")
+        else:
+            text = self.tr("Not saved: %d fields need attention.") % len(errors)
+        if general:
+            text += " " + " ".join(sentence(g) + "." for g in general)
+        self._show_message(text)
+        if shown:
+            order = self._focus_order()
+            first = min(shown, key=lambda w: order.index(w) if w in order else len(order))
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.scroll_area.ensureWidgetVisible(first, 0, self.fontMetrics().height() * 3)
+        return text
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def _clear_errors(self) -> None:
+        self.message.clear_message()
+        self.opened_block.error.clear_message()
+        for section in self.sections:
+            section.clear_errors()
