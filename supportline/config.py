@@ -27,6 +27,7 @@ SETTINGS_FILE = "settings.toml"
 ENV_HOME = "SUPPORTLINE_HOME"
 ENV_DB_URL = "SUPPORTLINE_DB_URL"
 KEYRING_SERVICE = "supportline"
+THEMES = ("system", "light", "dark")
 
 
 class ConfigError(ValueError):
@@ -101,6 +102,13 @@ class Settings:
     backups_to_keep: int = dataclasses.field(
         default=10, metadata={"help": "Automatic pre-migration copies of the SQLite file to keep."}
     )
+    theme: str = dataclasses.field(
+        default="system",
+        metadata={
+            "help": "Colours of the main window: light, dark or system (follow the desktop). "
+            "Each user's own choice (View > Theme) overrides it on their sign-in."
+        },
+    )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -124,6 +132,8 @@ class Settings:
             value = getattr(self, key)
             if not low <= value <= high:
                 raise ConfigError(f"{key}: {value} is out of range ({low} to {high})")
+        if self.theme not in THEMES:
+            raise ConfigError(f"theme: {self.theme!r} is not one of {', '.join(THEMES)}")
         if self.database_url:
             try:
                 make_url(self.database_url)

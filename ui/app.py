@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 import supportline
@@ -76,6 +76,7 @@ def run(argv: list[str]) -> int:
         )
         return EXIT_CONFIG
     configure_logging(env.paths)
+    style.apply(app, env.settings.theme)  # the user's own choice follows once they sign in
     try:
         db = open_database(env, prompt=ask_password)
     except DatabaseUnavailableError as exc:
@@ -111,6 +112,8 @@ def run(argv: list[str]) -> int:
             return 0
         window = MainWindow(env, db, actor, tasks=tasks)
         place(window)
+        # After the window is on screen: drafts a crash left behind are offered back.
+        QTimer.singleShot(0, window.offer_drafts)
         code = exec_app(app)
         tasks.wait_until_idle()
         return code
@@ -122,7 +125,11 @@ def run(argv: list[str]) -> int:
 
 
 def place(window: QWidget) -> None:
-    """Fill a small screen; on a larger one open at the size the layout was designed for."""
+    """Where the user left it; else fill a small screen, or on a larger one open at the size the
+    layout was designed for."""
+    if getattr(window, "restored_geometry", False):
+        window.show()
+        return
     screen = window.screen().availableGeometry()
     designed = QSize(1366, 768)
     if screen.width() <= designed.width() or screen.height() <= designed.height():

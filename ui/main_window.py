@@ -1,62 +1,91 @@
-"""The first main window: the calls of the database, and one call read in full.
+"""The operator's workspace: the Calls tab, a tab per open call form, menus, toolbar, status bar.
 
-Read-only for now. Everything that touches the database goes through the task runner: the list
-model fetches its pages there, and opening a call (an audited consultation) runs there too, so
-the window stays responsive on a slow shared database.
+Everything that touches the database goes through the task runner. Forms own their own saving
+(Ctrl+S is theirs) and autosave drafts; the window opens and closes them, asks before an unsaved
+one is closed, offers back the drafts a crash left behind, and locks the screen on Ctrl+L or
+after the idle minutes the settings give. Each user's layout and theme are remembered per user
+(:mod:`ui.user_layout`).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
+    QApplication,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
-    QTableView,
-    QVBoxLayout,
+    QTabBar,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
     QWidget,
 )
 
 import supportline
 from supportline.bootstrap import Environment
 from supportline.db import Database
-from supportline.enums import CallStatus, Urgency
-from supportline.services import calls
+from supportline.services import calls, drafts
 from supportline.services.actor import Actor
 from supportline.services.call_types import CallRecord
+from supportline.services.drafts import DraftRecord
 from ui import formatting as fmt
-from ui.models.call_list import CallListModel, Column
+from ui import style
+from ui.models.call_list import CallListModel
 from ui.tasks import TaskRunner, default_runner
-from ui.views.call_detail import CallDetailPane
+from ui.user_layout import UserLayout
+from ui.views.calls_tab import HIDDEN_AT_FIRST, CallsTab
+from ui.views.drafts_dialog import DraftChoice, DraftsDialog
+from ui.views.help_window import HelpWindow
+from ui.views.lock import LockView
 
-#: What each column must fit without eliding (longer names, organisations and summaries elide,
-#: with the whole value in the tooltip and the detail pane).
-COLUMN_SAMPLES = {
-    Column.REFERENCE: "SL-2026-000000",
-    Column.OPENED: "Wed 28 Nov 2026 00:00",
-    Column.URGENCY: max((u.label for u in Urgency), key=len),
-    Column.STATUS: max((s.label for s in CallStatus), key=len),
-    Column.CALLER: "DS Morwenna Tregarthen",
-    Column.AGENCY: "Children's services",
-    Column.FORCE_AREA: "Devon and Cornwall Police",
-    Column.ROUTES: "Victim, Immigration",
-    Column.SUMMARY: "Workers living on site",  # then it takes what room is left
-    Column.HANDLER: "Morwenna Tregarthen",
-}
-#: Hidden until someone asks for them through the header's menu; the detail pane shows them all.
-HIDDEN_AT_FIRST = (Column.AGENCY, Column.FORCE_AREA, Column.ROUTES, Column.HANDLER)
+if TYPE_CHECKING:
+    from ui.views.call_form import CallForm
+
+__all__ = ["HIDDEN_AT_FIRST", "CloseChoice", "MainWindow", "QuitChoice"]
+
+_INPUT_EVENTS = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+    }
+)
+
+
+class CloseChoice(StrEnum):
+    SAVE = "save"
+    DISCARD = "discard"
+    CANCEL = "cancel"
+
+
+class QuitChoice(StrEnum):
+    KEEP_DRAFTS = "keep"
+    DISCARD = "discard"
+    CANCEL = "cancel"
 
 
 class MainWindow(QMainWindow):
+    #: The Calls tab's count and first page are in (after start-up, a search, a refresh …).
+    list_ready = Signal()
+    #: A call form was opened in a tab (new, for editing, or restored from a draft).
+    form_opened = Signal(object)
+    #: The drafts left from an earlier session have been looked at (offered or none found).
+    drafts_checked = Signal()
+    locked_changed = Signal(bool)
+
     def __init__(
         self,
         env: Environment,
@@ -64,6 +93,8 @@ class MainWindow(QMainWindow):
         actor: Actor,
         *,
         tasks: TaskRunner | None = None,
+        page_size: int | None = None,
+        max_pages: int | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -71,109 +102,190 @@ class MainWindow(QMainWindow):
         self.db = db
         self.actor = actor
         self._tasks = tasks or default_runner()
-        self._detail_request = 0
-        self._shown_call: uuid.UUID | None = None
+        self.layout_store = UserLayout(env.paths, actor.username)
+        self._locked = False
+        self._quitting = False
+        self._close_after_save: set[uuid.UUID] = set()
+        self._last_input = time.monotonic()
+        self.help_window: HelpWindow | None = None
         self.setWindowTitle(self.tr("Supportline – %s") % actor.display_name)
         self.setMinimumSize(960, 600)
+        self.theme_choice = self.layout_store.text("theme", env.settings.theme)
+        if self.theme_choice not in style.CHOICES:
+            self.theme_choice = style.SYSTEM
+        self._apply_theme()
 
-        self.model = CallListModel(db, actor, self._tasks, parent=self)
-        self.table = self._make_table()
-        self.detail = CallDetailPane(db.zone)
-        self.count_label = QLabel(self.tr("Calls"))
-        self.count_label.setObjectName("muted")
+        sizes: dict[str, Any] = {}
+        if page_size is not None:
+            sizes["page_size"] = page_size
+        if max_pages is not None:
+            sizes["max_pages"] = max_pages
+        self.model = CallListModel(db, actor, self._tasks, parent=self, **sizes)
+        self.calls_tab = CallsTab(db, actor, self._tasks, model=self.model)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabsClosable(True)
+        self.tabs.setMovable(True)
+        self.tabs.addTab(self.calls_tab, self.tr("Calls"))
+        self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
+        self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.LeftSide, None)
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.tabs.currentChanged.connect(self._current_tab_changed)
+        self.tabs.tabBar().tabMoved.connect(self._keep_calls_first)
 
-        list_side = QWidget()
-        list_layout = QVBoxLayout(list_side)
-        list_layout.setContentsMargins(0, 0, 0, 0)
-        list_layout.setSpacing(6)
-        list_layout.addWidget(self.count_label)
-        list_layout.addWidget(self.table)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(list_side)
-        self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([930, 416])
-
-        self.empty_state = self._make_empty_state()
+        self.lock_view = LockView(db, actor, self._tasks)
+        self.lock_view.unlocked.connect(self.unlock)
         self.pages = QStackedWidget()
-        self.pages.setContentsMargins(10, 10, 10, 4)
-        self.pages.addWidget(self.splitter)
-        self.pages.addWidget(self.empty_state)
+        self.pages.addWidget(self.tabs)
+        self.pages.addWidget(self.lock_view)
         self.setCentralWidget(self.pages)
 
+        self._make_actions()
         self._make_menus()
+        self._make_toolbar()
         self._make_status_bar()
-        self.model.page_loaded.connect(self._page_loaded)
-        self.model.load_failed.connect(self._load_failed)
-        self.model.modelReset.connect(self._list_reset)
-        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.refresh()
+        self._restore_layout()
+        self.model.loaded.connect(self.list_ready)
+        self.calls_tab.open_requested.connect(self.open_call)
 
-    # --- building ---------------------------------------------------------------------------------
+        self._idle_limit_ms = env.settings.idle_lock_minutes * 60_000
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setInterval(min(15_000, max(self._idle_limit_ms // 4, 250)))
+        self._idle_timer.timeout.connect(self.check_idle)
+        self._idle_timer.start()
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        hints = QGuiApplication.styleHints()
+        hints.colorSchemeChanged.connect(self._system_scheme_changed)
+        self._current_tab_changed(0)
+        self.calls_tab.start()
 
-    def _make_table(self) -> QTableView:
-        table = QTableView()
-        table.setModel(self.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        table.verticalHeader().hide()
-        row_height = table.fontMetrics().height() + 12
-        table.verticalHeader().setDefaultSectionSize(row_height)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header = table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setStretchLastSection(True)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        metrics = table.fontMetrics()
-        for column, sample in COLUMN_SAMPLES.items():
-            table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)
-        for column in HIDDEN_AT_FIRST:
-            table.setColumnHidden(column, True)
-        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        header.customContextMenuRequested.connect(self._column_menu)
-        return table
+    # --- building ---------------------------------------------------------------------------
 
-    def _make_empty_state(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.addStretch(2)
-        self.empty_title = QLabel(self.tr("No calls yet"))
-        self.empty_title.setObjectName("emptyTitle")
-        self.empty_text = QLabel(self.tr("Calls recorded on this line will be listed here."))
-        self.empty_text.setObjectName("emptyText")
-        self.empty_text.setWordWrap(True)
-        for label in (self.empty_title, self.empty_text):
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            layout.addWidget(label)
-        layout.addStretch(3)
-        return page
+    def _action(
+        self, text: str, slot: Any, *shortcuts: str | QKeySequence.StandardKey, tip: str = ""
+    ) -> QAction:
+        action = QAction(text, self)
+        keys = [QKeySequence(s) for s in shortcuts]
+        if keys:
+            action.setShortcuts(keys)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        a = self._action
+        self.new_call_action = a(
+            self.tr("&New call"), self.new_call, "Ctrl+N", tip=self.tr("Start a new call (Ctrl+N)")
+        )
+        # Ctrl+S belongs to the form (its own shortcut, active inside it). The window's action
+        # shows the key in the menu but is not the window's: added to no widget but its menu
+        # and toolbar button, with a widget-only context, it never competes with the form's.
+        self.save_action = QAction(self.tr("&Save call"), self)
+        self.save_action.setShortcut(QKeySequence("Ctrl+S"))
+        self.save_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.save_action.setToolTip(self.tr("Save the call on show (Ctrl+S)"))
+        self.save_action.triggered.connect(self.save_current)
+        self.close_tab_action = a(
+            self.tr("&Close tab"),
+            self.close_current_tab,
+            "Ctrl+W",
+            tip=self.tr("Close the call on show (Ctrl+W)"),
+        )
+        self.refresh_action = a(
+            self.tr("&Refresh list"), self.refresh, "F5", tip=self.tr("Load the list again (F5)")
+        )
+        self.lock_action = a(
+            self.tr("&Lock screen"),
+            self.lock,
+            "Ctrl+L",
+            tip=self.tr("Hide everything until your password is given (Ctrl+L)"),
+        )
+        self.quit_action = a(self.tr("&Quit"), self.close, "Ctrl+Q")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.find_action = a(
+            self.tr("&Search calls"), self.focus_search, "Ctrl+F", tip=self.tr("Search the calls (Ctrl+F)")
+        )
+        self.clear_filters_action = a(self.tr("C&lear filters"), self.clear_filters)
+        self.open_call_action = a(self.tr("&Open selected call") + "\tEnter", self.open_selected_call)
+        self.next_tab_action = a(self.tr("Ne&xt tab"), lambda: self.step_tab(1), "Ctrl+Tab", "Ctrl+PgDown")
+        self.previous_tab_action = a(
+            self.tr("&Previous tab"), lambda: self.step_tab(-1), "Ctrl+Shift+Tab", "Ctrl+PgUp"
+        )
+        self.help_action = a(
+            self.tr("&Keyboard and help"),
+            self.show_help,
+            "F1",
+            tip=self.tr("Shortcuts and what each part does (F1)"),
+        )
+        self.about_action = a(self.tr("&About Supportline"), self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.reset_layout_action = a(self.tr("&Reset layout"), self.reset_layout)
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for choice, text in (
+            (style.LIGHT, self.tr("&Light")),
+            (style.DARK, self.tr("&Dark")),
+            (style.SYSTEM, self.tr("Follow &system")),
+        ):
+            action = QAction(text, self.theme_group)
+            action.setCheckable(True)
+            action.setChecked(choice == self.theme_choice)
+            action.triggered.connect(lambda _checked=False, c=choice: self.set_theme(c))
+            self.theme_actions[choice] = action
 
     def _make_menus(self) -> None:
-        file_menu = self.menuBar().addMenu(self.tr("&File"))
-        self.refresh_action = QAction(self.tr("&Refresh"), self)
-        self.refresh_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
-        self.refresh_action.triggered.connect(self.refresh)
-        file_menu.addAction(self.refresh_action)
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        for action in (self.new_call_action, self.save_action, self.close_tab_action):
+            file_menu.addAction(action)
         file_menu.addSeparator()
-        self.quit_action = QAction(self.tr("&Quit"), self)
-        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.lock_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        help_menu = self.menuBar().addMenu(self.tr("&Help"))
-        self.about_action = QAction(self.tr("&About Supportline"), self)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self.about_action.triggered.connect(self.show_about)
+        call_menu = bar.addMenu(self.tr("&Call"))
+        for action in (
+            self.find_action,
+            self.clear_filters_action,
+            self.open_call_action,
+            self.refresh_action,
+        ):
+            call_menu.addAction(action)
+        view_menu = bar.addMenu(self.tr("&View"))
+        theme_menu = view_menu.addMenu(self.tr("&Theme"))
+        for action in self.theme_actions.values():
+            theme_menu.addAction(action)
+        self.columns_menu = view_menu.addMenu(self.tr("&Columns"))
+        self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
+        view_menu.addAction(self.reset_layout_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.next_tab_action)
+        view_menu.addAction(self.previous_tab_action)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.help_action)
         help_menu.addAction(self.about_action)
+
+    def _make_toolbar(self) -> None:
+        self.toolbar = QToolBar(self.tr("Main toolbar"))
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.new_call_action, self.save_action, self.close_tab_action):
+            self.toolbar.addAction(action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.find_action)
+        self.toolbar.addAction(self.refresh_action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.lock_action)
+        self.toolbar.addAction(self.help_action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        for action, text in ((self.help_action, self.tr("Help")), (self.find_action, self.tr("Search"))):
+            action.setIconText(text)  # the toolbar's short word; the menu keeps the full text
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
@@ -183,12 +295,13 @@ class MainWindow(QMainWindow):
         )
         described = self.db.describe()
         self.database_label = QLabel(
-            self.database_label_text(described, self.fontMetrics().averageCharWidth() * 60)
+            self.database_label_text(described, self.fontMetrics().averageCharWidth() * 48)
         )
         self.database_label.setToolTip(described)
         self.clock_label = QLabel()
-        bar.addPermanentWidget(self.user_label)
+        self.clock_label.setAccessibleName(self.tr("Time on the line"))
         bar.addPermanentWidget(self.database_label)
+        bar.addPermanentWidget(self.user_label)
         bar.addPermanentWidget(self.clock_label)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -200,19 +313,464 @@ class MainWindow(QMainWindow):
         """Long SQLite paths lose their middle, not the file name."""
         return self.fontMetrics().elidedText(described, Qt.TextElideMode.ElideMiddle, width)
 
-    # --- behaviour --------------------------------------------------------------------------------
+    # --- the per-user layout ----------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Reload the list from the database (F5); the call on show stays on show."""
-        self.statusBar().showMessage(self.tr("Loading calls…"))
-        self.model.refresh()
+    @property
+    def restored_geometry(self) -> bool:
+        return self._restored_geometry
+
+    def _restore_layout(self) -> None:
+        store = self.layout_store
+        geometry = store.bytes("geometry")
+        self._restored_geometry = geometry is not None and self.restoreGeometry(geometry)
+        state = store.bytes("window_state")
+        if state is not None:
+            self.restoreState(state)
+        splitter = store.bytes("splitter")
+        if splitter is not None:
+            self.calls_tab.splitter.restoreState(splitter)
+        header = store.bytes("columns")
+        if header is not None:
+            self.calls_tab.table.horizontalHeader().restoreState(header)
+
+    def save_layout(self) -> None:
+        store = self.layout_store
+        store.set("geometry", self.saveGeometry())
+        store.set("window_state", self.saveState())
+        store.set("splitter", self.calls_tab.splitter.saveState())
+        store.set("columns", self.calls_tab.table.horizontalHeader().saveState())
+        store.set("theme", self.theme_choice)
+        store.sync()
+
+    def _fill_columns_menu(self) -> None:
+        self.columns_menu.clear()
+        for action in self.calls_tab.column_menu(self.columns_menu).actions():
+            self.columns_menu.addAction(action)
+
+    def reset_layout(self) -> None:
+        self.calls_tab.table.default_columns()
+        self.calls_tab.splitter.setSizes([920, 430])
+        self.calls_tab.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.DescendingOrder)
+
+    # --- theme ------------------------------------------------------------------------------
+
+    def set_theme(self, choice: str) -> None:
+        """Light, dark or the desktop's; remembered for this user."""
+        if choice not in style.CHOICES:
+            raise ValueError(f"unknown theme {choice!r}")
+        self.theme_choice = choice
+        self.theme_actions[choice].setChecked(True)
+        self._apply_theme()
+        self.layout_store.set("theme", choice)
+        self.layout_store.sync()
+
+    def _apply_theme(self) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            style.apply(app, self.theme_choice)
+        if hasattr(self, "calls_tab"):
+            self.calls_tab.restyle()
+        if self.help_window is not None:
+            self.help_window.restyle()
+
+    def _system_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        if self.theme_choice == style.SYSTEM:
+            self._apply_theme()
+
+    # --- call forms -------------------------------------------------------------------------
+
+    def forms(self) -> list[CallForm]:
+        """The open call forms, in tab order (every tab but the Calls tab is one)."""
+        pages = (self.tabs.widget(i) for i in range(self.tabs.count()))
+        return [cast("CallForm", page) for page in pages if page is not self.calls_tab]
+
+    def current_form(self) -> CallForm | None:
+        page = self.tabs.currentWidget()
+        return None if page is self.calls_tab or page is None else cast("CallForm", page)
+
+    def form_for(self, call_id: uuid.UUID) -> CallForm | None:
+        return next((form for form in self.forms() if form.call_id() == call_id), None)
+
+    def new_call(self) -> CallForm:
+        from ui.views.call_form import CallForm
+
+        form = CallForm(self.db, self.actor, self._tasks, self.db.zone)
+        return self._add_form(form)
+
+    def open_selected_call(self) -> None:
+        call_id = self.calls_tab.selected_call()
+        if call_id is not None:
+            self.open_call(call_id)
+
+    def open_call(self, call_id: uuid.UUID) -> None:
+        """Edit ``call_id`` in a tab (the open one if there is one)."""
+        form = self.form_for(call_id)
+        if form is not None:
+            self.tabs.setCurrentWidget(form)
+            return
         db, actor = self.db, self.actor
+        self.statusBar().showMessage(self.tr("Opening the call…"))
         self._tasks.run(
-            lambda: calls.count_calls(db, actor),
-            on_success=self._show_count,
-            on_failure=lambda _exc: self.count_label.setText(self.tr("Calls")),
+            lambda: calls.get_call(db, actor, call_id),
+            on_success=self._record_arrived,
+            on_failure=lambda exc: self._show_problem(self.tr("The call could not be opened"), exc),
             owner=self,
         )
+
+    def _record_arrived(self, record: CallRecord) -> None:
+        from ui.views.call_form import CallForm
+
+        self.statusBar().clearMessage()
+        form = self.form_for(record.id)
+        if form is not None:  # opened twice quickly
+            self.tabs.setCurrentWidget(form)
+            return
+        self._add_form(CallForm(self.db, self.actor, self._tasks, self.db.zone, record=record))
+
+    def restore_drafts(self, chosen: Sequence[DraftRecord]) -> None:
+        """Open each draft in its own tab; a draft of an edit opens over its saved call."""
+        from ui.views.call_form import CallForm
+
+        for draft in chosen:
+            if self.form_for(draft.call_id) is not None:
+                continue
+            if draft.is_edit:
+                self._restore_edit(draft)
+            else:
+                self._add_form(CallForm(self.db, self.actor, self._tasks, self.db.zone, draft=draft))
+
+    def _restore_edit(self, draft: DraftRecord) -> None:
+        from ui.views.call_form import CallForm
+
+        db, actor, call_id = self.db, self.actor, draft.call_id
+
+        def opened(record: CallRecord) -> None:
+            self._add_form(
+                CallForm(self.db, self.actor, self._tasks, self.db.zone, record=record, draft=draft)
+            )
+
+        self._tasks.run(
+            lambda: calls.get_call(db, actor, call_id),
+            on_success=opened,
+            on_failure=lambda exc: self._show_problem(self.tr("A draft could not be restored"), exc),
+            owner=self,
+        )
+
+    def _add_form(self, form: CallForm) -> CallForm:
+        # The field the form asked for (while hidden); showing the tab would focus its first
+        # widget in the tab chain instead.
+        intended = form.focusWidget()
+        index = self.tabs.addTab(form, form.title())
+        self.tabs.setTabToolTip(index, form.title())
+        # A quiet "×" rather than the style's red close icon, which reads as an alarm.
+        close = QToolButton()
+        close.setObjectName("tabClose")
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        close.setToolTip(self.tr("Close this call (Ctrl+W)"))
+        close.setAccessibleName(self.tr("Close tab"))
+        close.clicked.connect(lambda _checked=False, f=form: self.close_tab(self.tabs.indexOf(f)))
+        self.tabs.tabBar().setTabButton(index, QTabBar.ButtonPosition.RightSide, close)
+        form.title_changed.connect(lambda _t, f=form: self._update_tab(f))
+        form.dirty_changed.connect(lambda _d, f=form: self._update_tab(f))
+        form.saved.connect(lambda record, f=form: self._form_saved(f, record))
+        self.tabs.setCurrentWidget(form)
+        self._update_tab(form)
+        self._focus_first_field(form, intended)
+        QTimer.singleShot(0, lambda: self._focus_first_field(form, intended))
+        self.form_opened.emit(form)
+        return form
+
+    def _focus_first_field(self, form: QWidget, intended: QWidget | None = None) -> None:
+        if self._locked or self.tabs.currentWidget() is not form:
+            return
+        focus = getattr(form, "focus_first_field", None)
+        if callable(focus):
+            focus()
+            return
+        chosen = intended or form.focusWidget()  # the field the form itself asked for, if it did
+        if (
+            chosen is not None
+            and shiboken6.isValid(chosen)
+            and chosen.isVisibleTo(form)
+            and chosen.isEnabled()
+        ):
+            chosen.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        widget = form.nextInFocusChain()
+        while widget is not None and widget is not form:
+            if (
+                form.isAncestorOf(widget)
+                and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+                and widget.isEnabled()
+                and widget.isVisibleTo(form)
+            ):
+                widget.setFocus(Qt.FocusReason.TabFocusReason)
+                return
+            widget = widget.nextInFocusChain()
+
+    def _update_tab(self, form: CallForm) -> None:
+        index = self.tabs.indexOf(form)
+        if index < 0:
+            return
+        title = form.title()
+        self.tabs.setTabText(index, ("● " if form.has_unsaved_changes() else "") + title)
+        self.tabs.setTabToolTip(
+            index, title + (self.tr(" (unsaved changes)") if form.has_unsaved_changes() else "")
+        )
+        self._current_tab_changed(self.tabs.currentIndex())
+
+    def _form_saved(self, form: CallForm, record: CallRecord) -> None:
+        self._update_tab(form)
+        self.statusBar().showMessage(self.tr("%s saved") % record.reference, 5000)
+        self.model.refresh()
+        if self.calls_tab.detail.record is not None and self.calls_tab.detail.record.id == record.id:
+            self.calls_tab.show_call(record.id)
+        if record.id in self._close_after_save:
+            self._close_after_save.discard(record.id)
+            self._remove_tab(form)
+
+    def save_current(self) -> None:
+        form = self.current_form()
+        if form is not None:
+            form.save()
+
+    def close_current_tab(self) -> None:
+        index = self.tabs.currentIndex()
+        if index > 0 or self.current_form() is not None:
+            self.close_tab(index)
+
+    def close_tab(self, index: int) -> bool:
+        """Close a form's tab, asking first if it has unsaved changes; True if it went."""
+        page = self.tabs.widget(index)
+        if page is None or page is self.calls_tab:
+            return False
+        form = cast("CallForm", page)
+        if form.has_unsaved_changes():
+            self.tabs.setCurrentWidget(form)
+            choice = self.ask_unsaved(form.title())
+            if choice == CloseChoice.CANCEL:
+                return False
+            if choice == CloseChoice.SAVE:
+                self._close_after_save.add(form.call_id())
+                form.save()  # the tab goes once it has saved; errors keep it open
+                return False
+            form.discard_draft()
+        self._remove_tab(form)
+        return True
+
+    def _remove_tab(self, form: QWidget) -> None:
+        index = self.tabs.indexOf(form)
+        if index >= 0:
+            self.tabs.removeTab(index)
+        form.deleteLater()
+
+    def ask_unsaved(self, title: str) -> CloseChoice:
+        """Save, discard or keep the form open (tests replace this)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Unsaved changes"))
+        box.setText(self.tr("%s has changes that are not saved.") % title)
+        box.setInformativeText(self.tr("Save the call before closing it?"))
+        save = box.addButton(QMessageBox.StandardButton.Save)
+        discard = box.addButton(QMessageBox.StandardButton.Discard)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(save)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is save:
+            return CloseChoice.SAVE
+        if clicked is discard:
+            return CloseChoice.DISCARD
+        return CloseChoice.CANCEL
+
+    def ask_quit(self, count: int) -> QuitChoice:
+        """Quitting with unsaved forms: keep them as drafts, discard them, or stay (tests replace this)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(self.tr("Unsaved calls"))
+        box.setText(self.tr("%n call(s) have unsaved changes.", "", count))
+        box.setInformativeText(
+            self.tr("Keep them as drafts to be offered back at the next start, or discard them.")
+        )
+        keep = box.addButton(self.tr("&Keep drafts and quit"), QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton(self.tr("&Discard and quit"), QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is keep:
+            return QuitChoice.KEEP_DRAFTS
+        if clicked is discard:
+            return QuitChoice.DISCARD
+        return QuitChoice.CANCEL
+
+    def flush_drafts(self) -> None:
+        for form in self.forms():
+            if form.has_unsaved_changes():
+                form.flush_draft()
+
+    # --- drafts left by an earlier session --------------------------------------------------
+
+    def offer_drafts(self) -> None:
+        """Look for this user's drafts and, if there are any, offer to restore them."""
+        db, actor = self.db, self.actor
+        self._tasks.run(
+            lambda: drafts.list_drafts(db, actor),
+            on_success=self._drafts_found,
+            on_failure=self._drafts_not_found,
+            owner=self,
+        )
+
+    def _drafts_not_found(self, exc: BaseException) -> None:
+        self._show_problem(self.tr("Unsaved calls could not be looked for"), exc)
+        self.drafts_checked.emit()
+
+    def _drafts_found(self, found: Sequence[DraftRecord]) -> None:
+        waiting = [d for d in found if self.form_for(d.call_id) is None]
+        if not waiting:
+            self.drafts_checked.emit()
+            return
+        choice, chosen = self.ask_drafts(waiting)
+        if choice == DraftChoice.RESTORE:
+            self.restore_drafts(chosen)
+        elif choice == DraftChoice.DISCARD:
+            db, actor = self.db, self.actor
+            ids = [d.id for d in chosen]
+
+            def discard() -> None:
+                for draft_id in ids:
+                    drafts.discard_draft(db, actor, draft_id)
+
+            self._tasks.run(
+                discard,
+                on_failure=lambda exc: self._show_problem(self.tr("Drafts could not be discarded"), exc),
+                owner=self,
+            )
+        self.drafts_checked.emit()
+
+    def ask_drafts(self, found: Sequence[DraftRecord]) -> tuple[DraftChoice, tuple[DraftRecord, ...]]:
+        """The recovery dialog (tests replace this or drive the dialog themselves)."""
+        return DraftsDialog.ask(found, self.db.zone, parent=self)
+
+    # --- the list ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.calls_tab.refresh()
+
+    def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.calls_tab)
+        self.calls_tab.focus_search()
+
+    def clear_filters(self) -> None:
+        self.tabs.setCurrentWidget(self.calls_tab)
+        self.calls_tab.filters.clear()
+
+    def step_tab(self, step: int) -> None:
+        count = self.tabs.count()
+        if count > 1:
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % count)
+
+    def _keep_calls_first(self, _from: int, _to: int) -> None:
+        if self.tabs.indexOf(self.calls_tab) != 0:
+            self.tabs.tabBar().moveTab(self.tabs.indexOf(self.calls_tab), 0)
+
+    def _current_tab_changed(self, _index: int) -> None:
+        form = self.current_form()
+        on_form = form is not None
+        if not self._locked:
+            self.save_action.setEnabled(on_form)
+            self.close_tab_action.setEnabled(on_form)
+            self.open_call_action.setEnabled(not on_form)
+        if form is not None:
+            QTimer.singleShot(0, lambda: self._refocus(form))
+
+    def _refocus(self, form: QWidget) -> None:
+        focused = QApplication.focusWidget()
+        if self.tabs.currentWidget() is form and (focused is None or not form.isAncestorOf(focused)):
+            self._focus_first_field(form)
+
+    # --- locking ----------------------------------------------------------------------------
+
+    @property
+    def locked(self) -> bool:
+        return self._locked
+
+    def lock(self) -> None:
+        """Hide everything behind the lock view; the forms keep their state (and drafts)."""
+        if self._locked:
+            return
+        self._locked = True
+        self.flush_drafts()
+        if self.help_window is not None:
+            self.help_window.close()
+        self._enabled_before = {action: action.isEnabled() for action in self.actions()}
+        for action in self.actions():
+            action.setEnabled(False)
+        self.menuBar().hide()
+        self.toolbar.hide()
+        self.pages.setCurrentWidget(self.lock_view)
+        self.setWindowTitle(self.tr("Supportline – locked"))
+        self.lock_view.reset()
+        self.locked_changed.emit(True)
+
+    def unlock(self) -> None:
+        if not self._locked:
+            return
+        self._locked = False
+        for action, enabled in self._enabled_before.items():
+            action.setEnabled(enabled)
+        self.menuBar().show()
+        self.toolbar.show()
+        self.pages.setCurrentWidget(self.tabs)
+        self.setWindowTitle(self.tr("Supportline – %s") % self.actor.display_name)
+        self._last_input = time.monotonic()
+        self._current_tab_changed(self.tabs.currentIndex())
+        page = self.tabs.currentWidget()
+        if page is self.calls_tab:
+            self.calls_tab.table.setFocus()
+        self.locked_changed.emit(False)
+
+    def set_idle_limit(self, milliseconds: int) -> None:
+        """How long without input before the screen locks (settings give minutes; tests, less)."""
+        self._idle_limit_ms = milliseconds
+        self._idle_timer.setInterval(min(15_000, max(milliseconds // 4, 50)))
+        self._last_input = time.monotonic()
+
+    def check_idle(self) -> None:
+        if not self._locked and (time.monotonic() - self._last_input) * 1000 >= self._idle_limit_ms:
+            self.lock()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _INPUT_EVENTS:
+            self._last_input = time.monotonic()
+        return False
+
+    # --- help, about, problems --------------------------------------------------------------
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        return [
+            ("Ctrl+N", self.tr("New call, in its own tab")),
+            ("Ctrl+S", self.tr("Save the call on show")),
+            ("Ctrl+W", self.tr("Close the call's tab (asks if it has unsaved changes)")),
+            ("Ctrl+F", self.tr("Search the calls")),
+            ("Esc", self.tr("In the search box: empty it")),
+            ("Enter", self.tr("On a call in the list: open it for editing")),
+            ("Ctrl+Tab, Ctrl+PgDown", self.tr("Next tab")),
+            ("Ctrl+Shift+Tab, Ctrl+PgUp", self.tr("Previous tab")),
+            ("F5", self.tr("Load the list again")),
+            ("Ctrl+L", self.tr("Lock the screen")),
+            ("F1", self.tr("This help")),
+            ("Ctrl+Q", self.tr("Quit (unsaved calls are kept as drafts)")),
+        ]
+
+    def show_help(self) -> None:
+        if self.help_window is None:
+            self.help_window = HelpWindow(self.shortcuts(), self)
+        self.help_window.show()
+        self.help_window.raise_()
+        self.help_window.activateWindow()
 
     def about_text(self) -> str:
         return self.tr(
@@ -225,77 +783,41 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(self, self.tr("About Supportline"), self.about_text())
 
-    def _show_count(self, total: int) -> None:
-        self.count_label.setText(self.tr("Calls · %s in total, newest first") % f"{total:,}")
-
-    def _list_reset(self) -> None:
-        self.table.clearSelection()
-
-    def _page_loaded(self, rows: int) -> None:
-        empty = self.model.is_empty
-        self.pages.setCurrentWidget(self.empty_state if empty else self.splitter)
-        if empty:
-            self.empty_title.setText(self.tr("No calls yet"))
-            self.empty_text.setText(self.tr("Calls recorded on this line will be listed here."))
-        self.statusBar().showMessage(self.tr("%s calls loaded") % f"{rows:,}", 4000)
-        if self._shown_call is not None and self.model.pages_fetched == 1:
-            row = self.model.row_of(self._shown_call)
-            if row is not None:
-                self.table.selectRow(row)
-
-    def _load_failed(self, message: str) -> None:
-        self.statusBar().showMessage(self.tr("The calls could not be loaded: %s") % message)
-        if not self.model.rowCount():
-            self.empty_title.setText(self.tr("The calls could not be loaded"))
-            self.empty_text.setText(message + "\n\n" + self.tr("Press F5 to try again."))
-            self.pages.setCurrentWidget(self.empty_state)
-
-    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return
-        self.open_call(rows[0])
-
-    def open_call(self, index: QModelIndex) -> None:
-        call_id = self.model.call_id(index.row())
-        if call_id == self._shown_call and self.detail.record is not None:
-            return
-        self._detail_request += 1
-        request = self._detail_request
-        self._shown_call = call_id
-        self.detail.show_placeholder(self.tr("Opening %s…") % self.model.summary(index.row()).reference)
-        db, actor = self.db, self.actor
-        self._tasks.run(
-            lambda: calls.get_call(db, actor, call_id),
-            on_success=lambda record: self._call_arrived(request, record),
-            on_failure=lambda exc: self._call_failed(request, exc),
-            owner=self,
-        )
-
-    def _call_arrived(self, request: int, record: CallRecord) -> None:
-        if request == self._detail_request:
-            self.detail.show_record(record)
-
-    def _call_failed(self, request: int, exc: BaseException) -> None:
-        if request == self._detail_request:
-            self.detail.show_placeholder(self.tr("This call could not be opened: %s") % exc)
-
-    def _column_menu(self, position: QPoint) -> None:
-        menu = QMenu(self)
-        for column in Column:
-            action = menu.addAction(column.title)
-            action.setCheckable(True)
-            action.setChecked(not self.table.isColumnHidden(column))
-            action.toggled.connect(lambda shown, c=column: self.table.setColumnHidden(c, not shown))
-        menu.exec(self.table.horizontalHeader().mapToGlobal(position))
+    def _show_problem(self, title: str, exc: BaseException) -> None:
+        self.statusBar().showMessage(f"{title}: {exc}", 10_000)
 
     def _tick(self) -> None:
         text = fmt.clock(datetime.now(UTC), self.db.zone)
         if text != self.clock_label.text():  # minutes, not seconds: a ticking second hand distracts
             self.clock_label.setText(text)
 
+    # --- closing ----------------------------------------------------------------------------
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Let a page or a call that is still loading finish before the database goes away."""
+        """Ask about unsaved forms (kept as drafts unless discarded), save the layout, and let
+        work still running finish before the database goes away."""
+        forms = self.forms()
+        unsaved = [form for form in forms if form.has_unsaved_changes()]
+        if unsaved and not self._locked:
+            choice = self.ask_quit(len(unsaved))
+            if choice == QuitChoice.CANCEL:
+                event.ignore()
+                return
+            for form in unsaved:
+                if choice == QuitChoice.DISCARD:
+                    form.discard_draft()
+                else:
+                    form.flush_draft()
+        else:
+            for form in unsaved:  # locked: nobody to ask; the drafts are kept
+                form.flush_draft()
+        self.save_layout()
         self._clock.stop()
+        self._idle_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        if self.help_window is not None:
+            self.help_window.close()
         self._tasks.wait_until_idle(10_000)
         super().closeEvent(event)

@@ -75,7 +75,9 @@ def test_first_start_creates_the_admin_then_signs_in_then_shows_the_window(
         return accounts.authenticate(db, username, PASSWORD)
 
     def exec_app(_app: object) -> int:
-        [window] = [w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        [window] = [
+            w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
         qtbot.addWidget(window)
         assert window.isVisible()
         qtbot.waitUntil(lambda: window.model.loaded_once, timeout=10_000)
@@ -99,3 +101,55 @@ def test_cancelling_the_first_admin_exits_without_a_window(
     monkeypatch.setattr(LoginDialog, "ask", lambda db, **kw: pytest.fail("no sign-in without an account"))
     assert app.run([]) == app.EXIT_CANCELLED
     assert not [w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+
+
+def test_drafts_left_by_a_crash_are_offered_after_sign_in(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    import uuid
+
+    from supportline.services import drafts
+    from ui.views.drafts_dialog import DraftChoice
+
+    offered: list[list[str]] = []
+
+    def first_admin(db: Database, **_kw: object) -> UserRecord:
+        return accounts.create_first_admin(db, "femi.okonkwo", "Femi Okonkwo", PASSWORD)
+
+    def login(db: Database, *, username: str = "", **_kw: object) -> Actor:
+        actor = accounts.authenticate(db, username, PASSWORD)
+        drafts.save_draft(
+            db, actor, draft_id=uuid.uuid4(), call_id=uuid.uuid4(), is_edit=False, title="New call 03:41",
+            payload={"call": {}},
+        )  # fmt: skip
+        return actor
+
+    def ask_drafts(window: MainWindow, found: list[drafts.DraftRecord]) -> tuple[DraftChoice, tuple[()]]:
+        offered.append([d.title for d in found])
+        return DraftChoice.LATER, ()
+
+    def exec_app(_app: object) -> int:
+        [window] = [
+            w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
+        qtbot.addWidget(window)
+        with qtbot.waitSignal(window.drafts_checked, timeout=10_000):
+            pass
+        window.close()
+        return 0
+
+    monkeypatch.setattr(FirstAdminDialog, "ask", first_admin)
+    monkeypatch.setattr(LoginDialog, "ask", login)
+    monkeypatch.setattr(MainWindow, "ask_drafts", ask_drafts)
+    monkeypatch.setattr(app, "exec_app", exec_app)
+    assert app.run([]) == 0
+    assert offered == [["New call 03:41"]]
+    assert errors == []
+
+
+def test_the_theme_setting_is_checked(qapp: object, errors: list[tuple[str, str]]) -> None:
+    config = Path(os.environ["SUPPORTLINE_HOME"]) / "config"
+    config.mkdir()
+    (config / "settings.toml").write_text("theme = 'midnight'\n")
+    assert app.run([]) == app.EXIT_CONFIG
+    assert "theme" in errors[0][1] and "light" in errors[0][1]

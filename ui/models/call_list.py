@@ -1,15 +1,21 @@
-"""The call list as a lazy Qt table model.
+"""The call list as a windowed, lazy Qt table model over the whole database.
 
-A busy line builds up tens of thousands of calls; the model asks the call service for one page
-at a time (``canFetchMore``/``fetchMore``, which the view calls as the user scrolls) and keeps
-only the rows it has fetched. Pages load on the task runner, so scrolling never waits on the
-database; a refresh bumps a generation number so a page from before it is thrown away.
+A line builds up hundreds of thousands of calls, and the list must scroll through all of them
+without holding them. The model knows how many rows the query matches (``count_calls``) and
+holds only a few pages of rows, least recently used out first: when the view asks for a row that
+is not held, the model answers with a placeholder, asks the task runner for that row's page
+(``list_calls`` with offset and limit) and announces the real rows with ``dataChanged`` when the
+page arrives. Sorting is the database's (``sort()`` changes the query's sort key). A new query
+or a refresh bumps a generation number: pages and counts from before it are thrown away, so a
+slow search never overwrites a newer one. The rows on screen stay until the new ones arrive, so
+typing in the search box does not make the list blink.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections import OrderedDict
 from enum import IntEnum
 from typing import Any
 
@@ -28,11 +34,18 @@ from supportline.db import Database
 from supportline.enums import Urgency
 from supportline.services import calls
 from supportline.services.actor import Actor
-from supportline.services.call_types import CallPage, CallQuery, CallSummary
+from supportline.services.call_types import CallPage, CallQuery, CallSummary, SortKey
 from ui import formatting as fmt
+from ui import style
 from ui.tasks import TaskRunner
 
 PAGE_SIZE = 200
+#: Pages held at once: 10 pages of 200 is at most 2,000 rows, whatever the size of the database.
+MAX_PAGES = 10
+#: Page requests queued on the runner at once; further wishes wait, the latest first, so a fast
+#: scroll fetches where the view stopped rather than every page it flew past.
+MAX_IN_FLIGHT = 2
+PLACEHOLDER = "…"
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -54,6 +67,11 @@ class Column(IntEnum):
     def title(self) -> str:
         return QCoreApplication.translate("CallListModel", _TITLES[self])
 
+    @property
+    def sort_key(self) -> SortKey | None:
+        """The database sort behind the column; None for columns that cannot be sorted."""
+        return _SORT_KEYS.get(self)
+
 
 _TITLES = {
     Column.REFERENCE: "Reference",
@@ -68,8 +86,17 @@ _TITLES = {
     Column.HANDLER: "Handler",
 }
 
-# Muted rather than alarming: the colour marks the row, the word says why.
-_URGENCY_COLOURS = {Urgency.CRISIS: QColor("#a3261b"), Urgency.URGENT: QColor("#9a5b00")}
+_SORT_KEYS = {
+    Column.REFERENCE: SortKey.REFERENCE,
+    Column.OPENED: SortKey.OPENED,
+    Column.URGENCY: SortKey.URGENCY,
+    Column.STATUS: SortKey.STATUS,
+    Column.CALLER: SortKey.CALLER,
+    Column.AGENCY: SortKey.AGENCY,
+    Column.FORCE_AREA: SortKey.FORCE_AREA,
+    Column.HANDLER: SortKey.HANDLER,
+}
+COLUMN_OF_SORT_KEY = {key: column for column, key in _SORT_KEYS.items()}
 
 
 def _short(exc: BaseException) -> str:
@@ -80,11 +107,13 @@ def _short(exc: BaseException) -> str:
 
 
 class CallListModel(QAbstractTableModel):
-    """Rows are :class:`CallSummary` records, newest first, fetched page by page."""
+    """Rows are :class:`CallSummary` records of ``query``, fetched by page on demand."""
 
-    #: A page arrived; the argument is the number of rows now held.
+    #: The count and first page of a new query (or refresh) are in; emitted once per reset.
+    loaded = Signal()
+    #: A page of rows arrived; the argument is the page number.
     page_loaded = Signal(int)
-    #: A page could not be fetched; the argument is a message for the person at the screen.
+    #: The query could not be run; the argument is a message for the person at the screen.
     load_failed = Signal(str)
 
     def __init__(
@@ -95,112 +124,247 @@ class CallListModel(QAbstractTableModel):
         *,
         query: CallQuery | None = None,
         page_size: int = PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        if page_size < 1 or max_pages < 2:
+            raise ValueError("page_size must be at least 1 and max_pages at least 2")
         self._db = db
         self._actor = actor
         self._tasks = tasks
-        self._query = query or CallQuery()
         self._page_size = page_size
-        self._rows: list[CallSummary] = []
-        self._has_more = True  # nothing fetched yet: the first page is "more"
-        self._generation = 0
-        self._in_flight = False
+        self._max_pages = max_pages
+        self._wanted_query = dataclasses.replace(query or CallQuery(), offset=0, limit=page_size)
+        self._query = self._wanted_query  # the query of the rows on show
+        self._generation = 0  # bumped by every new query or refresh
+        self._shown_generation = 0  # the generation of the rows on show
+        self._count = 0
+        self._pages: OrderedDict[int, tuple[CallSummary, ...]] = OrderedDict()
+        self._wanted: OrderedDict[int, None] = OrderedDict()
+        self._in_flight: set[int] = set()
         self._pages_fetched = 0
+        #: The most rows ever held at once (the memory test's counting hook).
+        self.max_rows_held = 0
         self.error = ""
 
-    # --- state the window and the tests look at ---------------------------------------------
+    # --- state the window and the tests look at -----------------------------------------------
+
+    @property
+    def query(self) -> CallQuery:
+        """The query being shown, or the one on its way if a new one was asked for."""
+        return self._wanted_query
+
+    @property
+    def page_size(self) -> int:
+        return self._page_size
+
+    @property
+    def max_pages(self) -> int:
+        return self._max_pages
 
     @property
     def loading(self) -> bool:
-        return self._in_flight
+        """A new query or refresh has been asked for and its first page is not in yet."""
+        return self._generation != self._shown_generation
 
     @property
     def loaded_once(self) -> bool:
-        """At least one page (possibly empty) has arrived since the last refresh."""
-        return self._pages_fetched > 0
+        return self._shown_generation > 0
 
     @property
     def is_empty(self) -> bool:
-        """Known to hold no calls at all (not merely not loaded yet)."""
-        return self.loaded_once and not self._rows and not self._has_more
+        """Known to match no calls at all (not merely not loaded yet)."""
+        return self.loaded_once and self._count == 0
+
+    @property
+    def total(self) -> int:
+        return self._count
 
     @property
     def pages_fetched(self) -> int:
+        """Pages that arrived since the last reset, the first one included."""
         return self._pages_fetched
 
-    def call_id(self, row: int) -> uuid.UUID:
-        return self._rows[row].id
+    def rows_held(self) -> int:
+        return sum(len(rows) for rows in self._pages.values())
 
-    def summary(self, row: int) -> CallSummary:
-        return self._rows[row]
+    def pages_held(self) -> tuple[int, ...]:
+        return tuple(self._pages)
+
+    def summary(self, row: int) -> CallSummary | None:
+        """The row's call if its page is held (without touching the page's age)."""
+        rows = self._pages.get(row // self._page_size)
+        offset = row % self._page_size
+        return rows[offset] if rows is not None and offset < len(rows) else None
+
+    def call_id(self, row: int) -> uuid.UUID | None:
+        summary = self.summary(row)
+        return summary.id if summary is not None else None
 
     def row_of(self, call_id: uuid.UUID) -> int | None:
-        for row, summary in enumerate(self._rows):
-            if summary.id == call_id:
-                return row
+        """Where a held call is on show (a call in no held page is not looked for)."""
+        for page, rows in self._pages.items():
+            for offset, summary in enumerate(rows):
+                if summary.id == call_id:
+                    return page * self._page_size + offset
         return None
 
-    def refresh(self) -> None:
-        """Forget every fetched row and load the first page again."""
-        self.beginResetModel()
-        self._generation += 1
-        self._rows = []
-        self._has_more = True
-        self._in_flight = False
-        self._pages_fetched = 0
-        self.error = ""
-        self.endResetModel()
-        self.fetchMore(QModelIndex())
+    # --- asking for rows ----------------------------------------------------------------------
 
-    # --- lazy paging ----------------------------------------------------------------------------
-
-    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and self._has_more and not self._in_flight
-
-    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
+    def set_query(self, query: CallQuery) -> None:
+        """Show ``query``'s calls (filters and sort); the rows on show stay until they arrive."""
+        query = dataclasses.replace(query, offset=0, limit=self._page_size)
+        if query == self._wanted_query and self.loaded_once:
             return
-        self._in_flight = True
+        self._wanted_query = query
+        self.refresh()
+
+    def set_filters(self, filters: CallQuery) -> None:
+        """New filters, keeping the sort chosen by clicking a header."""
+        current = self._wanted_query
+        self.set_query(dataclasses.replace(filters, sort=current.sort, descending=current.descending))
+
+    def refresh(self) -> None:
+        """Count and fetch the first page again (F5, after a save, a new query)."""
+        self._generation += 1
         generation = self._generation
-        query = dataclasses.replace(self._query, offset=len(self._rows), limit=self._page_size)
+        query = self._wanted_query
         db, actor = self._db, self._actor
+
+        def first_page() -> tuple[int, CallPage]:
+            return calls.count_calls(db, actor, query), calls.list_calls(db, actor, query)
+
         self._tasks.run(
-            lambda: calls.list_calls(db, actor, query),
-            on_success=lambda page: self._page_arrived(generation, page),
-            on_failure=lambda exc: self._page_failed(generation, exc),
+            first_page,
+            on_success=lambda result: self._reset_arrived(generation, query, *result),
+            on_failure=lambda exc: self._reset_failed(generation, query, exc),
             owner=self,
         )
 
-    def _page_arrived(self, generation: int, page: CallPage) -> None:
-        if generation != self._generation:
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort in the database; columns without a sort key (routes, summary) are ignored."""
+        if not 0 <= column < len(Column):
             return
-        if page.rows:
-            # Still "in flight" while the rows go in: a view or tester asking for more from inside
-            # the insert signals would otherwise fetch the same offset twice.
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
-            self._rows.extend(page.rows)
-            self.endInsertRows()
-        self._in_flight = False
-        self._has_more = page.has_more
-        self._pages_fetched += 1
-        self.page_loaded.emit(len(self._rows))
+        key = Column(column).sort_key
+        if key is None:
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        current = self._wanted_query
+        if current.sort == key and current.descending == descending and self.loaded_once:
+            return
+        self._wanted_query = dataclasses.replace(current, sort=key, descending=descending)
+        if self.loaded_once or self.loading:
+            self.refresh()
 
-    def _page_failed(self, generation: int, exc: BaseException) -> None:
+    def sort_column(self) -> Column:
+        return COLUMN_OF_SORT_KEY.get(self._wanted_query.sort, Column.OPENED)
+
+    def sort_order(self) -> Qt.SortOrder:
+        return Qt.SortOrder.DescendingOrder if self._wanted_query.descending else Qt.SortOrder.AscendingOrder
+
+    def _reset_arrived(self, generation: int, query: CallQuery, count: int, page: CallPage) -> None:
+        if generation != self._generation:
+            return  # a newer query or refresh is on its way
+        self.beginResetModel()
+        self._query = query
+        self._shown_generation = generation
+        self._count = count
+        self._pages.clear()
+        self._wanted.clear()
+        self._in_flight.clear()
+        self._pages_fetched = 1
+        self.error = ""
+        if page.rows:
+            self._pages[0] = page.rows
+        self._note_held()
+        self.endResetModel()
+        self.loaded.emit()
+        self.page_loaded.emit(0)
+
+    def _reset_failed(self, generation: int, query: CallQuery, exc: BaseException) -> None:
         if generation != self._generation:
             return
-        self._in_flight = False
-        self._has_more = False  # stop the view asking again and again; F5 tries afresh
-        self._pages_fetched += 1
+        self.beginResetModel()
+        self._query = query
+        self._shown_generation = generation
+        self._count = 0
+        self._pages.clear()
+        self._wanted.clear()
+        self._in_flight.clear()
+        self._pages_fetched = 0
         self.error = _short(exc)
+        self.endResetModel()
         self.load_failed.emit(self.error)
 
-    # --- the table ------------------------------------------------------------------------------
+    def _want(self, page: int) -> None:
+        if page in self._in_flight or page in self._pages:
+            return
+        self._wanted[page] = None
+        self._wanted.move_to_end(page)
+        while len(self._wanted) > self._max_pages:
+            self._wanted.popitem(last=False)
+        self._pump()
+
+    def _pump(self) -> None:
+        while self._wanted and len(self._in_flight) < MAX_IN_FLIGHT:
+            page, _ = self._wanted.popitem(last=True)
+            self._fetch(page)
+
+    def _fetch(self, page: int) -> None:
+        self._in_flight.add(page)
+        generation = self._shown_generation
+        query = dataclasses.replace(self._query, offset=page * self._page_size, limit=self._page_size)
+        db, actor = self._db, self._actor
+        self._tasks.run(
+            lambda: calls.list_calls(db, actor, query),
+            on_success=lambda result: self._page_arrived(generation, page, result),
+            on_failure=lambda exc: self._page_failed(generation, page, exc),
+            owner=self,
+        )
+
+    def _page_arrived(self, generation: int, page: int, result: CallPage) -> None:
+        if generation != self._shown_generation:
+            return  # the rows it belongs to are gone; what is wanted now has been asked for
+        self._in_flight.discard(page)
+        self._pages[page] = result.rows  # kept even if short: the count moved; no asking again
+        self._pages.move_to_end(page)
+        while len(self._pages) > self._max_pages:
+            self._pages.popitem(last=False)
+        self._note_held()
+        self._pages_fetched += 1
+        first = page * self._page_size
+        last = min(self._count, first + self._page_size) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(Column) - 1))
+        self.page_loaded.emit(page)
+        self._pump()
+
+    def _page_failed(self, generation: int, page: int, exc: BaseException) -> None:
+        if generation != self._shown_generation:
+            return
+        self._in_flight.discard(page)
+        self._pages[page] = ()  # shown as placeholders until the next refresh; no retry storm
+        self.error = _short(exc)
+        self.load_failed.emit(self.error)
+        self._pump()
+
+    def _note_held(self) -> None:
+        self.max_rows_held = max(self.max_rows_held, self.rows_held())
+
+    def restyle(self) -> None:
+        """The theme changed: the urgency colours follow it."""
+        if self._count:
+            self.dataChanged.emit(
+                self.index(0, Column.URGENCY),
+                self.index(self._count - 1, Column.URGENCY),
+                [Qt.ItemDataRole.ForegroundRole],
+            )
+
+    # --- the table ----------------------------------------------------------------------------
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(Column)
@@ -214,27 +378,48 @@ class CallListModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(Column):
+            column = Column(section)
             if role == Qt.ItemDataRole.DisplayRole:
-                return Column(section).title
+                return column.title
             if role == Qt.ItemDataRole.TextAlignmentRole:
                 return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                if column.sort_key is None:
+                    return QCoreApplication.translate("CallListModel", "This column cannot be sorted")
+                return QCoreApplication.translate("CallListModel", "Click to sort by %s") % column.title
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.parent().isValid():
             return None
         row, column = index.row(), index.column()
-        if not (0 <= row < len(self._rows) and 0 <= column < len(Column)):
+        if not (0 <= row < self._count and 0 <= column < len(Column)):
             return None
-        summary = self._rows[row]
+        page, offset = divmod(row, self._page_size)
+        rows = self._pages.get(page)
+        if rows is None:
+            self._want(page)
+            if role == Qt.ItemDataRole.DisplayRole:
+                return PLACEHOLDER if column == Column.REFERENCE else ""
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QColor(style.current().placeholder)
+            return None
+        self._pages.move_to_end(page)
+        if offset >= len(rows):
+            return "" if role == Qt.ItemDataRole.DisplayRole else None
+        summary = rows[offset]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(summary, Column(column))
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(summary, Column(column))
         if role == Qt.ItemDataRole.ForegroundRole and column == Column.URGENCY:
-            return _URGENCY_COLOURS.get(summary.urgency)
+            theme = style.current()
+            colour = {Urgency.CRISIS: theme.error, Urgency.URGENT: theme.warning}.get(summary.urgency)
+            return QColor(colour) if colour else None
         if role == CALL_ID_ROLE:
             return summary.id
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.REFERENCE:
+            return f"{summary.reference}, {summary.urgency.label}, {summary.status.label}"
         return None
 
     def _display(self, s: CallSummary, column: Column) -> str:

@@ -1,13 +1,14 @@
-"""The read-only view of one call, beside the list.
+"""The read-only view of one call beside the list, with its edit history.
 
 It is rich text in a ``QTextBrowser``: selectable, printable, scrolls as one page, and reflows
 at any width. Every value that came from a person is escaped before it goes into the HTML.
+Colours come from the theme on show, so the pane is re-rendered when the theme changes.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from supportline.reference_data import country_name, language_name
 from supportline.services.call_types import CallRecord, PersonData, RouteData
+from supportline.services.history import HistoryEntry
 from ui import formatting as fmt
 from ui import style
 
@@ -32,8 +34,9 @@ def _phone(number: str) -> str:
 
 
 def _rows(pairs: Iterable[tuple[str, str]]) -> str:
+    muted = style.current().muted
     cells = "".join(
-        f'<tr><td style="color:{style.MUTED}; padding-right:12px;" width="120">{_e(k)}</td><td>{v}</td></tr>'
+        f'<tr><td style="color:{muted}; padding-right:12px;" width="120">{_e(k)}</td><td>{v}</td></tr>'
         for k, v in pairs
         if v
     )
@@ -43,7 +46,8 @@ def _rows(pairs: Iterable[tuple[str, str]]) -> str:
 def _section(title: str, body: str) -> str:
     if not body:
         return ""
-    return f'<h3 style="color:{style.ACCENT}; margin-top:16px; margin-bottom:4px;">{_e(title)}</h3>{body}'
+    accent = style.current().accent
+    return f'<h3 style="color:{accent}; margin-top:16px; margin-bottom:4px;">{_e(title)}</h3>{body}'
 
 
 def _paragraphs(text: str) -> str:
@@ -67,13 +71,13 @@ def _person(index: int, p: PersonData) -> str:
         languages = ", ".join(language_name(c) for c in p.languages)
         facts.append(languages + (" (interpreter needed)" if p.interpreter_needed else ""))
     name = p.name or f"Person {index + 1}"
-    notes = f'<br><span style="color:{style.MUTED};">{_e(p.notes)}</span>' if p.notes else ""
+    notes = f'<br><span style="color:{style.current().muted};">{_e(p.notes)}</span>' if p.notes else ""
     return f"<b>{_e(name)}</b>: {_e(' · '.join(facts))}{notes}"
 
 
 def _route(r: RouteData, zone: ZoneInfo) -> str:
     state = "chosen" if r.chosen else "suggested, not taken"
-    text = f"<b>{_e(r.route.label)}</b> <span style='color:{style.MUTED};'>({state})</span>"
+    text = f"<b>{_e(r.route.label)}</b> <span style='color:{style.current().muted};'>({state})</span>"
     if r.suggestion_reasons:
         text += f"<br>Why suggested: {_e('; '.join(r.suggestion_reasons))}"
     if r.advice_summary:
@@ -86,14 +90,41 @@ def _route(r: RouteData, zone: ZoneInfo) -> str:
     return text
 
 
-def call_html(record: CallRecord, zone: ZoneInfo, now: datetime | None = None) -> str:
-    """The whole call as rich text, times in the line's zone."""
+def _history(entries: Sequence[HistoryEntry], zone: ZoneInfo) -> str:
+    muted = style.current().muted
+    lines = []
+    for entry in entries:
+        what = _e(entry.action)
+        if entry.fields:
+            what += f": {_e(', '.join(entry.fields))}"
+        lines.append(
+            f'<span style="color:{muted};">{_e(fmt.when(entry.at, zone))}</span> · '
+            f"<b>{_e(entry.actor_name)}</b> {what}"
+        )
+    return _list(lines)
+
+
+def _last_change(history: Sequence[HistoryEntry] | None, zone: ZoneInfo) -> str:
+    """The header's pointer to the history at the bottom, when the call was changed after creation."""
+    if not history or len(history) < 2:
+        return ""
+    last = history[-1]
+    return f"<br>Last {_e(last.action)} {_e(fmt.when(last.at, zone))} by {_e(last.actor_name)}"
+
+
+def call_html(
+    record: CallRecord,
+    zone: ZoneInfo,
+    now: datetime | None = None,
+    history: Sequence[HistoryEntry] | None = None,
+) -> str:
+    """The whole call as rich text, times in the line's zone; its history last (oldest first)."""
     d, c = record.data, record.data.caller
     length = fmt.duration(d.closed_at - d.opened_at) if d.closed_at else ""
     header = (
         f'<h2 style="margin-bottom:2px;">{_e(record.reference)}</h2>'
-        f'<p style="color:{style.MUTED}; margin-top:0px;">Case {_e(record.case_reference)} · '
-        f"handled by {_e(record.handler_name)}</p>"
+        f'<p style="color:{style.current().muted}; margin-top:0px;">Case {_e(record.case_reference)} · '
+        f"handled by {_e(record.handler_name)}{_last_change(history, zone)}</p>"
     )
     overview = _rows(
         [
@@ -133,7 +164,7 @@ def call_html(record: CallRecord, zone: ZoneInfo, now: datetime | None = None) -
             )
         )
         + (f" · made {_e(fmt.when(r.made_at, zone))}" if r.made_at else "")
-        + (f"<br><span style='color:{style.MUTED};'>{_e(r.notes)}</span>" if r.notes else "")
+        + (f"<br><span style='color:{style.current().muted};'>{_e(r.notes)}</span>" if r.notes else "")
         for r in d.referrals
     )
     follow_ups = _list(
@@ -153,25 +184,40 @@ def call_html(record: CallRecord, zone: ZoneInfo, now: datetime | None = None) -
             _section("Outcomes", _list(_e(o.label) for o in sorted(d.outcomes))),
             _section("Referrals", referrals),
             _section("Follow-ups", follow_ups),
+            _section("History", _history(history, zone)) if history else "",
         ]
     )
 
 
 class CallDetailPane(QTextBrowser):
-    """Shows one call, or a short line saying why there is none to show."""
+    """Shows one call and its history, or a short line saying why there is none to show."""
 
     def __init__(self, zone: ZoneInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._zone = zone
         self.record: CallRecord | None = None
+        self.history: tuple[HistoryEntry, ...] = ()
+        self._placeholder = ""
         self.setOpenLinks(False)
+        self.setAccessibleName(self.tr("Selected call"))
         self.document().setDocumentMargin(16)
         self.show_placeholder(self.tr("Select a call in the list to see it here."))
 
-    def show_record(self, record: CallRecord) -> None:
+    def show_record(self, record: CallRecord, history: Sequence[HistoryEntry] = ()) -> None:
         self.record = record
-        self.setHtml(call_html(record, self._zone))
+        self.history = tuple(history)
+        self.setHtml(call_html(record, self._zone, history=self.history))
 
     def show_placeholder(self, text: str) -> None:
         self.record = None
-        self.setHtml(f'<p style="color:{style.MUTED}; margin-top:24px;" align="center">{_e(text)}</p>')
+        self.history = ()
+        self._placeholder = text
+        muted = style.current().muted
+        self.setHtml(f'<p style="color:{muted}; margin-top:24px;" align="center">{_e(text)}</p>')
+
+    def restyle(self) -> None:
+        """Render again in the colours of the theme now on show."""
+        if self.record is not None:
+            self.show_record(self.record, self.history)
+        else:
+            self.show_placeholder(self._placeholder)

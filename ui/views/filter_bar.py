@@ -1,0 +1,272 @@
+"""The filters above the call list: free text as you type, dates in the line's time, and facets.
+
+The bar only builds a :class:`CallQuery`; the list model runs it. Typing is debounced (a query
+per pause, not per key) and every other filter applies at once. Dates are whole local days:
+"from 30 Mar to 30 Mar" is that day's midnight to the next midnight in the line's zone, turned
+into UTC by ``zoneinfo`` so a day with a clock change is 23 or 25 hours long, as it should be.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from supportline.enums import AgencyType, CallStatus, Route, Urgency
+from supportline.reference_data import POLICE_FORCES
+from supportline.services.call_types import CallQuery
+
+DEBOUNCE_MS = 250
+_NO_DATE = QDate(2000, 1, 1)
+
+
+def local_days_to_utc(
+    first: date | None, last: date | None, zone: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """[first 00:00, day after last 00:00) in ``zone``, as aware UTC datetimes (None: open end)."""
+
+    def midnight(day: date) -> datetime:
+        # A zone that skips midnight (clocks going forward at 00:00) gets the first real instant.
+        return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+    start = midnight(first) if first is not None else None
+    end = midnight(last + timedelta(days=1)) if last is not None else None
+    return start, end
+
+
+class _DateEdit(QDateEdit):
+    """A date or "Any"; its calendar opens on this month rather than on the "no date" sentinel."""
+
+    def __init__(self, any_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setCalendarPopup(True)
+        self.setDisplayFormat("dd MMM yyyy")
+        self.setMinimumDate(_NO_DATE)
+        self.setSpecialValueText(any_text)
+        self.setDate(_NO_DATE)
+        self.calendarWidget().installEventFilter(self)
+
+    def value(self) -> date | None:
+        return None if self.date() == _NO_DATE else self.date().toPython()  # type: ignore[return-value]
+
+    def set_value(self, day: date | None) -> None:
+        self.setDate(_NO_DATE if day is None else QDate(day.year, day.month, day.day))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and self.date() == _NO_DATE:
+            today = QDate.currentDate()
+            self.calendarWidget().setCurrentPage(today.year(), today.month())
+        return super().eventFilter(watched, event)
+
+
+class _SearchEdit(QLineEdit):
+    """Esc empties the box (and says so, so the bar can apply at once)."""
+
+    escaped = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.text():
+            self.clear()
+            self.escaped.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+def _combo(any_text: str, values: Sequence[tuple[str, object]], accessible: str) -> QComboBox:
+    combo = QComboBox()
+    combo.addItem(any_text, None)
+    for text, value in values:
+        combo.addItem(text, value)
+    combo.setAccessibleName(accessible)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return combo
+
+
+def index_of(combo: QComboBox, value: object) -> int:
+    """The item holding ``value`` (``findData`` cannot compare Python objects such as UUIDs)."""
+    return next((i for i in range(combo.count()) if combo.itemData(i) == value), -1)
+
+
+def select_value(combo: QComboBox, value: object) -> None:
+    combo.setCurrentIndex(max(index_of(combo, value), 0))
+
+
+def _enum_items(values: Sequence[StrEnum]) -> list[tuple[str, object]]:
+    return [(getattr(v, "label", str(v)), v) for v in values]
+
+
+class FilterBar(QFrame):
+    """Emits :attr:`changed` when the query it describes changes (text after a pause)."""
+
+    changed = Signal()
+
+    def __init__(self, zone: ZoneInfo, me: tuple[uuid.UUID, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("filterBar")
+        self._zone = zone
+        self._me = me
+        self._applied: CallQuery | None = None
+        #: Bumped each time a new query is announced; a search's results carry it (stale ones drop).
+        self.generation = 0
+
+        self.search = _SearchEdit()
+        self.search.setPlaceholderText(
+            self.tr("Search reference, officer, collar number, force, phone or narrative  (Ctrl+F)")
+        )
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName(self.tr("Search calls"))
+        self.search.setMinimumWidth(360)
+        self.date_from = _DateEdit(self.tr("Any date"))
+        self.date_from.setAccessibleName(self.tr("Opened from (local date)"))
+        self.date_to = _DateEdit(self.tr("Any date"))
+        self.date_to.setAccessibleName(self.tr("Opened up to and including (local date)"))
+
+        self.status = _combo(self.tr("Any status"), _enum_items(list(CallStatus)), self.tr("Status"))
+        self.urgency = _combo(self.tr("Any urgency"), _enum_items(list(Urgency)), self.tr("Urgency"))
+        self.route = _combo(self.tr("Any route"), _enum_items(list(Route)), self.tr("Route"))
+        self.agency = _combo(self.tr("Any agency"), _enum_items(list(AgencyType)), self.tr("Caller agency"))
+        self.force = QLineEdit()
+        self.force.setPlaceholderText(self.tr("Any force area"))
+        self.force.setAccessibleName(self.tr("Force area"))
+        self.force.setClearButtonEnabled(True)
+        completer = QCompleter(list(POLICE_FORCES), self.force)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.force.setCompleter(completer)
+        self.force.setMinimumWidth(self.fontMetrics().horizontalAdvance("Devon and Cornwall Police") + 40)
+        self.handler = _combo(
+            self.tr("Any handler"), [(self.tr("Me (%s)") % me[1], me[0])], self.tr("Handler")
+        )
+        self.clear_button = QPushButton(self.tr("Clear filters"))
+        self.clear_button.setToolTip(self.tr("Show every call again"))
+        self.clear_button.setEnabled(False)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._maybe_announce)
+
+        self.search.textEdited.connect(lambda _t: self._timer.start())
+        self.search.textChanged.connect(lambda t: self._maybe_announce() if not t else None)
+        self.search.escaped.connect(self._maybe_announce)
+        self.search.returnPressed.connect(self._maybe_announce)
+        for edit in (self.date_from, self.date_to):
+            edit.dateChanged.connect(lambda _d: self._maybe_announce())
+        for combo in (self.status, self.urgency, self.route, self.agency, self.handler):
+            combo.currentIndexChanged.connect(lambda _i: self._maybe_announce())
+        self.force.editingFinished.connect(self._maybe_announce)
+        completer.activated.connect(lambda _t: self._maybe_announce())
+        self.force.textChanged.connect(lambda t: self._maybe_announce() if not t else None)
+        self.clear_button.clicked.connect(self.clear)
+
+        opened = QLabel(self.tr("&Opened"))
+        opened.setObjectName("muted")
+        opened.setBuddy(self.date_from)
+        to = QLabel(self.tr("to"))
+        to.setObjectName("muted")
+        for edit in (self.date_from, self.date_to):
+            edit.setMinimumWidth(self.fontMetrics().horizontalAdvance("00 Sep 0000") + 48)
+
+        first = QHBoxLayout()
+        first.setSpacing(8)
+        first.addWidget(self.search, 1)
+        first.addSpacing(8)
+        first.addWidget(opened)
+        first.addWidget(self.date_from)
+        first.addWidget(to)
+        first.addWidget(self.date_to)
+        second = QHBoxLayout()
+        second.setSpacing(8)
+        for widget in (self.status, self.urgency, self.route, self.agency, self.force, self.handler):
+            second.addWidget(widget)
+        second.addStretch(1)
+        second.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(first)
+        layout.addLayout(second)
+        self._applied = self.query()
+
+    # --- what the bar says -------------------------------------------------------------------
+
+    def query(self) -> CallQuery:
+        """The filters as a query (paging and sort are the model's)."""
+        start, end = local_days_to_utc(self.date_from.value(), self.date_to.value(), self._zone)
+        return CallQuery(
+            opened_from=start,
+            opened_to=end,
+            status=self.status.currentData(),
+            urgency=self.urgency.currentData(),
+            route=self.route.currentData(),
+            agency_type=self.agency.currentData(),
+            force_area=self.force.text().strip() or None,
+            handler_id=self.handler.currentData(),
+            text=self.search.text().strip(),
+        )
+
+    def is_filtered(self) -> bool:
+        return self.query() != CallQuery()
+
+    def set_handlers(self, handlers: Sequence[tuple[uuid.UUID, str]]) -> None:
+        """Everyone who may have handled a call (the actor's own entry stays as "Me")."""
+        chosen = self.handler.currentData()
+        self.handler.blockSignals(True)
+        while self.handler.count() > 2:
+            self.handler.removeItem(2)
+        for user_id, name in handlers:
+            if user_id != self._me[0]:
+                self.handler.addItem(name, user_id)
+        select_value(self.handler, chosen)
+        self.handler.blockSignals(False)
+
+    # --- acting ------------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Every filter back to "any" (one query, not one per widget)."""
+        widgets = (
+            self.search, self.date_from, self.date_to, self.status, self.urgency, self.route,
+            self.agency, self.force, self.handler,
+        )  # fmt: skip
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.search.clear()
+        self.force.clear()
+        self.date_from.set_value(None)
+        self.date_to.set_value(None)
+        for combo in (self.status, self.urgency, self.route, self.agency, self.handler):
+            combo.setCurrentIndex(0)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._maybe_announce()
+
+    def apply_now(self) -> None:
+        """Skip the typing pause (Enter in the search box, tests)."""
+        self._maybe_announce()
+
+    def _maybe_announce(self) -> None:
+        self._timer.stop()
+        query = self.query()
+        self.clear_button.setEnabled(query != CallQuery())
+        if query != self._applied:
+            self._applied = query
+            self.generation += 1
+            self.changed.emit()
