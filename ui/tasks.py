@@ -66,7 +66,11 @@ class TaskRunner(QObject):
     ) -> None:
         """Run ``fn()`` on the worker thread; then ``on_success(result)`` or ``on_failure(error)``
         on the GUI thread. If ``owner`` has been deleted by then, the callbacks are skipped (a
-        dialog closed while its work was running must not be touched)."""
+        dialog closed while its work was running must not be touched). Once the runner itself is
+        deleted (the application is ending) new work is refused quietly."""
+        if not shiboken6.isValid(self):
+            log.debug("task runner already deleted; task not started")
+            return
         self._pending += 1
 
         def work() -> None:
@@ -89,7 +93,8 @@ class TaskRunner(QObject):
     def _deliver(self, closure: Closure) -> None:
         with self._lock:
             self._closures.append(closure)
-        self._closures_pending.emit()
+        if shiboken6.isValid(self):  # deleted while the work ran: nobody is left to call back
+            self._closures_pending.emit()
 
     @Slot()
     def _run_closures(self) -> None:

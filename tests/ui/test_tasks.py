@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QObject, QThread
 from pytestqt.qtbot import QtBot
 
@@ -82,8 +83,6 @@ def test_callbacks_of_a_deleted_owner_are_skipped(qtbot: QtBot, tasks: TaskRunne
 
 
 def _deleted(obj: QObject) -> bool:
-    import shiboken6
-
     return not shiboken6.isValid(obj)
 
 
@@ -97,3 +96,11 @@ def test_a_failure_without_a_handler_is_logged(
         tasks.run(boom)
     assert "background task failed" in caplog.text
     assert "disk full" in caplog.text
+
+
+def test_a_deleted_runner_refuses_new_work_quietly(qapp: object) -> None:
+    runner = TaskRunner()
+    ran: list[int] = []
+    shiboken6.delete(runner)
+    runner.run(lambda: ran.append(1))  # e.g. a widget's timer firing while the app shuts down
+    assert ran == []
