@@ -143,13 +143,13 @@ def _call_data(call: Call) -> CallData:
     )
 
 
-def _record(call: Call) -> CallRecord:
+def _record(call: Call, handler_name: str | None = None) -> CallRecord:
     return CallRecord(
         data=_call_data(call),
         reference=call.reference,
         case_reference=call.case.reference,
         handler_id=call.handler_id,
-        handler_name=call.handler.display_name,
+        handler_name=call.handler.display_name if handler_name is None else handler_name,
         version=call.version,
         created_at=call.created_at,
         updated_at=call.updated_at,
@@ -157,23 +157,26 @@ def _record(call: Call) -> CallRecord:
     )
 
 
+_LOAD_WHOLE_CALL = (
+    selectinload(Call.case),
+    selectinload(Call.handler),
+    selectinload(Call.exploitation_types),
+    selectinload(Call.indicators),
+    selectinload(Call.outcomes),
+    selectinload(Call.persons).selectinload(Person.nationalities),
+    selectinload(Call.persons).selectinload(Person.languages),
+    selectinload(Call.route_advice).selectinload(RouteAdvice.checklist),
+    selectinload(Call.referrals),
+    selectinload(Call.follow_ups),
+)
+
+
 def _load(session: Session, call_id: uuid.UUID) -> Call | None:
-    return session.scalar(
-        select(Call)
-        .where(Call.id == call_id)
-        .options(
-            selectinload(Call.case),
-            selectinload(Call.handler),
-            selectinload(Call.exploitation_types),
-            selectinload(Call.indicators),
-            selectinload(Call.outcomes),
-            selectinload(Call.persons).selectinload(Person.nationalities),
-            selectinload(Call.persons).selectinload(Person.languages),
-            selectinload(Call.route_advice).selectinload(RouteAdvice.checklist),
-            selectinload(Call.referrals),
-            selectinload(Call.follow_ups),
-        )
-    )
+    return session.scalar(select(Call).where(Call.id == call_id).options(*_LOAD_WHOLE_CALL))
+
+
+def _exists(session: Session, call_id: uuid.UUID) -> bool:
+    return session.scalar(select(Call.id).where(Call.id == call_id)) is not None
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -400,7 +403,8 @@ def save_call(
     now = datetime.now(UTC)
     try:
         with db.write() as session:
-            call = _load(session, data.id)
+            # A new call (the usual case) skips loading the whole call graph.
+            call = _load(session, data.id) if _exists(session, data.id) else None
             _check_references(session, data, call.case_id if call else None)
             if call is None:
                 call = _create(session, db, actor, data, now, is_demo)
@@ -410,6 +414,7 @@ def save_call(
                     session, actor, AuditCategory.COLLECTION, "call.create", "call", call.id,
                     reference=call.reference, case=call.case.reference,
                 )  # fmt: skip
+                return _record(call, handler_name=actor.display_name)
             else:
                 if expected_version is not None and expected_version != call.version:
                     raise ConflictError(
@@ -460,8 +465,7 @@ def _create(
         reference=references.format_reference(references.CALL_PREFIX, year, number),
         case=case,
         case_id=case.id,
-        handler_id=actor.user_id,
-        handler=session.get_one(User, actor.user_id),
+        handler_id=actor.user_id,  # the handler's row is not loaded: the actor carries the name
         created_at=now,
         updated_at=now,
         is_demo=is_demo,
