@@ -10,7 +10,7 @@ from pathlib import Path
 
 from supportline.config import Paths, Settings, database_url, get_database_password, load_settings
 from supportline.db import Database, PasswordRequiredError, check_connection, create_database
-from supportline.db.migrate import upgrade
+from supportline.db.schema_version import is_current
 
 #: Asked for the shared database's password when the keyring has none; returns None to give up.
 PasswordPrompt = Callable[[str], str | None]
@@ -82,4 +82,8 @@ def _create(env: Environment, url: object, password: str | None) -> Database:
 
 def migrate(env: Environment, db: Database) -> Path | None:
     """Bring the schema to head; a SQLite file is copied first. Returns the copy's path, if any."""
+    if is_current(db):  # every start: one query, without loading Alembic
+        return None
+    from supportline.db.migrate import upgrade
+
     return upgrade(db, backup_dir=env.paths.backup_dir, keep_backups=env.settings.backups_to_keep)

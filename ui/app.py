@@ -17,7 +17,7 @@ import supportline
 from supportline.bootstrap import configure_logging, load_environment, migrate, open_database
 from supportline.config import ConfigError
 from supportline.db import DatabaseUnavailableError
-from supportline.db.migrate import MigrationError
+from supportline.db.schema_version import MigrationError
 from supportline.services import accounts
 from ui import style
 from ui.tasks import default_runner

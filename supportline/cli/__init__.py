@@ -20,7 +20,7 @@ from supportline.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
 from supportline.config import ConfigError, SecretsUnavailableError
 from supportline.db import DatabaseUnavailableError
 from supportline.db.backup import BackupError
-from supportline.db.migrate import MigrationError
+from supportline.db.schema_version import MigrationError
 from supportline.gui_hooks import GuiHooks
 from supportline.resources import ResourcesNotFoundError
 from supportline.services.errors import ServiceError, ValidationError

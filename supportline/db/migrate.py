@@ -21,12 +21,11 @@ from alembic.script import ScriptDirectory
 from supportline.db.backup import backup_sqlite, prune_backups
 from supportline.db.engine import Database
 from supportline.db.models import Base
+from supportline.db.schema_version import MigrationError
+
+__all__ = ["MigrationError", "current_revision", "downgrade", "head_revision", "schema_diff", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-
-
-class MigrationError(RuntimeError):
-    """The schema could not be brought to the version this program needs."""
 
 
 def _config(connection: Any = None) -> Config:

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from sqlalchemy import inspect, text
 
-from supportline.db import create_database, migrate
+from supportline.db import create_database, migrate, schema_version
 from supportline.db.backup import prune_backups
 from supportline.db.migrate import current_revision, downgrade, head_revision, schema_diff, upgrade
 from supportline.db.models import Base
@@ -165,3 +165,23 @@ def test_schema_diff_ignores_only_the_full_text_objects(tmp_path):
         conn.execute(text("CREATE INDEX ix_calls_stray ON calls (summary)"))
     assert [d[0] for d in schema_diff(db)] == ["remove_index"]
     db.dispose()
+
+
+def test_the_start_up_check_knows_the_newest_migration(db):
+    """``HEAD_REVISION`` (checked at every start without Alembic) must follow the scripts."""
+    assert head_revision() == schema_version.HEAD_REVISION
+    assert schema_version.stored_revision(db) == head_revision()
+    assert schema_version.is_current(db)
+
+
+def test_the_start_up_check_sees_an_old_or_new_database(tmp_path):
+    db = create_database(f"sqlite:///{tmp_path / 'check.db'}")
+    try:
+        assert schema_version.stored_revision(db) is None
+        upgrade(db, "0001")
+        assert schema_version.stored_revision(db) == "0001"
+        assert not schema_version.is_current(db)
+        upgrade(db)
+        assert schema_version.is_current(db)
+    finally:
+        db.dispose()
