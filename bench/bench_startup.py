@@ -9,7 +9,8 @@ so the child also reports when each phase ended):
 - baseline: import PySide6, a ``QMainWindow`` with a ``QTableView`` over an empty
   ``QStandardItemModel``, shown, events processed;
 - app: what ``ui.app.run`` does, less the interactive sign-in: the application object and theme,
-  settings, logging, the database opened and checked for migrations, ``accounts.authenticate``
+  settings, logging, the database opened and its schema revision checked (one query; Alembic is
+  imported only when a migration is due), ``accounts.authenticate``
   (the password check is part of signing in), ``MainWindow`` built and shown, and its call list's
   count and first page of rows loaded and painted.
 
@@ -91,12 +92,9 @@ def child_app() -> int:
     from PySide6.QtWidgets import QApplication  # noqa: F401  (the same Qt modules the baseline loads)
 
     _phase("import_qt")
-    import supportline.db.models  # SQLAlchemy, the ORM and the models
+    import supportline.db.models  # noqa: F401  (SQLAlchemy, the ORM and the models)
 
     _phase("import_sqlalchemy")
-    import supportline.db.migrate  # noqa: F401  (Alembic, to check the schema revision)
-
-    _phase("import_alembic")
     from supportline.bootstrap import configure_logging, load_environment, migrate, open_database
     from supportline.services import accounts
 
@@ -196,7 +194,6 @@ KINDS = (
 APP_PHASES = (
     "import_qt",
     "import_sqlalchemy",
-    "import_alembic",
     "import_core",
     "import_ui",
     "app_object",
