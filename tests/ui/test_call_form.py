@@ -140,12 +140,10 @@ def save_by_keyboard(qtbot: QtBot, form: CallForm) -> CallRecord:
 # --- the key test -------------------------------------------------------------------------------
 
 
-def test_a_complete_call_is_logged_with_the_keyboard_alone(
-    qtbot: QtBot, db: Database, actor: Actor, make_form: MakeForm, tasks: TaskRunner
-) -> None:
-    form = make_form()
+def log_complete_call_by_keyboard(form: CallForm) -> None:
+    """Fill every section of ``form`` with keys alone, starting with the focus in the officer's name
+    (shared with the main window's Ctrl+N-to-saved test)."""
     assert QApplication.focusWidget() is form.caller.name
-
     # Caller
     type_text("DS Morwenna Tregarthen")
     press(Key.Key_Tab)
@@ -236,9 +234,8 @@ def test_a_complete_call_is_logged_with_the_keyboard_alone(
     press(Key.Key_Tab)
     type_text("Call the DS back")
 
-    record = save_by_keyboard(qtbot, form)
-    tasks.wait_until_idle()
-    stored = calls.get_call(db, actor, record.id).data
+
+def assert_complete_call_stored(stored: CallData) -> None:
     assert stored.caller == Caller(
         name="DS Morwenna Tregarthen",
         agency_type=AgencyType.POLICE,
@@ -272,6 +269,16 @@ def test_a_complete_call_is_logged_with_the_keyboard_alone(
     assert follow_up.due_at > stored.opened_at
     assert abs(stored.opened_at - datetime.now(UTC)) < timedelta(minutes=5)
     assert stored.status is CallStatus.OPEN
+
+
+def test_a_complete_call_is_logged_with_the_keyboard_alone(
+    qtbot: QtBot, db: Database, actor: Actor, make_form: MakeForm, tasks: TaskRunner
+) -> None:
+    form = make_form()
+    log_complete_call_by_keyboard(form)
+    record = save_by_keyboard(qtbot, form)
+    tasks.wait_until_idle()
+    assert_complete_call_stored(calls.get_call(db, actor, record.id).data)
     assert form.title() == record.reference
     assert not form.has_unsaved_changes()
 

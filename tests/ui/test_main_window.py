@@ -478,3 +478,30 @@ def test_quitting_with_unsaved_forms_asks_and_keeps_drafts(
     assert window.close()  # Keep drafts and quit: the draft is written before the window goes
     assert asked == [1, 1]
     assert _drafts_of(sqlite_db, admin) == [form.title()]
+
+
+def test_a_complete_call_from_ctrl_n_to_saved_with_the_keyboard_alone(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, make_window: MakeWindow
+) -> None:
+    """The operator's whole path: Ctrl+N in the call list, every section typed, Ctrl+S; the row
+    is in the database and the list shows it."""
+    from tests.ui.test_call_form import assert_complete_call_stored, log_complete_call_by_keyboard
+
+    window = make_window(sqlite_db, admin)
+    window.activateWindow()
+    window.calls_tab.table.setFocus()
+    with qtbot.waitSignal(window.form_opened, timeout=5000) as opened:
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    form = opened.args[0]
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.caller.name, timeout=2000)
+
+    log_complete_call_by_keyboard(form)
+    with qtbot.waitSignal(form.saved, timeout=15_000) as saved:
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    record = saved.args[0]
+    window._tasks.wait_until_idle()
+
+    assert_complete_call_stored(calls.get_call(sqlite_db, admin, record.id).data)
+    assert window.tabs.tabText(window.tabs.currentIndex()) == record.reference
+    qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.model.index(0, 0).data() == record.reference, timeout=10_000)
