@@ -15,7 +15,14 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 
 from supportline import __version__
-from supportline.cli import calls_commands, db_commands, demo_command, selftest, users_commands
+from supportline.cli import (
+    calls_commands,
+    db_commands,
+    demo_command,
+    guidance_commands,
+    selftest,
+    users_commands,
+)
 from supportline.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
 from supportline.config import ConfigError, SecretsUnavailableError
 from supportline.db import DatabaseUnavailableError
@@ -42,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_commands.register(commands)
     calls_commands.register(commands)
     demo_command.register(commands)
+    guidance_commands.register(commands)
     return parser
 
 

@@ -20,9 +20,8 @@ from supportline.config import ConfigError
 from supportline.db import Database
 from supportline.db.migrate import head_revision
 from supportline.gui_hooks import GuiHooks
+from supportline.guidance.loader import load_folder
 from supportline.resources import ResourcesNotFoundError, resource_path
-
-GUIDANCE_README = "README.md"
 
 
 def register(commands: Any) -> None:
@@ -122,17 +121,20 @@ def _check_guidance(report: Report, env: Environment | None) -> None:
     if not os.access(folder, os.R_OK | os.X_OK):
         report.fail("guidance", f"{folder} cannot be read")
         return
-    templates = sorted(p for p in folder.glob("*.md") if p.name != GUIDANCE_README)
-    unreadable: list[str] = []
-    for template in templates:
-        try:
-            template.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            unreadable.append(f"{template.name} ({exc})")
-    if unreadable:
-        report.fail("guidance", f"cannot read {', '.join(unreadable)} in {folder}")
+    result = load_folder(folder)
+    if result.problems:
+        first = result.problems[0]
+        more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+        report.fail(
+            "guidance",
+            f"{len(result.problems)} problem(s) in {folder}: {first}{more}; "
+            "run `supportline guidance check` for all of them",
+        )
         return
-    report.ok("guidance", f"{len(templates)} template(s) in {folder}")
+    if not result.templates:
+        report.fail("guidance", f"no templates in {folder}")
+        return
+    report.ok("guidance", f"{len(result.templates)} template(s) in {folder}, all valid")
 
 
 def _check_main_window(

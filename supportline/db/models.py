@@ -136,6 +136,8 @@ class Call(Base):
     force_area: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     where_exploited: Mapped[WhereExploited] = mapped_column(enum_type(WhereExploited))
     county_lines: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspect_may_be_victim: Mapped[bool] = mapped_column(Boolean, default=False)
+    victim_at_scene: Mapped[bool] = mapped_column(Boolean, default=False)
     nrm_consent: Mapped[NrmConsent | None] = mapped_column(enum_type(NrmConsent))
 
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -182,6 +182,8 @@ def to_jsonable(data: CallData) -> dict[str, Any]:
         "force_area": data.force_area,
         "where_exploited": _enum(data.where_exploited),
         "county_lines": data.county_lines,
+        "suspect_may_be_victim": data.suspect_may_be_victim,
+        "victim_at_scene": data.victim_at_scene,
         "nrm_consent": _enum_or_none(data.nrm_consent),
         "exploitation_types": _sorted(data.exploitation_types),
         "indicators": _sorted(data.indicators),
@@ -288,6 +290,14 @@ class _Reader:
         if found and not isinstance(value, bool):
             self._wrong(self.path(key), "true or false", value)
         return value if isinstance(value, bool) else False
+
+    def flag_added_later(self, key: str) -> bool:
+        """A boolean added to the format after payloads were written: missing reads as false
+        (a draft saved before it existed still opens); a value of the wrong type is still refused."""
+        if key not in self._obj:
+            self._asked.add(key)
+            return False
+        return self.flag(key)
 
     def _parse_uuid(self, path: str, value: Any) -> uuid.UUID:
         if not isinstance(value, str):
@@ -478,6 +488,8 @@ def _call(r: _Reader) -> CallData:
         force_area=r.text("force_area"),
         where_exploited=r.enum("where_exploited", WhereExploited),
         county_lines=r.flag("county_lines"),
+        suspect_may_be_victim=r.flag_added_later("suspect_may_be_victim"),
+        victim_at_scene=r.flag_added_later("victim_at_scene"),
         nrm_consent=r.enum_or_none("nrm_consent", NrmConsent),
         exploitation_types=r.enum_set("exploitation_types", ExploitationType),
         indicators=r.enum_set("indicators", Indicator),

@@ -113,6 +113,8 @@ class CallData:
     force_area: str = ""
     where_exploited: WhereExploited = WhereExploited.UNKNOWN
     county_lines: bool = False
+    suspect_may_be_victim: bool = False  # someone treated as a suspect may be a victim (s.45 defence)
+    victim_at_scene: bool = False  # a potential victim is with the caller or at the scene now
     nrm_consent: NrmConsent | None = None
     exploitation_types: frozenset[ExploitationType] = frozenset()
     indicators: frozenset[Indicator] = frozenset()

@@ -309,6 +309,8 @@ def validate_call(data: CallData) -> CallData:
         or WhereExploited.UNKNOWN,
         nrm_consent=c.enum("nrm_consent", data.nrm_consent, NrmConsent, required=False),
         county_lines=bool(data.county_lines),
+        suspect_may_be_victim=bool(data.suspect_may_be_victim),
+        victim_at_scene=bool(data.victim_at_scene),
         exploitation_types=c.enum_set("exploitation_types", data.exploitation_types, ExploitationType),
         indicators=c.enum_set("indicators", data.indicators, Indicator),
         outcomes=c.enum_set("outcomes", data.outcomes, Outcome),

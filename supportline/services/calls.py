@@ -34,7 +34,8 @@ from supportline.db.models import (
     RouteAdvice,
     User,
 )
-from supportline.enums import AuditCategory, CallStatus
+from supportline.enums import AuditCategory, CallStatus, ChecklistState
+from supportline.guidance import provenance
 from supportline.services import audit, call_search, references
 from supportline.services.actor import Actor, Permission, require
 from supportline.services.call_types import (
@@ -118,6 +119,8 @@ def _call_data(call: Call) -> CallData:
         force_area=call.force_area,
         where_exploited=call.where_exploited,
         county_lines=call.county_lines,
+        suspect_may_be_victim=call.suspect_may_be_victim,
+        victim_at_scene=call.victim_at_scene,
         nrm_consent=call.nrm_consent,
         exploitation_types=frozenset(x.value for x in call.exploitation_types),
         indicators=frozenset(x.value for x in call.indicators),
@@ -237,6 +240,8 @@ def _apply(session: Session, call: Call, data: CallData, now: datetime) -> None:
     call.force_area = data.force_area
     call.where_exploited = data.where_exploited
     call.county_lines = data.county_lines
+    call.suspect_may_be_victim = data.suspect_may_be_victim
+    call.victim_at_scene = data.victim_at_scene
     call.nrm_consent = data.nrm_consent
     call.updated_at = now  # always dirty: the version counter moves on every save
 
@@ -346,6 +351,7 @@ def _check_references(session: Session, data: CallData, call_case_id: uuid.UUID 
         for i, r in enumerate(data.routes):
             if r.template_hash and r.template_hash not in known:
                 errors.append(FieldError(f"routes[{i}].template_hash", "unknown guidance version"))
+        errors += _unfinished_checklists(session, data, known)
     user_ids = {r.adviser_id for r in data.routes if r.adviser_id} | {
         f.assignee_id for f in data.follow_ups if f.assignee_id
     }
@@ -368,6 +374,39 @@ def _check_references(session: Session, data: CallData, call_case_id: uuid.UUID 
                 errors.append(FieldError(f"persons[{i}]", "this person is recorded on another call"))
     if errors:
         raise ValidationError(errors)
+
+
+def _unfinished_checklists(session: Session, data: CallData, known: set[str]) -> list[FieldError]:
+    """A closed route must have every required item of its stored template ticked, or skipped with
+    a reason (validation has already refused a skip without one)."""
+    errors: list[FieldError] = []
+    texts: dict[str, str] = {}
+    for i, r in enumerate(data.routes):
+        if r.closed_at is None or not r.template_hash or r.template_hash not in known:
+            continue
+        if r.template_hash not in texts:
+            texts[r.template_hash] = session.get_one(GuidanceVersion, r.template_hash).text
+        try:
+            template = provenance.parse_stored(texts[r.template_hash], r.template_id or "stored")
+        except provenance.StoredGuidanceError:
+            errors.append(FieldError(f"routes[{i}].template_hash", "the stored guidance cannot be read"))
+            continue
+        done = {
+            e.item_id
+            for e in r.checklist
+            if e.state == ChecklistState.TICKED
+            or (e.state == ChecklistState.SKIPPED and e.skip_reason.strip())
+        }
+        missing = [item.id for item in template.required_items if item.id not in done]
+        if missing:
+            errors.append(
+                FieldError(
+                    f"routes[{i}].checklist",
+                    "before the route is closed, tick these required items or skip them with a reason: "
+                    + ", ".join(missing),
+                )
+            )
+    return errors
 
 
 def _changed_fields(before: CallData, after: CallData) -> list[str]:

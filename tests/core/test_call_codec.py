@@ -130,6 +130,8 @@ calls = st.builds(
     force_area=texts,
     where_exploited=enums(WhereExploited),
     county_lines=st.booleans(),
+    suspect_may_be_victim=st.booleans(),
+    victim_at_scene=st.booleans(),
     nrm_consent=st.none() | enums(NrmConsent),
     exploitation_types=st.frozensets(enums(ExploitationType)),
     indicators=st.frozensets(enums(Indicator)),
@@ -345,3 +347,17 @@ def test_missing_format_and_non_objects_are_refused() -> None:
     for bad in ([], "call", None, 3):
         with pytest.raises(ValidationError, match="must be an object"):
             from_jsonable(bad)  # type: ignore[arg-type]
+
+
+def test_a_payload_from_before_the_guidance_facts_reads_them_as_false() -> None:
+    """Drafts saved before ``suspect_may_be_victim`` and ``victim_at_scene`` existed still open."""
+    data = dataclasses.replace(full_call(), suspect_may_be_victim=True, victim_at_scene=True)
+    encoded = to_jsonable(data)
+    assert from_jsonable(encoded) == data
+    old = {k: v for k, v in encoded.items() if k not in {"suspect_may_be_victim", "victim_at_scene"}}
+    decoded = from_jsonable(old)
+    assert (decoded.suspect_may_be_victim, decoded.victim_at_scene) == (False, False)
+    assert dataclasses.replace(decoded, suspect_may_be_victim=True, victim_at_scene=True) == data
+    with pytest.raises(ValidationError) as caught:
+        from_jsonable({**encoded, "victim_at_scene": "yes"})
+    assert [e.field for e in caught.value.errors] == ["victim_at_scene"]

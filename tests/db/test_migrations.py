@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
@@ -105,11 +106,31 @@ def test_pragmas_hold_on_every_pooled_connection(sqlite_db):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+# Columns the models have that a revision does not yet: added for the length of a save with
+# today's models, then taken away again so the database is exactly at that revision.
+LATER_CALL_COLUMNS = {
+    "0001": ("suspect_may_be_victim", "victim_at_scene"),
+    "0002": ("suspect_may_be_victim", "victim_at_scene"),
+}
+
+
+def _save_at(db, revision, data, admin=None):
+    columns = LATER_CALL_COLUMNS.get(revision, ())
+    with db.engine.begin() as conn:
+        for name in columns:
+            conn.execute(text(f"ALTER TABLE calls ADD COLUMN {name} BOOLEAN NOT NULL DEFAULT false"))
+    admin = admin or make_admin(db)
+    saved = calls.save_call(db, admin, data)
+    with db.engine.begin() as conn:
+        for name in columns:
+            conn.execute(text(f"ALTER TABLE calls DROP COLUMN {name}"))
+    return admin, saved
+
+
 def _calls_at_0001_then_head(db) -> None:
     """Calls saved before the full-text index existed are found once it does (0002 fills it)."""
     upgrade(db, "0001")
-    admin = make_admin(db)
-    saved = calls.save_call(db, admin, full_call())
+    admin, saved = _save_at(db, "0001", full_call())
     assert current_revision(db) == "0001"
     upgrade(db)
     assert schema_diff(db) == []
@@ -185,3 +206,55 @@ def test_the_start_up_check_sees_an_old_or_new_database(tmp_path):
         assert schema_version.is_current(db)
     finally:
         db.dispose()
+
+
+def _calls_at_0002_then_head(db) -> None:
+    """0003 adds the two guidance facts as false to existing calls, and its downgrade keeps the calls
+    (and, on SQLite, the full-text index keyed by their rowids)."""
+    upgrade(db, "0002")
+    admin, saved = _save_at(db, "0002", full_call())
+    upgrade(db)
+    assert schema_diff(db) == []
+    record = calls.get_call(db, admin, saved.id)
+    assert (record.data.suspect_may_be_victim, record.data.victim_at_scene) == (False, False)
+    flagged = dataclasses.replace(record.data, suspect_may_be_victim=True, victim_at_scene=True)
+    again = calls.save_call(db, admin, flagged, expected_version=record.version)
+    assert (again.data.suspect_may_be_victim, again.data.victim_at_scene) == (True, True)
+    downgrade(db, "0002")
+    columns = {c["name"] for c in inspect(db.engine).get_columns("calls")}
+    assert not columns & {"suspect_may_be_victim", "victim_at_scene"}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM calls")).scalar() == 1
+        if db.dialect == "sqlite":
+            triggers = set(
+                conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+            )
+            assert {"calls_fts_ai", "calls_fts_ad", "calls_fts_au"} <= triggers
+            found = conn.execute(
+                text("SELECT count(*) FROM calls_fts WHERE calls_fts MATCH 'tregarthen'")
+            ).scalar()
+            assert found == 1
+    upgrade(db)
+    assert schema_diff(db) == []
+
+
+def test_sqlite_0003_adds_the_guidance_facts_and_downgrade_keeps_the_calls(tmp_path):
+    db = _fresh_sqlite(tmp_path)
+    try:
+        _calls_at_0002_then_head(db)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_0003_adds_the_guidance_facts_and_downgrade_keeps_the_calls(pg_db):
+    schema = f"sl_mig_{uuid.uuid4().hex[:10]}"
+    with pg_db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = create_database(PG_URL, schema=schema)
+    try:
+        _calls_at_0002_then_head(db)
+    finally:
+        db.dispose()
+        with pg_db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
