@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 import supportline
 from supportline.bootstrap import Environment
 from supportline.db import Database
+from supportline.guidance.loader import GuidanceLibrary, configured_dir
 from supportline.services import calls, drafts
 from supportline.services.actor import Actor
 from supportline.services.call_types import CallRecord
@@ -46,6 +47,7 @@ from ui.tasks import TaskRunner, default_runner
 from ui.user_layout import UserLayout
 from ui.views.calls_tab import HIDDEN_AT_FIRST, CallsTab
 from ui.views.drafts_dialog import DraftChoice, DraftsDialog
+from ui.views.guidance_library import GuidanceLibraryWindow
 from ui.views.help_window import HelpWindow
 from ui.views.lock import LockView
 
@@ -108,6 +110,10 @@ class MainWindow(QMainWindow):
         self._close_after_save: set[uuid.UUID] = set()
         self._last_input = time.monotonic()
         self.help_window: HelpWindow | None = None
+        self.guidance_window: GuidanceLibraryWindow | None = None
+        # One library of guidance templates for the whole app; its files are read on the runner.
+        self.guidance = GuidanceLibrary(configured_dir(env.settings))
+        self._tasks.run(self.guidance.current, owner=self)
         self.setWindowTitle(self.tr("Supportline – %s") % actor.display_name)
         self.setMinimumSize(960, 600)
         self.theme_choice = self.layout_store.text("theme", env.settings.theme)
@@ -223,6 +229,12 @@ class MainWindow(QMainWindow):
             "F1",
             tip=self.tr("Shortcuts and what each part does (F1)"),
         )
+        self.guidance_action = a(
+            self.tr("Guidance &library"),
+            self.show_guidance_library,
+            "Ctrl+G",
+            tip=self.tr("Browse and search the guidance templates (Ctrl+G)"),
+        )
         self.about_action = a(self.tr("&About Supportline"), self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.reset_layout_action = a(self.tr("&Reset layout"), self.reset_layout)
@@ -267,6 +279,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.next_tab_action)
         view_menu.addAction(self.previous_tab_action)
         help_menu = bar.addMenu(self.tr("&Help"))
+        help_menu.addAction(self.guidance_action)
         help_menu.addAction(self.help_action)
         help_menu.addAction(self.about_action)
 
@@ -394,7 +407,7 @@ class MainWindow(QMainWindow):
     def new_call(self) -> CallForm:
         from ui.views.call_form import CallForm
 
-        form = CallForm(self.db, self.actor, self._tasks, self.db.zone)
+        form = CallForm(self.db, self.actor, self._tasks, self.db.zone, library=self.guidance)
         return self._add_form(form)
 
     def open_selected_call(self) -> None:
@@ -425,7 +438,9 @@ class MainWindow(QMainWindow):
         if form is not None:  # opened twice quickly
             self.tabs.setCurrentWidget(form)
             return
-        self._add_form(CallForm(self.db, self.actor, self._tasks, self.db.zone, record=record))
+        self._add_form(
+            CallForm(self.db, self.actor, self._tasks, self.db.zone, record=record, library=self.guidance)
+        )
 
     def restore_drafts(self, chosen: Sequence[DraftRecord]) -> None:
         """Open each draft in its own tab; a draft of an edit opens over its saved call."""
@@ -437,7 +452,10 @@ class MainWindow(QMainWindow):
             if draft.is_edit:
                 self._restore_edit(draft)
             else:
-                self._add_form(CallForm(self.db, self.actor, self._tasks, self.db.zone, draft=draft))
+                form = CallForm(
+                    self.db, self.actor, self._tasks, self.db.zone, draft=draft, library=self.guidance
+                )
+                self._add_form(form)
 
     def _restore_edit(self, draft: DraftRecord) -> None:
         from ui.views.call_form import CallForm
@@ -446,7 +464,15 @@ class MainWindow(QMainWindow):
 
         def opened(record: CallRecord) -> None:
             self._add_form(
-                CallForm(self.db, self.actor, self._tasks, self.db.zone, record=record, draft=draft)
+                CallForm(
+                    self.db,
+                    self.actor,
+                    self._tasks,
+                    self.db.zone,
+                    record=record,
+                    draft=draft,
+                    library=self.guidance,
+                )
             )
 
         self._tasks.run(
@@ -705,6 +731,8 @@ class MainWindow(QMainWindow):
         self.flush_drafts()
         if self.help_window is not None:
             self.help_window.close()
+        if self.guidance_window is not None:
+            self.guidance_window.close()
         self._enabled_before = {action: action.isEnabled() for action in self.actions()}
         for action in self.actions():
             action.setEnabled(False)
@@ -761,9 +789,19 @@ class MainWindow(QMainWindow):
             ("Ctrl+Shift+Tab, Ctrl+PgUp", self.tr("Previous tab")),
             ("F5", self.tr("Load the list again")),
             ("Ctrl+L", self.tr("Lock the screen")),
+            ("Ctrl+G", self.tr("The guidance library: browse and search the templates")),
+            ("Ctrl+F", self.tr("In a guidance pane: find in its text (F3 next, Shift+F3 previous)")),
             ("F1", self.tr("This help")),
             ("Ctrl+Q", self.tr("Quit (unsaved calls are kept as drafts)")),
         ]
+
+    def show_guidance_library(self) -> GuidanceLibraryWindow:
+        if self.guidance_window is None:
+            self.guidance_window = GuidanceLibraryWindow(self.guidance, self._tasks, self.actor, self)
+        self.guidance_window.show()
+        self.guidance_window.raise_()
+        self.guidance_window.activateWindow()
+        return self.guidance_window
 
     def show_help(self) -> None:
         if self.help_window is None:
@@ -819,5 +857,7 @@ class MainWindow(QMainWindow):
             app.removeEventFilter(self)
         if self.help_window is not None:
             self.help_window.close()
+        if self.guidance_window is not None:
+            self.guidance_window.close()
         self._tasks.wait_until_idle(10_000)
         super().closeEvent(event)

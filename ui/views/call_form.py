@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -34,27 +35,36 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
 from supportline.db import Database, DatabaseUnavailableError
-from supportline.enums import AgencyType, CallStatus
+from supportline.enums import AgencyType, CallStatus, Route
+from supportline.guidance import routing
+from supportline.guidance.loader import GuidanceLibrary
+from supportline.guidance.model import Template
 from supportline.services import call_codec, calls, drafts
 from supportline.services.actor import Actor
-from supportline.services.call_types import CallData, Caller, CallRecord, CallSummary
+from supportline.services.call_types import CallData, Caller, CallRecord, CallSummary, RouteData
 from supportline.services.drafts import DraftRecord
 from supportline.services.errors import ConflictError, FieldError, ServiceError, ValidationError
 from ui.tasks import TaskRunner
 from ui.views.earlier_calls import EarlierCallsPanel
+from ui.views.guidance_pane import GuidancePane
 from ui.widgets.call_sections import AdviceSection, CallerSection, CallSection, CaseSection, Target
 from ui.widgets.call_timer import CallTimer
 from ui.widgets.fields import ErrorLabel, FieldBlock, Section, sentence
 from ui.widgets.local_time import LocalDateTimeEdit
 
+log = logging.getLogger(__name__)
+
 #: A change is written as a draft at most this long after it was made.
 AUTOSAVE_MS = 1500
+#: Route suggestions follow the form this long after the last change.
+SUGGEST_MS = 300
 
 
 class CallForm(QWidget):
@@ -68,6 +78,8 @@ class CallForm(QWidget):
     save_failed = Signal(str)
     #: A draft was written to the database.
     draft_saved = Signal()
+    #: The route suggestions were worked out again (after the form changed).
+    suggestions_updated = Signal()
 
     def __init__(
         self,
@@ -78,10 +90,16 @@ class CallForm(QWidget):
         *,
         record: CallRecord | None = None,
         draft: DraftRecord | None = None,
+        library: GuidanceLibrary | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._db, self._actor, self._runner, self._zone = db, actor, runner, zone
+        # Without a library the form records routes only (no suggestions, no guidance panes).
+        self._library = library
+        self._suggestions: dict[Route, routing.Suggestion] = {}
+        self.panes: dict[Route, GuidancePane] = {}
+        self._filling = False
         self._loading = True
         self._dirty = False
         self._saving = False
@@ -140,6 +158,14 @@ class CallForm(QWidget):
         body.addLayout(top)
         for section in (self.call, self.case, self.advice):
             body.addWidget(section)
+        self.guidance_tabs = QTabWidget()
+        self.guidance_tabs.setObjectName("guidanceTabs")
+        self.guidance_tabs.setDocumentMode(True)
+        self.guidance_tabs.tabBar().setAccessibleName(self.tr("Guidance for the chosen routes"))
+        self.guidance_section = Section(self.tr("Guidance for the chosen routes"))
+        self.guidance_section.body.addWidget(self.guidance_tabs)
+        self.guidance_section.hide()
+        body.addWidget(self.guidance_section)
         body.addStretch(1)
         self.scroll_area = QScrollArea()
         self.scroll_area.setObjectName("callFormScroll")
@@ -252,6 +278,14 @@ class CallForm(QWidget):
         self.advice.referrals.rows_changed.connect(self._fix_tab_order)
         for section in self.sections:
             section.changed.connect(self._changed)
+        self._suggest_timer = QTimer(self)
+        self._suggest_timer.setSingleShot(True)
+        self._suggest_timer.setInterval(SUGGEST_MS)
+        self._suggest_timer.timeout.connect(self.update_suggestions)
+        if self._library is not None:
+            for section in (self.caller, self.call, self.case):
+                section.changed.connect(self._suggest_timer.start)
+            self.advice.routes.changed.connect(self._sync_panes)
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.setInterval(AUTOSAVE_MS)
@@ -266,8 +300,18 @@ class CallForm(QWidget):
             *self.caller.focus_widgets(),
             self.earlier.list, self.earlier.link_button, self.earlier.unlink_button,
             *self.call.focus_widgets(), *self.case.focus_widgets(), *self.advice.focus_widgets(),
+            *self._guidance_focus_widgets(),
             self.close_button, self.save_button,
         ]  # fmt: skip
+
+    def _guidance_focus_widgets(self) -> list[QWidget]:
+        if not self.panes:
+            return []
+        widgets: list[QWidget] = [self.guidance_tabs.tabBar()]
+        for route in Route:
+            if route in self.panes:
+                widgets += self.panes[route].focus_widgets()
+        return widgets
 
     def _fix_tab_order(self) -> None:
         order = self._focus_order()
@@ -395,8 +439,114 @@ class CallForm(QWidget):
             case_id=self._case_id,
             **self.call.values(),
             **self.case.values(),
-            **self.advice.values(self._base),
+            **self._advice_values(),
         )
+
+    def _advice_values(self) -> dict[str, Any]:
+        values = self.advice.values(self._base)
+        if self._library is not None:
+            values["routes"] = self._routes(values["routes"])
+        return values
+
+    # === guidance ==================================================================================
+
+    def _routes(self, carried: tuple[RouteData, ...]) -> tuple[RouteData, ...]:
+        """Every route chosen or suggested (an unchosen suggestion is kept, chosen=False), or
+        with advice already recorded; a pane's record for each route that has one."""
+        chosen = self.advice.routes.values()
+        by_route = {r.route: r for r in carried}
+        routes: list[RouteData] = []
+        for route in Route:
+            pane = self.panes.get(route)
+            suggestion = self._suggestions.get(route)
+            data = pane.route_data() if pane is not None else by_route.get(route)
+            recorded = data is not None and bool(data.checklist or data.advice_summary.strip())
+            if route not in chosen and suggestion is None and not recorded:
+                continue
+            routes.append(
+                dataclasses.replace(
+                    data or RouteData(route=route),
+                    chosen=route in chosen,
+                    suggested=suggestion is not None,
+                    suggestion_reasons=suggestion.reasons if suggestion is not None else (),
+                )
+            )
+        return tuple(routes)
+
+    def update_suggestions(self) -> None:
+        """Work out the suggested routes from the form as it is now (pure CPU: quick)."""
+        self._suggest_timer.stop()
+        if self._library is None or not shiboken6.isValid(self):
+            return
+        # As a draft would hold it: an agency not chosen yet reads as "other", not as nothing.
+        try:
+            facts = routing.facts_from_call(self._collect(for_draft=True))
+            found = routing.suggest_routes(facts, self._library.current().templates)
+        except Exception:  # a suggestion must never stop a call being taken
+            log.exception("route suggestions failed")
+            found = ()
+        self._suggestions = {s.route: s for s in found}
+        self.advice.set_suggestions({s.route: s.reasons for s in found})
+        for route, pane in self.panes.items():
+            suggestion = self._suggestions.get(route)
+            template = self._library.get(suggestion.template_id) if suggestion else None
+            if template is not None:
+                pane.offer_template(template)
+        self.suggestions_updated.emit()
+
+    def suggestions(self) -> dict[Route, routing.Suggestion]:
+        return dict(self._suggestions)
+
+    def _template_for(self, route: Route, data: RouteData | None) -> Template | None:
+        assert self._library is not None
+        if data is not None and data.template_id:
+            found = self._library.get(data.template_id)
+            if found is not None:
+                return found
+        suggestion = self._suggestions.get(route)
+        if suggestion is not None:
+            found = self._library.get(suggestion.template_id)
+            if found is not None:
+                return found
+        candidates = self._library.for_route(route)
+        roots = [t for t in candidates if t.parent is None] or list(candidates)
+        return min(roots, key=lambda t: t.id) if roots else None
+
+    def _sync_panes(self) -> None:
+        """A pane for each chosen route; an unchosen route's pane is hidden (what it holds is kept)."""
+        if self._library is None or self._filling:
+            return
+        chosen = self.advice.routes.values()
+        added = False
+        for route in Route:
+            if route in chosen and route not in self.panes:
+                base = next((r for r in self._base.routes if r.route == route), None)
+                pane = GuidancePane(
+                    self._db, self._actor, self._runner, self._zone,
+                    base or RouteData(route=route), template=self._template_for(route, base),
+                )  # fmt: skip
+                pane.changed.connect(self._changed)
+                pane.template_shown.connect(self._fix_tab_order)
+                order = list(Route)
+                index = sum(1 for r in self.panes if order.index(r) < order.index(route))
+                self.guidance_tabs.insertTab(index, pane, route.label)
+                self.panes[route] = pane
+                added = True
+        for route, pane in self.panes.items():
+            self.guidance_tabs.setTabVisible(self.guidance_tabs.indexOf(pane), route in chosen)
+        self.guidance_section.setVisible(any(route in chosen for route in self.panes))
+        if added:
+            self._fix_tab_order()
+
+    def _rebuild_panes(self) -> None:
+        for pane in self.panes.values():
+            self.guidance_tabs.removeTab(self.guidance_tabs.indexOf(pane))
+            pane.deleteLater()
+        self.panes = {}
+        if self._library is None:
+            return
+        self.update_suggestions()
+        self._sync_panes()
 
     def _fill(self, data: CallData, *, agency_chosen: bool = True) -> None:
         self.caller.fill(data.caller, agency_chosen=agency_chosen)
@@ -406,7 +556,12 @@ class CallForm(QWidget):
         self.timer.set_end(data.closed_at if data.status is CallStatus.CLOSED else None)
         self.call.fill(data)
         self.case.fill(data)
-        self.advice.fill(data)
+        self._filling = True
+        try:
+            self.advice.fill(data)
+        finally:
+            self._filling = False
+        self._rebuild_panes()
         self.close_button.setEnabled(data.status is not CallStatus.CLOSED)
 
     # === drafts ====================================================================================
@@ -519,6 +674,8 @@ class CallForm(QWidget):
         if self._saving:
             return
         self._clear_errors()
+        if self._library is not None:
+            self.update_suggestions()  # the record keeps the suggestions for the call as saved
         data = self._collect(for_draft=False)
         if close:
             closed_at = max(datetime.now(UTC), data.opened_at)

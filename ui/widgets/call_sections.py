@@ -32,6 +32,7 @@ from supportline.enums import (
 from supportline.reference_data import OTHER_ORGANISATIONS, POLICE_FORCES
 from supportline.services.call_types import CallData, Caller, FollowUpData, RouteData
 from supportline.services.call_validation import PhoneNumberError, normalise_phone
+from ui import style
 from ui.widgets.choices import EnumChecks, EnumCombo, ToggleCheckBox
 from ui.widgets.completing import CompletingLineEdit
 from ui.widgets.fields import ErrorLabel, FieldBlock, Section, sentence
@@ -247,6 +248,14 @@ class CaseSection(FormSection):
         self.nrm_consent: EnumCombo[NrmConsent] = EnumCombo(list(NrmConsent), none_text=_tr("Not recorded"))
         self.county_lines = ToggleCheckBox(_tr("Count&y lines"))
         self.county_lines.setAccessibleName(_tr("County lines"))
+        self.suspect_may_be_victim = ToggleCheckBox(_tr("&Suspect may be a victim"))
+        self.suspect_may_be_victim.setAccessibleName(_tr("Suspect may be a victim"))
+        self.suspect_may_be_victim.setToolTip(
+            _tr("Someone treated as a suspect may be a victim of trafficking (s.45 defence)")
+        )
+        self.victim_at_scene = ToggleCheckBox(_tr("Victim at the scene"))
+        self.victim_at_scene.setAccessibleName(_tr("Victim at the scene"))
+        self.victim_at_scene.setToolTip(_tr("A potential victim is with the caller or at the scene now"))
         self.exploitation: EnumChecks[ExploitationType] = EnumChecks(
             list(ExploitationType), columns=3, group_name=_tr("Exploitation types")
         )
@@ -270,18 +279,22 @@ class CaseSection(FormSection):
         layout.addWidget(self.blocks["where_exploited"], 0, 0)
         layout.addWidget(self.blocks["force_area"], 0, 1)
         layout.addWidget(self.blocks["nrm_consent"], 0, 2)
-        layout.addWidget(self.county_lines, 1, 0, 1, 3)
+        layout.addWidget(self.county_lines, 1, 0)
+        layout.addWidget(self.suspect_may_be_victim, 1, 1)
+        layout.addWidget(self.victim_at_scene, 1, 2)
         self.body.addLayout(layout)
         for key in ("exploitation_types", "indicators", "persons"):
             self.body.addWidget(self.blocks[key])
         self._watch(
             self.where, self.force_area, self.nrm_consent, self.county_lines,
+            self.suspect_may_be_victim, self.victim_at_scene,
             self.exploitation, self.indicators, self.persons,
         )  # fmt: skip
 
     def focus_widgets(self) -> list[QWidget]:
         return [
             self.where, self.force_area, self.nrm_consent, self.county_lines,
+            self.suspect_may_be_victim, self.victim_at_scene,
             *self.exploitation.widgets(), *self.indicators.widgets(), *self.persons.focus_widgets(),
         ]  # fmt: skip
 
@@ -291,6 +304,8 @@ class CaseSection(FormSection):
             "force_area": self.force_area.text(),
             "nrm_consent": self.nrm_consent.value(),
             "county_lines": self.county_lines.isChecked(),
+            "suspect_may_be_victim": self.suspect_may_be_victim.isChecked(),
+            "victim_at_scene": self.victim_at_scene.isChecked(),
             "exploitation_types": self.exploitation.values(),
             "indicators": self.indicators.values(),
             "persons": self.persons.persons(),
@@ -301,6 +316,8 @@ class CaseSection(FormSection):
         self.force_area.setText(data.force_area)
         self.nrm_consent.set_value(data.nrm_consent)
         self.county_lines.setChecked(data.county_lines)
+        self.suspect_may_be_victim.setChecked(data.suspect_may_be_victim)
+        self.victim_at_scene.setChecked(data.victim_at_scene)
         self.exploitation.set_values(data.exploitation_types)
         self.indicators.set_values(data.indicators)
         self.persons.set_persons(data.persons)
@@ -326,6 +343,20 @@ class AdviceSection(FormSection):
         super().__init__(_tr("Advice and outcome"))
         self._follow_up_id = uuid.uuid4()  # a new follow-up keeps one id across reads
         self.routes: EnumChecks[Route] = EnumChecks(list(Route), columns=4, group_name=_tr("Advice routes"))
+        # Under each route: why it is suggested (the operator ticks to accept, or leaves it).
+        self.suggestion_labels: dict[Route, QLabel] = {}
+        route_grid = self.routes.layout()
+        for column, route in enumerate(Route):
+            label = QLabel()
+            label.setObjectName("suggestion")
+            label.setStyleSheet(f"QLabel#suggestion {{ color: {style.current().accent}; }}")
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            label.hide()
+            if isinstance(route_grid, QGridLayout):
+                route_grid.addWidget(label, 1, column, Qt.AlignmentFlag.AlignTop)
+            self.suggestion_labels[route] = label
         self.outcomes: EnumChecks[Outcome] = EnumChecks(list(Outcome), columns=3, group_name=_tr("Outcomes"))
         self.referrals = ReferralList()
         self.follow_up = ToggleCheckBox(_tr("Book a follow-u&p"))
@@ -378,6 +409,25 @@ class AdviceSection(FormSection):
             "referrals": self.referrals.referrals(),
             "follow_ups": tuple(follow_ups),
         }
+
+    def set_suggestions(self, reasons: dict[Route, tuple[str, ...]]) -> None:
+        """Show beside each route why it is suggested (nothing where it is not)."""
+        for route, label in self.suggestion_labels.items():
+            box = self.routes.boxes[route]
+            if route in reasons:
+                text = _tr("Suggested: %s") % "; ".join(r[:1].lower() + r[1:] for r in reasons[route])
+                label.setText(text)
+                label.show()
+                box.setAccessibleDescription(text)
+                label.setToolTip(text)
+            else:
+                label.clear()
+                label.hide()
+                box.setAccessibleDescription(_tr("Advice routes"))
+
+    def suggestion_text(self, route: Route) -> str:
+        label = self.suggestion_labels[route]
+        return "" if label.isHidden() else label.text()
 
     def fill(self, data: CallData) -> None:
         self.routes.set_values(r.route for r in data.routes if r.chosen)
