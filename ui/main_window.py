@@ -37,7 +37,7 @@ from supportline.bootstrap import Environment
 from supportline.db import Database
 from supportline.guidance.loader import GuidanceLibrary, configured_dir
 from supportline.services import calls, drafts
-from supportline.services.actor import Actor
+from supportline.services.actor import Actor, Permission
 from supportline.services.call_types import CallRecord
 from supportline.services.drafts import DraftRecord
 from ui import formatting as fmt
@@ -79,6 +79,9 @@ class QuitChoice(StrEnum):
     CANCEL = "cancel"
 
 
+GUIDANCE_POLL_MS = 3000  # how often the guidance folder is checked for changed files
+
+
 class MainWindow(QMainWindow):
     #: The Calls tab's count and first page are in (after start-up, a search, a refresh …).
     list_ready = Signal()
@@ -113,7 +116,18 @@ class MainWindow(QMainWindow):
         self.guidance_window: GuidanceLibraryWindow | None = None
         # One library of guidance templates for the whole app; its files are read on the runner.
         self.guidance = GuidanceLibrary(configured_dir(env.settings))
-        self._tasks.run(self.guidance.current, owner=self)
+        self._guidance_busy = True
+        self._tasks.run(
+            self.guidance.current,
+            on_success=lambda _set: self._guidance_checked(True),
+            on_failure=lambda _exc: self._guidance_checked(False),
+            owner=self,
+        )
+        # Edited, added or removed template files are picked up while the app runs (a stat per file).
+        self._guidance_timer = QTimer(self)
+        self._guidance_timer.setInterval(GUIDANCE_POLL_MS)
+        self._guidance_timer.timeout.connect(self.refresh_guidance)
+        self._guidance_timer.start()
         self.setWindowTitle(self.tr("Supportline – %s") % actor.display_name)
         self.setMinimumSize(960, 600)
         self.theme_choice = self.layout_store.text("theme", env.settings.theme)
@@ -313,6 +327,12 @@ class MainWindow(QMainWindow):
         self.database_label.setToolTip(described)
         self.clock_label = QLabel()
         self.clock_label.setAccessibleName(self.tr("Time on the line"))
+        # Only admins see it: which guidance files are broken (the rest of the guidance still loads).
+        self.guidance_label = QLabel()
+        self.guidance_label.setObjectName("error")
+        self.guidance_label.setAccessibleName(self.tr("Guidance problems"))
+        self.guidance_label.hide()
+        bar.addPermanentWidget(self.guidance_label)
         bar.addPermanentWidget(self.database_label)
         bar.addPermanentWidget(self.user_label)
         bar.addPermanentWidget(self.clock_label)
@@ -794,6 +814,31 @@ class MainWindow(QMainWindow):
             ("F1", self.tr("This help")),
             ("Ctrl+Q", self.tr("Quit (unsaved calls are kept as drafts)")),
         ]
+
+    def refresh_guidance(self) -> None:
+        """Reload the guidance folder on the runner if a file changed; tell admins of problems."""
+        if self._guidance_busy:
+            return
+        self._guidance_busy = True
+        self._tasks.run(
+            self.guidance.refresh,
+            on_success=self._guidance_checked,
+            on_failure=lambda _exc: self._guidance_checked(False),
+            owner=self,
+        )
+
+    def _guidance_checked(self, _changed: bool) -> None:
+        self._guidance_busy = False
+        problems = self.guidance.current().problems if self.actor.can(Permission.GUIDANCE_ADMIN) else ()
+        if not problems:
+            self.guidance_label.hide()
+            return
+        count = len(problems)
+        self.guidance_label.setText(
+            self.tr("Guidance: %d problem(s), see Help ▸ Guidance library (Ctrl+G)") % count
+        )
+        self.guidance_label.setToolTip("\n".join(str(p) for p in problems[:20]))
+        self.guidance_label.show()
 
     def show_guidance_library(self) -> GuidanceLibraryWindow:
         if self.guidance_window is None:

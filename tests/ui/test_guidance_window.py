@@ -3,6 +3,8 @@ in the pane (the window's Ctrl+F, search the calls, answers everywhere else)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -10,8 +12,11 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from supportline.db import Database
-from supportline.enums import Route
+from supportline.enums import Role, Route
+from supportline.guidance.loader import GuidanceLibrary
 from supportline.services.actor import Actor
+from tests.factories import make_user
+from tests.ui.guidance_helpers import BROKEN, write_templates
 from tests.ui.test_main_window import MakeWindow, env, make_window  # noqa: F401  (the fixtures)
 from ui.main_window import MainWindow, QuitChoice
 
@@ -51,3 +56,33 @@ def test_ctrl_g_opens_the_library_and_ctrl_f_finds_in_a_pane(
     assert library is not None
     qtbot.waitUntil(lambda: len(library.listed_ids()) > 0, timeout=5000)
     assert library.isVisible()
+
+
+def test_the_window_picks_up_changed_guidance_and_tells_only_admins_of_problems(
+    qtbot: QtBot,
+    sqlite_db: Database,
+    admin: Actor,
+    make_window: MakeWindow,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    folder = write_templates(tmp_path / "guidance")
+    operator = make_user(sqlite_db, admin, "olu", Role.OPERATOR)
+    windows = {actor.username: make_window(sqlite_db, actor) for actor in (admin, operator)}
+    for window in windows.values():
+        window.guidance = GuidanceLibrary(folder)
+        window.refresh_guidance()
+        qtbot.waitUntil(lambda w=window: not w._guidance_busy, timeout=5000)
+        assert window.guidance_label.isHidden()
+        assert window.guidance.get("victim") is not None
+
+    (folder / "broken.md").write_text(BROKEN, encoding="utf-8")
+    (folder / "legal.md").unlink()
+    for window in windows.values():
+        window.refresh_guidance()
+        qtbot.waitUntil(lambda w=window: not w._guidance_busy, timeout=5000)
+        assert window.guidance.get("legal") is None  # the removed file is gone; the rest still load
+        assert window.guidance.get("victim") is not None
+    admin_label = windows[admin.username].guidance_label
+    assert not admin_label.isHidden()
+    assert "1 problem" in admin_label.text() and "broken.md" in admin_label.toolTip()
+    assert windows[operator.username].guidance_label.isHidden()
