@@ -12,7 +12,7 @@ from supportline.enums import AgeGroup, Sex
 from supportline.services.call_types import PersonData
 from ui.widgets.choices import EnumCombo, ToggleCheckBox
 from ui.widgets.completing import CodeListEdit, country_aliases, country_names, language_names
-from ui.widgets.fields import ErrorLabel, FieldBlock
+from ui.widgets.fields import FieldBlock
 from ui.widgets.rows import Row, RowList
 
 
@@ -50,7 +50,6 @@ class PersonEditor(Row):
         self.languages = CodeListEdit(_languages(), normalise=str.lower)
         self.languages.setPlaceholderText(self.tr("Type a language, e.g. Vietnamese"))
         self.interpreter = ToggleCheckBox(self.tr("Interpreter needed"))
-        self.error = ErrorLabel()
 
         self.blocks = {
             "age_group": FieldBlock(self.tr("Age group"), self.age_group),
@@ -141,20 +140,6 @@ class PersonEditor(Row):
             self.nationalities.setText(str(texts["nationalities"]))
         if "languages" in texts:
             self.languages.setText(str(texts["languages"]))
-
-    def show_error(self, key: str, message: str) -> QWidget:
-        """Show ``message`` for ``key`` (a field, or "" for the person as a whole); the widget to focus."""
-        block = self.blocks.get(key)
-        if block is None:
-            self.error.show_message(message)
-            return self.age_group
-        block.error.show_message(message)
-        return block.widget
-
-    def clear_errors(self) -> None:
-        self.error.clear_message()
-        for block in self.blocks.values():
-            block.error.clear_message()
 
 
 class PersonList(RowList[PersonEditor]):

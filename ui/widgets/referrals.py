@@ -12,7 +12,7 @@ from supportline.reference_data import OTHER_ORGANISATIONS, POLICE_FORCES
 from supportline.services.call_types import ReferralData
 from ui.widgets.choices import EnumCombo
 from ui.widgets.completing import CompletingLineEdit
-from ui.widgets.fields import ErrorLabel, FieldBlock
+from ui.widgets.fields import FieldBlock
 from ui.widgets.rows import Row, RowList
 
 
@@ -25,7 +25,6 @@ class ReferralRow(Row):
         self.target: EnumCombo[ReferralTarget] = EnumCombo(list(ReferralTarget))
         self.organisation = CompletingLineEdit(POLICE_FORCES + OTHER_ORGANISATIONS)
         self.reference = QLineEdit()
-        self.error = ErrorLabel()
         self.blocks = {
             "target": FieldBlock(self.tr("Referred to"), self.target),
             "organisation": FieldBlock(self.tr("Organisation"), self.organisation),
@@ -72,19 +71,6 @@ class ReferralRow(Row):
         self.target.set_value(referral.target)
         self.organisation.setText(referral.organisation)
         self.reference.setText(referral.reference)
-
-    def show_error(self, key: str, message: str) -> QWidget:
-        block = self.blocks.get(key)
-        if block is None:
-            self.error.show_message(message)
-            return self.target
-        block.error.show_message(message)
-        return block.widget
-
-    def clear_errors(self) -> None:
-        self.error.clear_message()
-        for block in self.blocks.values():
-            block.error.clear_message()
 
 
 class ReferralList(RowList[ReferralRow]):

@@ -12,9 +12,12 @@ from typing import Generic, TypeVar
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ui.widgets.fields import ErrorLabel, FieldBlock
+
 
 class Row(QFrame):
-    """One entry: subclasses add inputs and say which of them take the focus, in order."""
+    """One entry: subclasses add inputs, fill ``blocks`` (field key → labelled input) and say which
+    inputs take the focus, in order."""
 
     changed = Signal()
     remove_requested = Signal(object)
@@ -26,6 +29,8 @@ class Row(QFrame):
         self.remove_button = QPushButton()
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self))
         self.number = 0
+        self.error = ErrorLabel()  # for the entry as a whole
+        self.blocks: dict[str, FieldBlock] = {}
 
     def set_number(self, number: int) -> None:
         self.number = number
@@ -35,6 +40,20 @@ class Row(QFrame):
 
     def first_input(self) -> QWidget:
         return self.focus_widgets()[0]
+
+    def show_error(self, key: str, message: str) -> QWidget:
+        """Show ``message`` for ``key`` (a field, or "" for the entry as a whole); the widget to focus."""
+        block = self.blocks.get(key)
+        if block is None:
+            self.error.show_message(message)
+            return self.first_input()
+        block.error.show_message(message)
+        return block.widget
+
+    def clear_errors(self) -> None:
+        self.error.clear_message()
+        for block in self.blocks.values():
+            block.error.clear_message()
 
 
 R = TypeVar("R", bound=Row)
