@@ -19,6 +19,7 @@ from supportline.cli import (
     calls_commands,
     db_commands,
     demo_command,
+    export_commands,
     guidance_commands,
     selftest,
     users_commands,
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     calls_commands.register(commands)
     demo_command.register(commands)
     guidance_commands.register(commands)
+    export_commands.register(commands)
     return parser
 
 
