@@ -58,7 +58,7 @@ from supportline.exports.atomic import atomic_write
 from supportline.services import audit, call_codec, call_search
 from supportline.services.actor import Actor, Permission, require
 from supportline.services.call_types import CallQuery, CallRecord
-from supportline.services.calls import _LOAD_WHOLE_CALL, _record
+from supportline.services.calls import load_records
 from supportline.services.errors import FieldError, ServiceError, ValidationError
 
 FORMAT: Final = "csv"
@@ -278,10 +278,8 @@ def iter_records(db: Database, query: CallQuery, page_size: int = PAGE_SIZE) -> 
                 or_(Call.opened_at > at, and_(Call.opened_at == at, Call.id > last_id))
             )
         with db.read() as session:
-            calls = session.scalars(statement.options(*_LOAD_WHOLE_CALL)).all()
-            records = [_record(c) for c in calls]
+            records = load_records(session, statement)
             session.expunge_all()
-        del calls
         yield from records
         if len(records) < page_size:
             return

@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -176,6 +176,12 @@ _LOAD_WHOLE_CALL = (
 
 def _load(session: Session, call_id: uuid.UUID) -> Call | None:
     return session.scalar(select(Call).where(Call.id == call_id).options(*_LOAD_WHOLE_CALL))
+
+
+def load_records(session: Session, statement: Select[Call]) -> list[CallRecord]:
+    """The whole calls ``statement`` selects (children loaded in a few queries), as records:
+    for services that read many calls at once, such as exports."""
+    return [_record(call) for call in session.scalars(statement.options(*_LOAD_WHOLE_CALL)).all()]
 
 
 def _exists(session: Session, call_id: uuid.UUID) -> bool:
