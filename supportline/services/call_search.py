@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 
-from supportline.db.models import Call, Case, RouteAdvice, User
+from supportline.db.models import Call, CallExploitationType, CallOutcome, Case, RouteAdvice, User
 from supportline.enums import AgencyType, CallStatus, Urgency
 from supportline.services.call_types import CallQuery, CallSummary, SortKey
 
@@ -249,6 +249,15 @@ def filter_conditions(query: CallQuery) -> list[ColumnElement[bool]]:
         conditions.append(Call.force_area == query.force_area)
     if query.handler_id is not None:
         conditions.append(Call.handler_id == query.handler_id)
+    if query.exploitation_type is not None:
+        conditions.append(
+            exists().where(
+                CallExploitationType.call_id == Call.id,
+                CallExploitationType.value == query.exploitation_type,
+            )
+        )
+    if query.outcome is not None:
+        conditions.append(exists().where(CallOutcome.call_id == Call.id, CallOutcome.value == query.outcome))
     if query.route is not None:
         conditions.append(
             exists().where(

@@ -199,6 +199,8 @@ class CallQuery:
     agency_type: AgencyType | None = None
     force_area: str | None = None
     handler_id: uuid.UUID | None = None
+    exploitation_type: ExploitationType | None = None
+    outcome: Outcome | None = None
     text: str = ""
     offset: int = 0
     limit: int = 200

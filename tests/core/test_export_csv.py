@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from supportline import bootstrap, cli
 from supportline.db import Database
 from supportline.enums import AuditCategory, Role, Route, Urgency
-from supportline.exports import atomic, csv_export
+from supportline.exports import atomic, common, csv_export
 from supportline.exports.csv_export import (
     COLUMNS,
     FORMULA_STARTS,
@@ -147,7 +147,7 @@ def test_bom_option(db: Database, admin: Actor, five_calls: list[CallData], out_
 def test_filters_and_paging(
     db: Database, admin: Actor, five_calls: list[CallData], out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(csv_export, "PAGE_SIZE", 2)
+    monkeypatch.setattr(common, "PAGE_SIZE", 2)
     path = out_dir / "all.csv"
     progress: list[tuple[int, int]] = []
     assert export(db, admin, path, progress=lambda done, total: progress.append((done, total))).rows == 5
@@ -166,7 +166,7 @@ def test_filters_and_paging(
 def test_pages_break_ties_on_the_id(
     db: Database, admin: Actor, out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(csv_export, "PAGE_SIZE", 2)
+    monkeypatch.setattr(common, "PAGE_SIZE", 2)
     ids = [
         save_call(db, admin, full_call(START, follow_ups=(), referrals=(), persons=())).id for _ in range(5)
     ]
@@ -345,7 +345,7 @@ def previous(out_dir: Path) -> Path:
 def test_cancel_halfway_leaves_no_file(
     db: Database, admin: Actor, five_calls: list[CallData], out_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(csv_export, "PAGE_SIZE", 2)
+    monkeypatch.setattr(common, "PAGE_SIZE", 2)
     asked: list[int] = []
 
     def cancel_on_third() -> bool:

@@ -1,0 +1,234 @@
+"""What every export format shares: profiles, the request, reading calls a page at a time,
+pseudonyms, progress and cancel.
+
+A format is a *writer*: a function that is given an open binary file and an :class:`ExportJob`
+and writes the whole file, calling :meth:`ExportJob.tick` once per call it writes (which reports
+progress and raises :class:`ExportCancelled` when the person cancels). Everything else — the
+permission check, validation, the temporary file beside the target, the hash, the audit event,
+the rename — is :func:`supportline.exports.service.export`'s, once for all formats.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any, Final, Protocol
+
+from sqlalchemy import and_, or_, select
+
+from supportline.db.engine import Database
+from supportline.db.models import Call
+from supportline.services import call_search
+from supportline.services.call_types import CallQuery, CallRecord
+from supportline.services.calls import load_records
+from supportline.services.errors import ServiceError
+
+#: Calls read from the database at a time: memory stays the same whatever the number of calls.
+PAGE_SIZE = 500
+PURPOSE_MAX = 1000
+DEFAULT_MARKING: Final = "OFFICIAL-SENSITIVE"
+MARKING_MAX = 60
+
+
+class Profile(StrEnum):
+    FULL = "full"  # everything
+    PSEUDONYMISED = "pseudonymised"  # identifiers replaced by pseudonyms, free text removed
+    FIGURES = "figures"  # aggregates only: no row per call
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+    XLSX = "xlsx"
+    PDF = "pdf"
+
+    @property
+    def suffix(self) -> str:
+        return "." + self.value
+
+    @property
+    def label(self) -> str:
+        return _FORMAT_LABELS[self]
+
+
+_FORMAT_LABELS = {
+    ExportFormat.CSV: "CSV (spreadsheets, other systems)",
+    ExportFormat.JSONL: "JSON Lines (other systems, re-import)",
+    ExportFormat.XLSX: "Excel workbook (XLSX)",
+    ExportFormat.PDF: "PDF report",
+}
+
+
+class ExportCancelled(ServiceError):  # the name says what happened, not that it failed
+    """The person cancelled the export; no file was written and an existing one is untouched."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    rows: int  # calls written (for the figures profile: calls counted)
+    sha256: str
+    profile: Profile
+    format: ExportFormat = ExportFormat.CSV
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Format-specific choices; each format reads the ones it knows and ignores the others."""
+
+    bom: bool = False  # CSV: start with a UTF-8 byte-order mark (spreadsheet programs then read UTF-8)
+    marking: str = DEFAULT_MARKING  # PDF: protective marking in every header and footer
+    appendix: bool = False  # PDF: one block per call after the figures (not with the figures profile)
+    exported_by: str = ""  # PDF title page: the display name of who exported it (set by the service)
+
+
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass
+class ExportJob:
+    """One export in progress, as a writer sees it."""
+
+    db: Database
+    query: CallQuery
+    profile: Profile
+    options: ExportOptions
+    total: int  # calls the query matches (counted before writing starts)
+    progress: Progress | None = None
+    cancelled: Cancelled | None = None
+    rows: int = 0
+    pseudonym: Pseudonymiser | None = field(default=None)
+    started_at: datetime | None = None
+
+    def check_cancelled(self) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise ExportCancelled("the export was cancelled; no file was written")
+
+    def tick(self) -> None:
+        """One more call written: reports progress now and then, raises if cancelled."""
+        self.check_cancelled()
+        self.rows += 1
+        if self.progress is not None and self.rows % PAGE_SIZE == 0:
+            self.progress(self.rows, max(self.total, self.rows))
+
+    def records(self) -> Iterator[CallRecord]:
+        """The calls to write, oldest first, already pseudonymised for that profile."""
+        for record in iter_records(self.db, self.query):
+            yield record if self.pseudonym is None else pseudonymise(record, self.pseudonym)
+
+
+class Writer(Protocol):
+    def __call__(self, out: IO[bytes], job: ExportJob) -> None: ...
+
+
+class Pseudonymiser:
+    """Stable pseudonyms for one export: ``P-`` and the first 8 hex digits of HMAC-SHA256."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key if key is not None else secrets.token_bytes(32)
+
+    def __call__(self, value: str) -> str:
+        if not value:
+            return ""
+        digest = hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        return "P-" + digest[:8].upper()
+
+
+def pseudonymise(record: CallRecord, pseudonym: Pseudonymiser) -> CallRecord:
+    """``record`` with names, phone numbers, emails, collar numbers and referral references
+    replaced by pseudonyms and every free-text field emptied."""
+    data = record.data
+    caller = dataclasses.replace(
+        data.caller,
+        name=pseudonym(data.caller.name),
+        collar_number=pseudonym(data.caller.collar_number),
+        phone=pseudonym(data.caller.phone),
+        email=pseudonym(data.caller.email),
+    )
+    data = dataclasses.replace(
+        data,
+        caller=caller,
+        summary="",
+        narrative="",
+        persons=tuple(dataclasses.replace(p, name=pseudonym(p.name), notes="") for p in data.persons),
+        referrals=tuple(
+            dataclasses.replace(r, reference=pseudonym(r.reference), notes="") for r in data.referrals
+        ),
+        follow_ups=tuple(dataclasses.replace(f, note="") for f in data.follow_ups),
+        routes=tuple(
+            dataclasses.replace(
+                r,
+                advice_summary="",
+                checklist=tuple(dataclasses.replace(e, skip_reason="") for e in r.checklist),
+            )
+            for r in data.routes
+        ),
+    )
+    return dataclasses.replace(record, data=data, handler_name=pseudonym(record.handler_name))
+
+
+# --- reading calls a page at a time ---------------------------------------------------------------
+
+
+def conditions_for(db: Database, query: CallQuery) -> list[Any]:
+    """The WHERE conditions on ``Call`` for the query's filters and search text."""
+    conditions = call_search.filter_conditions(query)
+    search = call_search.parse(query.text)
+    if not search.is_empty:
+        conditions += call_search.text_conditions(db.dialect, search, lead=True)
+    return conditions
+
+
+def count_matching(db: Database, query: CallQuery) -> int:
+    with db.read() as session:
+        return call_search.count(session, db.dialect, query, call_search.parse(query.text))
+
+
+def iter_records(db: Database, query: CallQuery, page_size: int | None = None) -> Iterator[CallRecord]:
+    """Every call the query's filters match, oldest first, read ``page_size`` (default
+    :data:`PAGE_SIZE`) at a time (keyset pages on ``(opened_at, id)``: each page is an index
+    walk, however deep)."""
+    page_size = page_size or PAGE_SIZE
+    conditions = conditions_for(db, query)
+    after: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        statement = select(Call).where(*conditions).order_by(Call.opened_at, Call.id).limit(page_size)
+        if after is not None:
+            at, last_id = after
+            statement = statement.where(
+                or_(Call.opened_at > at, and_(Call.opened_at == at, Call.id > last_id))
+            )
+        with db.read() as session:
+            records = load_records(session, statement)
+            session.expunge_all()
+        yield from records
+        if len(records) < page_size:
+            return
+        after = (records[-1].data.opened_at, records[-1].id)
+
+
+def query_filters(query: CallQuery) -> dict[str, Any]:
+    """The filters of ``query`` that are set, for the audit event (never the search text itself)."""
+    filters: dict[str, Any] = {}
+    names = (
+        "opened_from", "opened_to", "status", "urgency", "route", "agency_type", "force_area",
+        "exploitation_type", "outcome",
+    )  # fmt: skip
+    for name in names:
+        value = getattr(query, name)
+        if value is not None and value != "":
+            filters[name] = value.isoformat() if isinstance(value, datetime) else str(value)
+    if query.handler_id is not None:
+        filters["handler_id"] = str(query.handler_id)
+    if query.text.strip():
+        filters["text_length"] = len(query.text.strip())
+    return filters
