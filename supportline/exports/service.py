@@ -114,9 +114,10 @@ def export(
     """Write the calls ``query`` matches to ``path`` in ``format`` and audit the disclosure.
 
     Only supervisors and admins may: ``Permission.EXPORT_PERSONAL`` for a profile with a row per
-    call (a pseudonymised row is still personal data), ``Permission.EXPORT_FIGURES`` for figures. ``purpose`` says why and to whom.
-    ``progress`` is called with (calls written, calls to write); ``cancelled`` is asked as the
-    export goes and ends it with :class:`ExportCancelled` when it returns True.
+    call (a pseudonymised row is still personal data), ``Permission.EXPORT_FIGURES`` for figures.
+    ``purpose`` says why and to whom. ``progress`` is called with (calls written, calls to
+    write); ``cancelled`` is asked as the export goes and ends it with :class:`ExportCancelled`
+    when it returns True.
     """
     options = options or ExportOptions()
     format, profile, purpose = validate_request(format, profile, purpose, options)

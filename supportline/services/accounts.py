@@ -281,3 +281,10 @@ def set_password(db: Database, actor: Actor, user_id: uuid.UUID, password: str) 
         user.password_hash = hasher().hash(password)
         user.failed_logins = 0
         audit.record(session, actor, AuditCategory.ALTERATION, "user.password", "user", user.id)
+
+
+def handler_id_for(db: Database, actor: Actor, username: str) -> uuid.UUID | None:
+    """The id of the user signed in as ``username`` (as a call filter), or None if there is none."""
+    require(actor, Permission.CALL_READ)
+    with db.read() as session:
+        return session.scalar(select(User.id).where(User.username == normalise_username(username)))
