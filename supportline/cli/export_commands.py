@@ -32,8 +32,9 @@ def register(commands: Any) -> None:
     p.add_argument("--purpose", required=True, metavar="TEXT", help="why, and for whom, the data is exported")
     p.add_argument("--output", required=True, type=Path, metavar="FILE", help="the file to write")
     p.add_argument("--bom", action="store_true", help="CSV: start the file with a UTF-8 byte-order mark")
-    p.add_argument("--marking", default=DEFAULT_MARKING, metavar="TEXT",
-                   help=f"PDF: protective marking on every page (default {DEFAULT_MARKING})")  # fmt: skip
+    p.add_argument("--marking", metavar="TEXT",
+                   help="PDF: protective marking on every page (default: the protective_marking "
+                   f"setting, which is {DEFAULT_MARKING} unless changed)")  # fmt: skip
     p.add_argument("--appendix", action="store_true", help="PDF: add one block per call after the figures")
     p.add_argument("--user", metavar="NAME", required=True, help="who is signing in")
     password_stdin_option(p, "the user's password")
@@ -52,8 +53,9 @@ def export_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     if args.appendix and args.profile == Profile.FIGURES.value:
         raise UsageError("--appendix prints every call: it cannot go with --profile figures")
     passwords = Passwords(args.password_stdin)
-    with opened_database(migrate=True) as (_env, db):
+    with opened_database(migrate=True) as (env, db):
         actor = sign_in(db, args.user, passwords)
+        marking = args.marking if args.marking is not None else env.settings.protective_marking
         result = export(
             db,
             actor,
@@ -62,7 +64,7 @@ def export_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
             profile=args.profile,
             path=output,
             purpose=args.purpose,
-            options=ExportOptions(bom=args.bom, marking=args.marking, appendix=args.appendix),
+            options=ExportOptions(bom=args.bom, marking=marking, appendix=args.appendix),
         )
     what = "call(s) counted" if result.profile is Profile.FIGURES else "call(s)"
     print(
