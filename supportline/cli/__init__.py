@@ -22,6 +22,7 @@ from supportline.cli import (
     export_commands,
     guidance_commands,
     selftest,
+    stats_command,
     users_commands,
 )
 from supportline.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_command.register(commands)
     guidance_commands.register(commands)
     export_commands.register(commands)
+    stats_command.register(commands)
     return parser
 
 

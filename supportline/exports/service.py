@@ -13,7 +13,7 @@ import hashlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from supportline.db.engine import Database
 from supportline.enums import AuditCategory
@@ -146,7 +146,8 @@ def export(
     with atomic_write(path, "wb") as raw:
         writer(raw, job)
         job.check_cancelled()
-        rows = job.rows if profile is not Profile.FIGURES else job.total
+        # What the file covers: the calls written, or (figures, a PDF without its appendix) counted.
+        rows = job.rows if _writes_calls(format, profile, options) else job.total
         raw.flush()
         os.fsync(raw.fileno())
         digest = file_sha256(raw)
@@ -156,6 +157,7 @@ def export(
                 session, actor, AuditCategory.DISCLOSURE, "calls.export", "call", "",
                 format=format.value, profile=profile.value, filters=query_filters(query), rows=rows,
                 sha256=digest, purpose=purpose, file_name=path.name,
+                per_call=_writes_calls(format, profile, options),
                 **_option_details(format, options),
             )  # fmt: skip
     if progress is not None:
@@ -163,7 +165,14 @@ def export(
     return ExportResult(path=path, rows=rows, sha256=digest, profile=profile, format=format)
 
 
-def _option_details(format: ExportFormat, options: ExportOptions) -> dict[str, object]:
+def _writes_calls(format: ExportFormat, profile: Profile, options: ExportOptions) -> bool:
+    """Whether the file holds one entry per call (otherwise only figures about them)."""
+    if profile is Profile.FIGURES:
+        return False
+    return format is not ExportFormat.PDF or options.appendix
+
+
+def _option_details(format: ExportFormat, options: ExportOptions) -> dict[str, Any]:
     if format is ExportFormat.CSV:
         return {"bom": options.bom}
     if format is ExportFormat.PDF:
