@@ -102,3 +102,43 @@ def db(request: pytest.FixtureRequest) -> Database:
     name = "sqlite_db" if request.param == "sqlite" else "pg_db"
     database: Database = request.getfixturevalue(name)
     return database
+
+
+@pytest.fixture(scope="session")
+def _pg_schema_2() -> Iterator[str]:
+    """A second PostgreSQL schema for this test session (for tests that need two databases)."""
+    schema = f"sl_test2_{uuid.uuid4().hex[:12]}"
+    admin = create_database(PG_URL)
+    try:
+        with admin.engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:
+        admin.dispose()
+        _pg_unavailable(str(exc).splitlines()[0])
+    db = create_database(PG_URL, schema=schema)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+    yield schema
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def other_db(db: Database, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A second, empty database on the same dialect as ``db`` (e.g. to import an export into)."""
+    if db.dialect == "postgresql":
+        schema: str = request.getfixturevalue("_pg_schema_2")
+        other = create_database(PG_URL, schema=schema)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with other.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    else:
+        template: Path = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "other.db"
+        shutil.copyfile(template, path)
+        other = create_database(f"sqlite:///{path}")
+    yield other
+    other.dispose()

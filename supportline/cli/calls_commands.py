@@ -1,4 +1,6 @@
-"""``supportline calls list``: the calls opened on a range of days, as a table or JSON."""
+"""``supportline calls list``: the calls opened on a range of days, as a table or JSON;
+``supportline calls import``: calls from a full-profile CSV or JSON Lines export (or a file in
+the same shape), all or nothing, each problem reported with its line and column."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from supportline.cli.common import (
+    EXIT_FAILURE,
     Passwords,
     UsageError,
     opened_database,
@@ -23,6 +27,7 @@ from supportline.cli.common import (
 )
 from supportline.db import Database
 from supportline.gui_hooks import GuiHooks
+from supportline.services import call_import
 from supportline.services.actor import Actor
 from supportline.services.call_types import CallQuery, CallSummary
 from supportline.services.calls import MAX_PAGE, list_calls
@@ -31,7 +36,7 @@ SUMMARY_WIDTH = 50
 
 
 def register(commands: Any) -> None:
-    calls = commands.add_parser("calls", help="calls: list")
+    calls = commands.add_parser("calls", help="calls: list, import")
     sub = calls.add_subparsers(dest="calls_command", metavar="ACTION", required=True)
     p = sub.add_parser(
         "list",
@@ -46,6 +51,25 @@ def register(commands: Any) -> None:
     p.add_argument("--limit", type=positive_int, metavar="N", help="list at most N calls")
     password_stdin_option(p, "the user's password")
     p.set_defaults(handler=list_command)
+    p = sub.add_parser(
+        "import",
+        help="import calls from a full-profile CSV or JSON Lines export (supervisors and admins; "
+        "all or nothing: every problem is listed with its line and column)",
+    )
+    p.add_argument("file", type=Path, metavar="FILE", help="the file to import")
+    p.add_argument("--user", metavar="NAME", required=True, help="who is signing in")
+    p.add_argument(
+        "--format",
+        choices=[f.value for f in call_import.ImportFormat],
+        help="the file's format (default: jsonl for a .jsonl or .ndjson file, otherwise csv)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read and check the whole file and say what would be imported, without writing anything",
+    )
+    password_stdin_option(p, "the user's password")
+    p.set_defaults(handler=import_command)
 
 
 def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -141,3 +165,33 @@ def _write_json(calls: Iterator[CallSummary], zone: ZoneInfo) -> None:
         out.write(separator + json.dumps(as_json(call, zone), ensure_ascii=False))
         separator = ",\n  "
     out.write("]\n" if separator == "\n  " else "\n]\n")
+
+
+def import_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
+    path: Path = args.file
+    if not path.is_file():
+        raise UsageError(f"{path} is not a file")
+    passwords = Passwords(args.password_stdin)
+    with opened_database(migrate=True) as (env, db):
+        actor = sign_in(db, args.user, passwords)
+        from supportline.guidance.loader import configured_dir, load_folder
+
+        folder = configured_dir(env.settings)
+        templates = load_folder(folder).templates if folder.is_dir() else ()
+        try:
+            result = call_import.import_calls(
+                db, actor, path, format=args.format, dry_run=args.dry_run, templates=templates
+            )
+        except call_import.ImportRefusedError as exc:
+            for problem in exc.problems:
+                print(printable(str(problem)), file=sys.stderr)
+            count = len(exc.problems)
+            print(
+                f"{path.name}: {count} problem{'' if count == 1 else 's'}; nothing was imported",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+    print(call_import.describe(result))
+    if not result.dry_run:
+        print(f"sha256 {result.sha256}")
+    return 0

@@ -385,15 +385,31 @@ def _check_references(session: Session, data: CallData, call_case_id: uuid.UUID 
 def _unfinished_checklists(session: Session, data: CallData, known: set[str]) -> list[FieldError]:
     """A closed route must have every required item of its stored template ticked, or skipped with
     a reason (validation has already refused a skip without one)."""
-    errors: list[FieldError] = []
     texts: dict[str, str] = {}
+
+    def text_of(content_hash: str) -> str | None:
+        if content_hash not in known:
+            return None
+        if content_hash not in texts:
+            texts[content_hash] = session.get_one(GuidanceVersion, content_hash).text
+        return texts[content_hash]
+
+    return unfinished_checklists(data, text_of)
+
+
+def unfinished_checklists(data: CallData, text_of: Callable[[str], str | None]) -> list[FieldError]:
+    """The closed routes of ``data`` whose required checklist items (of the guidance text
+    ``text_of(template_hash)`` gives; ``None``: not known, not checked here) are neither ticked nor
+    skipped with a reason. Shared by :func:`save_call` and the import."""
+    errors: list[FieldError] = []
     for i, r in enumerate(data.routes):
-        if r.closed_at is None or not r.template_hash or r.template_hash not in known:
+        if r.closed_at is None or not r.template_hash:
             continue
-        if r.template_hash not in texts:
-            texts[r.template_hash] = session.get_one(GuidanceVersion, r.template_hash).text
+        text = text_of(r.template_hash)
+        if text is None:
+            continue
         try:
-            template = provenance.parse_stored(texts[r.template_hash], r.template_id or "stored")
+            template = provenance.parse_stored(text, r.template_id or "stored")
         except provenance.StoredGuidanceError:
             errors.append(FieldError(f"routes[{i}].template_hash", "the stored guidance cannot be read"))
             continue
@@ -516,6 +532,37 @@ def _create(
         is_demo=is_demo,
     )
     session.add(call)
+    return call
+
+
+def insert_imported(
+    session: Session,
+    data: CallData,
+    *,
+    reference: str,
+    case: Case,
+    handler_id: uuid.UUID,
+    now: datetime,
+) -> Call:
+    """Add a call read from an import file to ``session`` as it was recorded: its own id,
+    reference, case and handler are kept (nothing is allocated here).
+
+    ``data`` must have passed :func:`validate_call` and the importer must have checked what
+    :func:`save_call` checks against the database (users, guidance versions, ids of persons,
+    referrals and follow-ups); the caller audits and commits.
+    """
+    call = Call(
+        id=data.id,
+        reference=reference,
+        case=case,
+        case_id=case.id,
+        handler_id=handler_id,
+        created_at=now,
+        updated_at=now,
+        is_demo=False,
+    )
+    session.add(call)
+    _apply(session, call, dataclasses.replace(data, case_id=case.id), now)
     return call
 
 

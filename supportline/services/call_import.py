@@ -1,0 +1,878 @@
+"""Importing calls from a file: the full-profile CSV export, or JSON Lines with the same keys.
+
+For lines moving from spreadsheets or another system, and for moving calls between databases.
+The rules:
+
+- **All or nothing.** The whole file is read and checked first; every bad row is reported with
+  its line number (where the row starts, counting the header as line 1 in a CSV file), its
+  column (the CSV heading or JSON key) and the reason. Only a file without a single problem is
+  imported, in one transaction.
+- **No duplicates.** A call is known by its UUID (``id``): a call already in the database is
+  left exactly as it is and counted as skipped, so importing the same file twice adds nothing.
+- **References kept.** Each call keeps its reference and its case (``case_id`` and
+  ``case_reference``); a case not in the database is created with them. The reference counters
+  are moved past every imported ``SL-YYYY-NNNNNN`` / ``CASE-YYYY-NNNNNN``, so a call saved later
+  never gets a number already used. A row with an empty ``reference`` gets a new one; a row with
+  both ``case_id`` and ``case_reference`` empty starts a new case.
+- **People.** The handler, advisers and follow-up assignees are kept by their user id. An id this
+  database does not know becomes a *placeholder* user: inactive, with no usable password (it can
+  never sign in), named after the ``handler`` column where there is one.
+- **Guidance.** A route's ``template_hash`` names the exact guidance text the advice rested on.
+  A hash this database has not stored is looked up in the guidance library (the shipped
+  templates, and any others the caller passes); when the library has that exact text, it is
+  stored with the calls. Otherwise the row is refused, naming the hash: the advice must not be
+  shown against guidance nobody can read.
+- The same checks as saving a call in the form (:func:`call_validation.validate_call`, closed
+  routes' required checklist items), and CSV cells are read back with
+  :func:`csv_export.unneutralise` (every cell: a leading apostrophe is removed).
+- Only supervisors and admins may import (:attr:`Permission.IMPORT`). An import is audited as
+  COLLECTION: one ``call.import`` event per call added, one ``user.create`` per placeholder and
+  one ``calls.import`` event for the file (its name, SHA-256 and the counts). A *dry run* reads
+  and checks everything, reports what would be imported, and writes nothing at all.
+
+The file is read twice (check, then write), row by row: memory does not grow with the number of
+narratives. Its SHA-256 is compared before the transaction commits, so a file changed between
+the two readings is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any, Final
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from supportline.db.engine import Database
+from supportline.db.models import (
+    NAME_MAX,
+    REFERENCE_MAX,
+    SUMMARY_MAX,
+    Call,
+    Case,
+    FollowUp,
+    GuidanceVersion,
+    Person,
+    ReferenceCounter,
+    Referral,
+    User,
+)
+from supportline.enums import AuditCategory, Role
+from supportline.exports.csv_export import COLUMNS, MULTI_SEPARATOR, unneutralise
+from supportline.guidance.model import Template
+from supportline.services import audit, call_codec, calls, references
+from supportline.services.actor import Actor, Permission, require
+from supportline.services.call_types import CallData
+from supportline.services.call_validation import validate_call
+from supportline.services.errors import FieldError, ServiceError, ValidationError
+
+#: Rows written between flushes of the import transaction (and lookups per database query).
+CHUNK = 500
+HASH_CHUNK = 1 << 20
+#: A 1 MB narrative (and more) must fit in one CSV cell; the csv module's default is 128 KiB.
+CSV_FIELD_LIMIT: Final = 2**31 - 1
+PLACEHOLDER_PREFIX: Final = "imported-"
+#: Never a valid Argon2 hash: a placeholder cannot sign in even if someone activates it.
+PLACEHOLDER_PASSWORD_HASH: Final = "!imported placeholder: no password"  # noqa: S105 (not a secret)
+
+_BOOLEAN_COLUMNS: Final = frozenset({"county_lines", "suspect_may_be_victim", "victim_at_scene"})
+_NULLABLE_COLUMNS: Final = frozenset({"case_id", "closed_at", "nrm_consent"})
+_LIST_COLUMNS: Final = frozenset({"exploitation_types", "indicators", "outcomes", "routes_chosen"})
+_JSON_COLUMNS: Final = frozenset({"persons", "routes", "referrals", "follow_ups"})
+_CALLER_COLUMNS: Final = {
+    "caller_name": "name",
+    "caller_agency_type": "agency_type",
+    "caller_rank": "rank",
+    "caller_organisation": "organisation",
+    "caller_collar_number": "collar_number",
+    "caller_phone": "phone",
+    "caller_email": "email",
+}
+_CALL_KEYS: Final = (
+    "id", "opened_at", "closed_at", "status", "channel", "urgency", "consent_level", "summary",
+    "narrative", "force_area", "where_exploited", "county_lines", "suspect_may_be_victim",
+    "victim_at_scene", "nrm_consent", "exploitation_types", "indicators", "outcomes", "persons",
+    "routes", "referrals", "follow_ups", "case_id",
+)  # fmt: skip
+_REFERENCE_RE: Final = re.compile(r"^([A-Z]+)-(\d{4})-(\d{1,9})$")
+_PATH_HEAD_RE: Final = re.compile(r"[.\[]")
+
+
+class ImportFormat(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+    @classmethod
+    def for_path(cls, path: Path) -> ImportFormat:
+        """JSON Lines for ``.jsonl``/``.ndjson`` files, CSV otherwise."""
+        return cls.JSONL if path.suffix.lower() in {".jsonl", ".ndjson"} else cls.CSV
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a file cannot be imported."""
+
+    line: int  # where the row starts (1 = the first line of the file); 0: the file as a whole
+    column: str  # the CSV heading / JSON key; "" for the whole row
+    message: str
+    field: str = ""  # the place inside the column when it is deeper, e.g. persons[0].sex
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "the file"
+        if self.column:
+            where += f", column {self.column}"
+        if self.field and self.field != self.column:
+            where += f" ({self.field})"
+        return f"{where}: {self.message}"
+
+
+class ImportRefusedError(ValidationError):
+    """The file has problems (all of them in ``problems``, in file order); nothing was imported."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__([FieldError(str(p).split(": ", 1)[0], p.message) for p in self.problems])
+
+
+class ImportFileChangedError(ServiceError):
+    """The file changed while it was being imported; nothing was imported."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    path: Path
+    format: ImportFormat
+    sha256: str
+    rows: int  # calls in the file
+    imported: int  # calls added (with a dry run: that would be added)
+    skipped: int  # calls already in the database, left as they are
+    cases_created: int
+    placeholder_users: int  # users created as inactive placeholders
+    guidance_stored: int  # guidance versions stored from the library
+    dry_run: bool
+
+
+# --- reading rows ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    line: int
+    values: dict[str, Any]  # natural JSON values by column
+    problems: list[Problem] = field(default_factory=list)  # problems found while reading the cells
+    broken: bool = False  # not a whole row (cells or keys missing): the call cannot be read at all
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _csv_value(column: str, cell: str, line: int, problems: list[Problem]) -> Any:
+    cell = unneutralise(cell)
+    if column in _BOOLEAN_COLUMNS:
+        if cell in ("true", "false"):
+            return cell == "true"
+        problems.append(Problem(line, column, f"must be true or false, not {cell[:50]!r}"))
+        return False
+    if column in _NULLABLE_COLUMNS and cell == "":
+        return None
+    if column in _LIST_COLUMNS:
+        return [part.strip() for part in cell.split(MULTI_SEPARATOR.strip()) if part.strip()]
+    if column in _JSON_COLUMNS:
+        try:
+            return json.loads(cell)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(line, column, f"is not valid JSON: {exc.msg} at character {exc.pos + 1}"))
+            return []
+    return cell
+
+
+def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
+    """The data rows of a CSV file; header and structural problems go to ``problems``."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(text, strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        problems.append(Problem(1, "", f"the header cannot be read as CSV: {exc}"))
+        return
+    if header is None:
+        problems.append(Problem(0, "", "the file is empty: the first line must be the header"))
+        return
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            problems.append(Problem(1, name, "the column is in the header twice"))
+        elif name not in COLUMNS:
+            problems.append(Problem(1, name[:60], "unknown column"))
+        seen.add(name)
+    for name in COLUMNS:
+        if name not in seen:
+            problems.append(Problem(1, name, "missing from the header"))
+    if problems:
+        return
+    end = reader.line_num
+    while True:
+        start = end + 1
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            problems.append(Problem(start, "", f"the file cannot be read as CSV from here on: {exc}"))
+            return
+        end = reader.line_num
+        if cells is None:
+            return
+        if not cells:  # a blank line
+            continue
+        row = _Row(start, {})
+        if len(cells) != len(header):
+            row.problems.append(Problem(start, "", f"has {len(cells)} cells; the header has {len(header)}"))
+            row.broken = True
+            yield row
+            continue
+        for name, cell in zip(header, cells, strict=True):
+            if _has_surrogates(cell):
+                row.problems.append(Problem(start, name, "is not UTF-8 text"))
+                cell = ""
+            row.values[name] = _csv_value(name, cell, start, row.problems)
+        yield row
+
+
+def _jsonl_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
+    """The rows of a JSON Lines file: one object per line; blank lines are allowed."""
+    for number, line in enumerate(raw, start=1):
+        if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        if not line.strip():
+            continue
+        row = _Row(number, {})
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            row.problems.append(Problem(number, "", f"is not UTF-8 text (byte {exc.start + 1})"))
+            yield row
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            row.problems.append(
+                Problem(number, "", f"is not valid JSON: {exc.msg} at character {exc.pos + 1}")
+            )
+            yield row
+            continue
+        if not isinstance(value, dict):
+            row.problems.append(Problem(number, "", "must be a JSON object, one call per line"))
+            yield row
+            continue
+        for key in value:
+            if key not in COLUMNS:
+                row.problems.append(Problem(number, str(key)[:60], "unknown key"))
+        for key in COLUMNS:
+            if key not in value:
+                row.problems.append(Problem(number, key, "missing"))
+                row.broken = True
+        row.values = value
+        yield row
+
+
+# --- one row as a call ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    data: CallData
+    reference: str
+    case_reference: str
+    handler_id: uuid.UUID
+    handler_name: str
+
+
+def _column_of(path: str) -> str:
+    """The column a codec or validation path (``caller.phone``, ``persons[0].sex``) belongs to."""
+    head = _PATH_HEAD_RE.split(path, maxsplit=1)[0]
+    if head == "caller":
+        sub = path.split(".", 1)[1] if "." in path else "name"
+        return "caller_" + _PATH_HEAD_RE.split(sub, maxsplit=1)[0]
+    if head in ("(payload)", call_codec.FORMAT_KEY):
+        return ""
+    return head
+
+
+def _problem(line: int, error: FieldError) -> Problem:
+    column = _column_of(error.field)
+    inner = "" if error.field in (column, f"caller.{column.removeprefix('caller_')}") else error.field
+    return Problem(line, column, error.message, inner)
+
+
+def _text(values: dict[str, Any], key: str, line: int, problems: list[Problem], limit: int) -> str:
+    value = values.get(key)
+    if not isinstance(value, str):
+        problems.append(Problem(line, key, f"must be text, not {call_codec._json_type(value)}"))
+        return ""
+    if len(value) > limit:
+        problems.append(Problem(line, key, f"is {len(value):,} characters; the limit is {limit:,}"))
+    elif value != value.strip() or not value.isprintable():
+        problems.append(Problem(line, key, "must not have spaces around it or control characters"))
+    return value
+
+
+class _Problems(list[Problem]):
+    """A row's problems, leaving out further ones in a column whose cell could not be read."""
+
+    def __init__(self, first: Iterable[Problem], unreadable: set[str]) -> None:
+        super().__init__(first)
+        self._unreadable = unreadable
+
+    def append(self, problem: Problem) -> None:
+        if problem.column not in self._unreadable:
+            super().append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+
+def _decode(row: _Row, text_of: Callable[[str], str | None]) -> tuple[_Decoded | None, list[Problem]]:
+    """The call of one row (``None`` when it cannot be read at all) and every problem with it."""
+    if row.broken or not row.values:
+        return None, row.problems
+    line, values = row.line, row.values
+    # A cell that could not be read stands in as empty: its column's problem is reported once.
+    unreadable = {p.column for p in row.problems}
+    problems = _Problems(row.problems, unreadable)
+    payload: dict[str, Any] = {call_codec.FORMAT_KEY: call_codec.FORMAT}
+    payload.update({key: values[key] for key in _CALL_KEYS})
+    payload["caller"] = {inner: values[column] for column, inner in _CALLER_COLUMNS.items()}
+    try:
+        data = call_codec.from_jsonable(payload)
+    except ValidationError as exc:
+        problems.extend([_problem(line, e) for e in exc.errors])
+        return None, list(problems)
+    try:
+        data = validate_call(data)
+    except ValidationError as exc:
+        problems.extend([_problem(line, e) for e in exc.errors])
+    problems.extend([_problem(line, e) for e in calls.unfinished_checklists(data, text_of)])
+
+    reference = _text(values, "reference", line, problems, REFERENCE_MAX)
+    case_reference = _text(values, "case_reference", line, problems, REFERENCE_MAX)
+    handler_name = values.get("handler")
+    if not isinstance(handler_name, str):
+        problems.append(Problem(line, "handler", f"must be text, not {call_codec._json_type(handler_name)}"))
+        handler_name = ""
+    elif len(handler_name.strip()) > NAME_MAX:
+        problems.append(Problem(line, "handler", f"is longer than {NAME_MAX} characters"))
+    handler_id = uuid.UUID(int=0)
+    raw_handler = values.get("handler_id")
+    try:
+        if not isinstance(raw_handler, str):
+            raise ValueError
+        handler_id = uuid.UUID(raw_handler)
+        if str(handler_id) != raw_handler.lower():
+            raise ValueError
+    except ValueError:
+        problems.append(Problem(line, "handler_id", "must be the handler's user id (a UUID)"))
+    if (data.case_id is None) != (case_reference == ""):
+        problems.append(
+            Problem(line, "case_reference", "give both case_id and case_reference, or neither (a new case)")
+        )
+    chosen = values.get("routes_chosen")
+    if not isinstance(chosen, list) or not all(isinstance(v, str) for v in chosen):
+        problems.append(Problem(line, "routes_chosen", "must be a list of route values"))
+    else:
+        actual = sorted(r.route.value for r in data.routes if r.chosen)
+        if sorted(chosen) != actual:
+            problems.append(
+                Problem(
+                    line,
+                    "routes_chosen",
+                    f"says {', '.join(sorted(chosen)) or 'none'} but the routes column chooses "
+                    f"{', '.join(actual) or 'none'}",
+                )
+            )
+    # The call is returned even when it has problems, so that it is compared with the other rows too.
+    return _Decoded(data, reference, case_reference, handler_id, handler_name.strip()), list(problems)
+
+
+# --- the plan: what pass one found ----------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    rows: int = 0
+    ids: dict[uuid.UUID, int] = field(default_factory=dict)  # call id -> line
+    references: dict[str, int] = field(default_factory=dict)  # call reference -> line
+    case_refs: dict[uuid.UUID, tuple[str, int]] = field(default_factory=dict)  # case id -> (ref, line)
+    case_ids_by_ref: dict[str, uuid.UUID] = field(default_factory=dict)
+    case_titles: dict[uuid.UUID, str] = field(default_factory=dict)
+    child_ids: dict[tuple[str, uuid.UUID], int] = field(default_factory=dict)  # (kind, id) -> line
+    users: dict[uuid.UUID, str] = field(default_factory=dict)  # user id -> name from a handler column
+    hash_uses: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # hash -> (line, path)
+    existing: set[uuid.UUID] = field(default_factory=set)  # calls already in the database
+    new_cases: set[uuid.UUID] = field(default_factory=set)
+    missing_users: dict[uuid.UUID, str] = field(default_factory=dict)
+    library_versions: dict[str, Template] = field(default_factory=dict)
+    fresh_cases: int = 0  # rows starting a case of their own (no case_id)
+
+
+_CHILD_KINDS: Final = (("persons", Person), ("referrals", Referral), ("follow_ups", FollowUp))
+
+
+def _children(data: CallData) -> Iterator[tuple[str, int, uuid.UUID]]:
+    for i, p in enumerate(data.persons):
+        yield "persons", i, p.id
+    for i, r in enumerate(data.referrals):
+        yield "referrals", i, r.id
+    for i, f in enumerate(data.follow_ups):
+        yield "follow_ups", i, f.id
+
+
+class _Guidance:
+    """Guidance texts by content hash: the database's first, then the library's."""
+
+    def __init__(self, session: Session, library: Callable[[], Iterable[Template]]) -> None:
+        self._session = session
+        self._library = library
+        self._by_hash: dict[str, Template] | None = None
+        self._texts: dict[str, str | None] = {}
+        self.from_library: dict[str, Template] = {}
+
+    def _library_by_hash(self) -> dict[str, Template]:
+        if self._by_hash is None:
+            self._by_hash = {t.content_hash: t for t in self._library()}
+        return self._by_hash
+
+    def text_of(self, content_hash: str) -> str | None:
+        if content_hash not in self._texts:
+            row = self._session.get(GuidanceVersion, content_hash)
+            text: str | None = None
+            if row is not None:
+                text = row.text
+            else:
+                template = self._library_by_hash().get(content_hash)
+                if template is not None:
+                    self.from_library[content_hash] = template
+                    text = template.text
+            self._texts[content_hash] = text
+        return self._texts[content_hash]
+
+
+def _note_row(plan: _Plan, line: int, row: _Decoded, problems: list[Problem], guidance: _Guidance) -> None:
+    data = row.data
+    earlier = plan.ids.get(data.id)
+    if earlier is not None:
+        problems.append(Problem(line, "id", f"the same call is already on line {earlier}"))
+        return
+    plan.ids[data.id] = line
+    if row.reference:
+        first = plan.references.get(row.reference)
+        if first is not None:
+            problems.append(Problem(line, "reference", f"{row.reference} is already used on line {first}"))
+        else:
+            plan.references[row.reference] = line
+    if data.case_id is None:
+        plan.fresh_cases += 1
+    else:
+        known = plan.case_refs.get(data.case_id)
+        if known is None:
+            other = plan.case_ids_by_ref.get(row.case_reference)
+            if other is not None:
+                line_of_other = plan.case_refs[other][1]
+                problems.append(
+                    Problem(
+                        line,
+                        "case_reference",
+                        f"{row.case_reference} is another case's on line {line_of_other}",
+                    )
+                )
+            else:
+                plan.case_refs[data.case_id] = (row.case_reference, line)
+                plan.case_ids_by_ref[row.case_reference] = data.case_id
+                plan.case_titles[data.case_id] = data.summary[:SUMMARY_MAX]
+        elif known[0] != row.case_reference:
+            problems.append(
+                Problem(line, "case_reference", f"line {known[1]} gives this case the reference {known[0]}")
+            )
+    for kind, i, child_id in _children(data):
+        first = plan.child_ids.get((kind, child_id))
+        if first is not None:
+            problems.append(Problem(line, kind, f"the same entry is on line {first}", f"{kind}[{i}].id"))
+        else:
+            plan.child_ids[(kind, child_id)] = line
+    plan.users[row.handler_id] = plan.users.get(row.handler_id, "") or row.handler_name
+    for r in data.routes:
+        if r.adviser_id is not None:
+            plan.users.setdefault(r.adviser_id, "")
+    for f in data.follow_ups:
+        if f.assignee_id is not None:
+            plan.users.setdefault(f.assignee_id, "")
+    for i, r in enumerate(data.routes):
+        if r.template_hash and guidance.text_of(r.template_hash) is None:
+            problems.append(
+                Problem(
+                    line,
+                    "routes",
+                    f"guidance version {r.template_hash} ({r.template_id or 'no template id'}) is "
+                    "neither stored in this database nor in the guidance library",
+                    f"routes[{i}].template_hash",
+                )
+            )
+
+
+def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
+    size = CHUNK
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _check_database(session: Session, plan: _Plan, problems: list[Problem]) -> None:
+    """What only the database can say: calls already there, references and ids taken, users."""
+    for chunk in _chunks(plan.ids):
+        plan.existing.update(session.scalars(select(Call.id).where(Call.id.in_(chunk))))
+    new_lines = {line for call_id, line in plan.ids.items() if call_id not in plan.existing}
+    for chunk in _chunks(plan.references):
+        for reference, _call_id in session.execute(
+            select(Call.reference, Call.id).where(Call.reference.in_(chunk))
+        ).all():
+            line = plan.references[reference]
+            if line in new_lines:
+                problems.append(Problem(line, "reference", f"{reference} is another call's in this database"))
+    case_lines = {case_id: line for case_id, (_ref, line) in plan.case_refs.items()}
+    known_cases: dict[uuid.UUID, str] = {}
+    for chunk in _chunks(plan.case_refs):
+        rows = session.execute(select(Case.id, Case.reference).where(Case.id.in_(chunk))).all()
+        known_cases.update({row[0]: row[1] for row in rows})
+    for case_id, (reference, line) in plan.case_refs.items():
+        if case_id in known_cases:
+            if known_cases[case_id] != reference:
+                problems.append(
+                    Problem(
+                        line,
+                        "case_reference",
+                        f"this case is {known_cases[case_id]} in this database, not {reference}",
+                    )
+                )
+        else:
+            plan.new_cases.add(case_id)
+    for chunk in _chunks(plan.case_ids_by_ref):
+        for reference, case_id in session.execute(
+            select(Case.reference, Case.id).where(Case.reference.in_(chunk))
+        ).all():
+            mine = plan.case_ids_by_ref[reference]
+            if case_id != mine:
+                problems.append(
+                    Problem(
+                        case_lines[mine], "case_reference", f"{reference} is another case's in this database"
+                    )
+                )
+    for kind, model in _CHILD_KINDS:
+        ids = [child_id for (k, child_id), line in plan.child_ids.items() if k == kind and line in new_lines]
+        for chunk in _chunks(ids):
+            for child_id in session.scalars(select(model.id).where(model.id.in_(chunk))):
+                line = plan.child_ids[(kind, child_id)]
+                problems.append(
+                    Problem(line, kind, f"entry {child_id} is recorded on another call in this database")
+                )
+    known_users: set[uuid.UUID] = set()
+    for chunk in _chunks(plan.users):
+        known_users.update(session.scalars(select(User.id).where(User.id.in_(chunk))))
+    plan.missing_users = {uid: name for uid, name in plan.users.items() if uid not in known_users}
+
+
+# --- the import -----------------------------------------------------------------------------------
+
+
+def _shipped_templates() -> tuple[Template, ...]:
+    from supportline.guidance.loader import load_folder, shipped_guidance_dir
+
+    return load_folder(shipped_guidance_dir()).templates
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _rows(path: Path, format: ImportFormat, problems: list[Problem]) -> Iterator[_Row]:
+    with path.open("rb") as raw:
+        if format is ImportFormat.CSV:
+            yield from _csv_rows(raw, problems)
+        else:
+            yield from _jsonl_rows(raw, problems)
+
+
+def import_calls(
+    db: Database,
+    actor: Actor,
+    path: Path,
+    *,
+    format: ImportFormat | str | None = None,
+    dry_run: bool = False,
+    templates: Iterable[Template] | None = None,
+) -> ImportResult:
+    """Import the calls in ``path`` (see the module's documentation for the rules).
+
+    ``format`` defaults to the file's suffix (``.jsonl``: JSON Lines, otherwise CSV).
+    ``templates`` are guidance templates besides the shipped ones whose exact text may be stored
+    for a route's ``template_hash``. Raises :class:`ImportRefusedError` listing every problem.
+    """
+    require(actor, Permission.IMPORT)
+    path = Path(path)
+    try:
+        fmt = ImportFormat.for_path(path) if format is None else ImportFormat(format)
+    except ValueError:
+        raise ValidationError(
+            [FieldError("format", f"{format!r} is not one of: {', '.join(ImportFormat)}")]
+        ) from None
+    extra = tuple(templates or ())
+
+    def library() -> Iterable[Template]:
+        return (*_shipped_templates(), *extra)
+
+    sha256 = _file_sha256(path)
+    problems: list[Problem] = []
+    plan = _Plan()
+    with db.read() as session:
+        guidance = _Guidance(session, library)
+        for row in _rows(path, fmt, problems):
+            plan.rows += 1
+            decoded, found = _decode(row, guidance.text_of)
+            if decoded is not None:
+                _note_row(plan, row.line, decoded, found, guidance)
+            problems += found
+        if not problems:
+            _check_database(session, plan, problems)
+        plan.library_versions = dict(guidance.from_library)
+    if problems:
+        raise ImportRefusedError(sorted(problems, key=lambda p: p.line))
+    if plan.rows == 0:
+        raise ImportRefusedError([Problem(0, "", "there are no calls in the file")])
+    imported = plan.rows - len(plan.existing)
+    result = ImportResult(
+        path=path,
+        format=fmt,
+        sha256=sha256,
+        rows=plan.rows,
+        imported=imported,
+        skipped=len(plan.existing),
+        cases_created=len(plan.new_cases) + plan.fresh_cases if imported else 0,
+        placeholder_users=len(plan.missing_users) if imported else 0,
+        guidance_stored=len(plan.library_versions) if imported else 0,
+        dry_run=dry_run,
+    )
+    if dry_run or imported == 0:
+        if not dry_run:
+            with db.write() as session:
+                _audit_file(session, actor, result)
+        return result
+    _write(db, actor, path, fmt, plan, result)
+    return result
+
+
+def _audit_file(session: Session, actor: Actor, result: ImportResult) -> None:
+    audit.record(
+        session, actor, AuditCategory.COLLECTION, "calls.import", "call", "",
+        file_name=result.path.name, sha256=result.sha256, format=result.format.value,
+        rows=result.rows, imported=result.imported, skipped=result.skipped,
+        cases_created=result.cases_created, placeholder_users=result.placeholder_users,
+        guidance_stored=result.guidance_stored,
+    )  # fmt: skip
+
+
+def _bump_counters(session: Session, plan: _Plan) -> None:
+    """Move each reference counter past the highest imported number of its kind and year."""
+    highest: dict[tuple[str, int], int] = {}
+    wanted = [(ref, references.CALL_PREFIX) for ref in plan.references] + [
+        (ref, references.CASE_PREFIX) for ref, _line in plan.case_refs.values()
+    ]
+    for reference, kind in wanted:
+        match = _REFERENCE_RE.match(reference)
+        if match is None or match[1] != kind:
+            continue  # another system's reference: never the shape this database allocates
+        key = (kind, int(match[2]))
+        highest[key] = max(highest.get(key, 0), int(match[3]))
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for (kind, year), number in sorted(highest.items()):
+        statement = (
+            insert(ReferenceCounter)
+            .values(kind=kind, year=year, value=number)
+            .on_conflict_do_update(
+                index_elements=[ReferenceCounter.kind, ReferenceCounter.year],
+                set_={
+                    "value": sql_case((ReferenceCounter.value < number, number), else_=ReferenceCounter.value)
+                },
+            )
+        )
+        session.execute(statement)
+
+
+def _placeholder(user_id: uuid.UUID, name: str, now: datetime) -> User:
+    return User(
+        id=user_id,
+        username=PLACEHOLDER_PREFIX + user_id.hex,
+        display_name=(name or f"Imported user {str(user_id)[:8]}")[:NAME_MAX],
+        role=Role.OPERATOR,
+        password_hash=PLACEHOLDER_PASSWORD_HASH,
+        active=False,
+        is_demo=False,
+        failed_logins=0,
+        created_at=now,
+    )
+
+
+def _write(
+    db: Database, actor: Actor, path: Path, fmt: ImportFormat, plan: _Plan, result: ImportResult
+) -> None:
+    now = datetime.now(UTC)
+    problems: list[Problem] = []
+    with db.write() as session:
+        for user_id, name in plan.missing_users.items():
+            session.add(_placeholder(user_id, name, now))
+        session.flush()
+        for user_id in plan.missing_users:
+            audit.record(
+                session, actor, AuditCategory.COLLECTION, "user.create", "user", user_id,
+                role=Role.OPERATOR.value, placeholder=True, imported_from=path.name,
+            )  # fmt: skip
+        for template in plan.library_versions.values():
+            session.add(
+                GuidanceVersion(
+                    content_hash=template.content_hash,
+                    template_id=template.id,
+                    template_version=template.version,
+                    text=template.text,
+                    first_used_at=now,
+                )
+            )
+        session.flush()
+        _bump_counters(session, plan)  # before any new number is allocated below
+        # No autoflush: the rows of a chunk go to the database together (multi-row inserts).
+        with session.no_autoflush:
+            written = _write_calls(session, db, actor, path, fmt, plan, problems, now)
+        if problems or written != result.imported or _file_sha256(path) != result.sha256:
+            raise ImportFileChangedError(f"{path.name} changed while it was imported; nothing was imported")
+        _audit_file(session, actor, result)
+
+
+def _write_calls(
+    session: Session,
+    db: Database,
+    actor: Actor,
+    path: Path,
+    fmt: ImportFormat,
+    plan: _Plan,
+    problems: list[Problem],
+    now: datetime,
+) -> int:
+    written = 0
+    cases: dict[uuid.UUID, Case] = {}  # cases of this chunk, by id (the session forgets them after it)
+    for row in _rows(path, fmt, problems):
+        decoded, found = _decode(row, lambda _h: None)  # checklists were checked in pass one
+        if decoded is None or found:
+            raise ImportFileChangedError(f"{path.name} changed while it was imported; nothing was imported")
+        data = decoded.data
+        if data.id in plan.existing:
+            continue
+        year = data.opened_at.astimezone(db.zone).year
+        case = _case_for(session, actor, plan, decoded, year, now, cases)
+        reference = decoded.reference or references.format_reference(
+            references.CALL_PREFIX, year, references.allocate(session, references.CALL_PREFIX, year)
+        )
+        call = calls.insert_imported(
+            session, data, reference=reference, case=case, handler_id=decoded.handler_id, now=now
+        )
+        audit.record(
+            session, actor, AuditCategory.COLLECTION, "call.import", "call", call.id,
+            reference=reference, case=case.reference, file_name=path.name,
+        )  # fmt: skip
+        written += 1
+        if written % CHUNK == 0:
+            session.flush()
+            session.expunge_all()  # memory stays the same however long the file
+            cases.clear()
+    session.flush()
+    return written
+
+
+def _case_for(
+    session: Session,
+    actor: Actor,
+    plan: _Plan,
+    row: _Decoded,
+    year: int,
+    now: datetime,
+    cases: dict[uuid.UUID, Case],
+) -> Case:
+    case_id = row.data.case_id
+    if case_id is not None:
+        case = cases.get(case_id) or session.get(Case, case_id)
+        if case is not None:
+            cases[case_id] = case
+            return case
+    if case_id is None:
+        number = references.allocate(session, references.CASE_PREFIX, year)
+        reference = references.format_reference(references.CASE_PREFIX, year, number)
+        case_id = uuid.uuid4()
+    else:
+        reference = row.case_reference
+    case = Case(
+        id=case_id,
+        reference=reference,
+        title=plan.case_titles.get(case_id, row.data.summary[:SUMMARY_MAX]),
+        created_at=now,
+        created_by_id=actor.user_id,
+        is_demo=False,
+    )
+    session.add(case)
+    cases[case_id] = case
+    return case
+
+
+def describe(result: ImportResult) -> str:
+    """One line for people: what was (or would be) imported."""
+    verb = "would import" if result.dry_run else "imported"
+    parts = [f"{verb} {result.imported} of {result.rows} call(s)"]
+    if result.skipped:
+        parts.append(f"{result.skipped} already in the database (left as they are)")
+    if result.cases_created:
+        parts.append(f"{result.cases_created} new case(s)")
+    if result.placeholder_users:
+        parts.append(f"{result.placeholder_users} placeholder user(s) that cannot sign in")
+    if result.guidance_stored:
+        parts.append(f"{result.guidance_stored} guidance version(s) from the library")
+    return "; ".join(parts)
+
+
+__all__ = [
+    "ImportFileChangedError",
+    "ImportFormat",
+    "ImportRefusedError",
+    "ImportResult",
+    "Problem",
+    "describe",
+    "import_calls",
+]
