@@ -63,10 +63,9 @@ def _pg_unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def _pg_schema() -> Iterator[str]:
+def _migrated_pg_schema(prefix: str) -> Iterator[str]:
     """A schema of its own for this test session, migrated to head, dropped at the end."""
-    schema = f"sl_test_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_database(PG_URL)
     try:
         with admin.engine.begin() as conn:
@@ -83,6 +82,11 @@ def _pg_schema() -> Iterator[str]:
     with admin.engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_schema() -> Iterator[str]:
+    yield from _migrated_pg_schema("sl_test")
 
 
 @pytest.fixture
@@ -107,23 +111,7 @@ def db(request: pytest.FixtureRequest) -> Database:
 @pytest.fixture(scope="session")
 def _pg_schema_2() -> Iterator[str]:
     """A second PostgreSQL schema for this test session (for tests that need two databases)."""
-    schema = f"sl_test2_{uuid.uuid4().hex[:12]}"
-    admin = create_database(PG_URL)
-    try:
-        with admin.engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:
-        admin.dispose()
-        _pg_unavailable(str(exc).splitlines()[0])
-    db = create_database(PG_URL, schema=schema)
-    try:
-        upgrade(db)
-    finally:
-        db.dispose()
-    yield schema
-    with admin.engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    yield from _migrated_pg_schema("sl_test2")
 
 
 @pytest.fixture

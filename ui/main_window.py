@@ -38,7 +38,7 @@ from supportline.db import Database
 from supportline.guidance.loader import GuidanceLibrary, configured_dir
 from supportline.services import calls, drafts
 from supportline.services.actor import Actor, Permission
-from supportline.services.call_types import CallRecord
+from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.drafts import DraftRecord
 from ui import formatting as fmt
 from ui import style
@@ -53,6 +53,8 @@ from ui.views.lock import LockView
 
 if TYPE_CHECKING:
     from ui.views.call_form import CallForm
+    from ui.views.export_dialog import ExportDialog
+    from ui.views.stats_dashboard import StatsDashboard
 
 __all__ = ["HIDDEN_AT_FIRST", "CloseChoice", "MainWindow", "QuitChoice"]
 
@@ -114,6 +116,8 @@ class MainWindow(QMainWindow):
         self._last_input = time.monotonic()
         self.help_window: HelpWindow | None = None
         self.guidance_window: GuidanceLibraryWindow | None = None
+        self.export_dialog: ExportDialog | None = None
+        self.stats_window: StatsDashboard | None = None
         # One library of guidance templates for the whole app; its files are read on the runner.
         self.guidance = GuidanceLibrary(configured_dir(env.settings))
         self._guidance_busy = True
@@ -249,6 +253,23 @@ class MainWindow(QMainWindow):
             "Ctrl+G",
             tip=self.tr("Browse and search the guidance templates (Ctrl+G)"),
         )
+        # Supervisors and admins only: an operator's window has neither the entries nor the keys.
+        self.export_action: QAction | None = None
+        self.stats_action: QAction | None = None
+        if self.actor.can(Permission.EXPORT_PERSONAL) or self.actor.can(Permission.EXPORT_FIGURES):
+            self.export_action = a(
+                self.tr("&Export calls…"),
+                self.show_export_dialog,
+                "Ctrl+E",
+                tip=self.tr("Export the listed calls or their figures to a file (Ctrl+E)"),
+            )
+        if self.actor.can(Permission.EXPORT_FIGURES):
+            self.stats_action = a(
+                self.tr("S&tatistics"),
+                self.show_statistics,
+                "Ctrl+Shift+T",
+                tip=self.tr("Figures and charts for a period (Ctrl+Shift+T)"),
+            )
         self.about_action = a(self.tr("&About Supportline"), self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.reset_layout_action = a(self.tr("&Reset layout"), self.reset_layout)
@@ -270,6 +291,9 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu(self.tr("&File"))
         for action in (self.new_call_action, self.save_action, self.close_tab_action):
             file_menu.addAction(action)
+        if self.export_action is not None:
+            file_menu.addSeparator()
+            file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.lock_action)
         file_menu.addSeparator()
@@ -289,6 +313,9 @@ class MainWindow(QMainWindow):
         self.columns_menu = view_menu.addMenu(self.tr("&Columns"))
         self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
         view_menu.addAction(self.reset_layout_action)
+        if self.stats_action is not None:
+            view_menu.addSeparator()
+            view_menu.addAction(self.stats_action)
         view_menu.addSeparator()
         view_menu.addAction(self.next_tab_action)
         view_menu.addAction(self.previous_tab_action)
@@ -405,6 +432,8 @@ class MainWindow(QMainWindow):
             self.calls_tab.restyle()
         if self.help_window is not None:
             self.help_window.restyle()
+        if self.stats_window is not None:
+            self.stats_window.restyle()
 
     def _system_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
         if self.theme_choice == style.SYSTEM:
@@ -753,6 +782,13 @@ class MainWindow(QMainWindow):
             self.help_window.close()
         if self.guidance_window is not None:
             self.guidance_window.close()
+        if self.stats_window is not None:
+            self.stats_window.close()
+        if self.export_dialog is not None and self.export_dialog.isVisible():
+            if self.export_dialog.running:
+                self.export_dialog.hide()  # it finishes behind the lock and shows again on unlock
+            else:
+                self.export_dialog.reject()
         self._enabled_before = {action: action.isEnabled() for action in self.actions()}
         for action in self.actions():
             action.setEnabled(False)
@@ -778,6 +814,8 @@ class MainWindow(QMainWindow):
         page = self.tabs.currentWidget()
         if page is self.calls_tab:
             self.calls_tab.table.setFocus()
+        if self.export_dialog is not None and self.export_dialog.running and self.export_dialog.isHidden():
+            self.export_dialog.show()
         self.locked_changed.emit(False)
 
     def set_idle_limit(self, milliseconds: int) -> None:
@@ -810,10 +848,77 @@ class MainWindow(QMainWindow):
             ("F5", self.tr("Load the list again")),
             ("Ctrl+L", self.tr("Lock the screen")),
             ("Ctrl+G", self.tr("The guidance library: browse and search the templates")),
+            *(
+                [("Ctrl+E", self.tr("Export the listed calls, or their figures, to a file"))]
+                if self.export_action is not None
+                else []
+            ),
+            *(
+                [("Ctrl+Shift+T", self.tr("Statistics: figures and charts for a period"))]
+                if self.stats_action is not None
+                else []
+            ),
             ("Ctrl+F", self.tr("In a guidance pane: find in its text (F3 next, Shift+F3 previous)")),
             ("F1", self.tr("This help")),
             ("Ctrl+Q", self.tr("Quit (unsaved calls are kept as drafts)")),
         ]
+
+    def show_export_dialog(self) -> ExportDialog | None:
+        """The export dialog, its filters those of the call list (supervisors and admins)."""
+        from ui.views.export_dialog import ExportDialog
+
+        if self.export_action is None:
+            return None
+        if self.export_dialog is not None:
+            if self.export_dialog.running:
+                self.export_dialog.show()
+                self.export_dialog.raise_()
+                return self.export_dialog
+            self.export_dialog.deleteLater()
+        combo = self.calls_tab.filters.handler
+        handlers = [(combo.itemData(i), combo.itemText(i)) for i in range(1, combo.count())]
+        dialog = ExportDialog(
+            self.db,
+            self.actor,
+            self._tasks,
+            query=self.calls_tab.filters.query(),
+            handlers=handlers,
+            marking=self.env.settings.protective_marking,
+            parent=self,
+        )
+        dialog.exported.connect(
+            lambda result: self.statusBar().showMessage(
+                self.tr("Exported to %s (recorded in the audit log)") % result.path, 10_000
+            )
+        )
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def show_statistics(self) -> StatsDashboard | None:
+        """The statistics window (supervisors and admins); a bar's calls open in the list."""
+        from ui.views.stats_dashboard import StatsDashboard
+
+        if self.stats_action is None:
+            return None
+        if self.stats_window is None:
+            self.stats_window = StatsDashboard(self.db, self.actor, self._tasks, parent=self)
+            self.stats_window.calls_requested.connect(self.show_calls)
+        else:
+            self.stats_window.refresh()
+        self.stats_window.show()
+        self.stats_window.raise_()
+        self.stats_window.activateWindow()
+        return self.stats_window
+
+    def show_calls(self, query: CallQuery) -> None:
+        """Bring the window forward with the call list showing ``query``'s calls."""
+        if self._locked:
+            return
+        self.tabs.setCurrentWidget(self.calls_tab)
+        self.calls_tab.show_query(query)
+        self.raise_()
+        self.activateWindow()
 
     def refresh_guidance(self) -> None:
         """Reload the guidance folder on the runner if a file changed; tell admins of problems."""
@@ -904,5 +1009,10 @@ class MainWindow(QMainWindow):
             self.help_window.close()
         if self.guidance_window is not None:
             self.guidance_window.close()
+        if self.stats_window is not None:
+            self.stats_window.close()
+        if self.export_dialog is not None and self.export_dialog.running:
+            self.export_dialog.cancel_export()  # a half export never stays behind
+            self.export_dialog.wait(10_000)
         self._tasks.wait_until_idle(10_000)
         super().closeEvent(event)

@@ -11,7 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
+from supportline.bootstrap import Environment, load_environment
 from supportline.db import Database, create_database
 from supportline.db.migrate import upgrade
 from supportline.enums import AgencyType, CallStatus, Route, Urgency
@@ -19,6 +22,8 @@ from supportline.services import accounts, calls
 from supportline.services.actor import Actor
 from supportline.services.call_types import CallData, Caller, PersonData, RouteData
 from tests.factories import PASSWORD, make_admin
+from ui import style
+from ui.main_window import MainWindow, QuitChoice
 from ui.tasks import TaskRunner
 
 MANY = 450
@@ -96,3 +101,33 @@ def many_calls_db(_many_calls_template: Path, tmp_path: Path) -> Iterator[tuple[
     db = create_database(f"sqlite:///{path}")
     yield db, accounts.authenticate(db, "ada.admin", PASSWORD)
     db.dispose()
+
+
+MakeWindow = Callable[[Database, Actor], MainWindow]
+
+
+@pytest.fixture
+def env() -> Environment:
+    return load_environment()
+
+
+@pytest.fixture
+def make_window(
+    qtbot: QtBot, env: Environment, tasks: TaskRunner, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MakeWindow]:
+    windows: list[MainWindow] = []
+
+    def make(db: Database, actor: Actor) -> MainWindow:
+        window = MainWindow(env, db, actor, tasks=tasks)
+        qtbot.addWidget(window)
+        window.resize(1366, 768)
+        window.show()
+        qtbot.waitUntil(lambda: window.model.loaded_once, timeout=10_000)
+        windows.append(window)
+        return window
+
+    yield make
+    monkeypatch.setattr(MainWindow, "ask_quit", lambda self, count: QuitChoice.KEEP_DRAFTS)
+    for window in windows:
+        window.close()
+    style.apply(QApplication.instance(), style.LIGHT)  # type: ignore[arg-type]

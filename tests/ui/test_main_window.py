@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
@@ -13,47 +13,17 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 import supportline
-from supportline.bootstrap import Environment, load_environment
+from supportline.bootstrap import Environment
 from supportline.db import Database
 from supportline.db.models import AuditEvent
 from supportline.enums import Role
 from supportline.services import calls
 from supportline.services.actor import Actor
 from tests.factories import PASSWORD, full_call, make_user
-from tests.ui.conftest import MANY
+from tests.ui.conftest import MANY, MakeWindow
 from ui import style
-from ui.main_window import HIDDEN_AT_FIRST, MainWindow, QuitChoice
+from ui.main_window import HIDDEN_AT_FIRST, MainWindow
 from ui.models.call_list import PLACEHOLDER, Column
-from ui.tasks import TaskRunner
-
-MakeWindow = Callable[[Database, Actor], MainWindow]
-
-
-@pytest.fixture
-def env() -> Environment:
-    return load_environment()
-
-
-@pytest.fixture
-def make_window(
-    qtbot: QtBot, env: Environment, tasks: TaskRunner, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[MakeWindow]:
-    windows: list[MainWindow] = []
-
-    def make(db: Database, actor: Actor) -> MainWindow:
-        window = MainWindow(env, db, actor, tasks=tasks)
-        qtbot.addWidget(window)
-        window.resize(1366, 768)
-        window.show()
-        qtbot.waitUntil(lambda: window.model.loaded_once, timeout=10_000)
-        windows.append(window)
-        return window
-
-    yield make
-    monkeypatch.setattr(MainWindow, "ask_quit", lambda self, count: QuitChoice.KEEP_DRAFTS)
-    for window in windows:
-        window.close()
-    style.apply(QApplication.instance(), style.LIGHT)  # type: ignore[arg-type]
 
 
 def test_lists_calls_newest_first_and_shows_the_selected_one(

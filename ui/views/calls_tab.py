@@ -28,6 +28,7 @@ from supportline.db import Database
 from supportline.enums import CallStatus, Urgency
 from supportline.services import accounts, calls, history
 from supportline.services.actor import Actor
+from supportline.services.call_types import CallQuery
 from ui.models.call_list import CallListModel, Column
 from ui.tasks import TaskRunner
 from ui.views.call_detail import CallDetailPane
@@ -202,6 +203,11 @@ class CallsTab(QWidget):
     def focus_search(self) -> None:
         self.filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.filters.search.selectAll()
+
+    def show_query(self, query: CallQuery) -> None:
+        """List the calls ``query``'s filters match (the filter bar shows them; the list follows)."""
+        self.filters.set_query(query)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def selected_call(self) -> uuid.UUID | None:
         rows = self.table.selectionModel().selectedRows()

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supportline.enums import AgencyType, CallStatus, Route, Urgency
+from supportline.enums import AgencyType, CallStatus, ExploitationType, Outcome, Route, Urgency
 from supportline.reference_data import POLICE_FORCES
 from supportline.services.call_types import CallQuery
 
@@ -51,7 +52,7 @@ def local_days_to_utc(
     return start, end
 
 
-class _DateEdit(QDateEdit):
+class DateEdit(QDateEdit):
     """A date or "Any"; its calendar opens on this month rather than on the "no date" sentinel."""
 
     def __init__(self, any_text: str, parent: QWidget | None = None) -> None:
@@ -90,7 +91,7 @@ class _SearchEdit(QLineEdit):
         super().keyPressEvent(event)
 
 
-def _combo(any_text: str, values: Sequence[tuple[str, object]], accessible: str) -> QComboBox:
+def make_combo(any_text: str, values: Sequence[tuple[str, object]], accessible: str) -> QComboBox:
     combo = QComboBox()
     combo.addItem(any_text, None)
     for text, value in values:
@@ -98,6 +99,29 @@ def _combo(any_text: str, values: Sequence[tuple[str, object]], accessible: str)
     combo.setAccessibleName(accessible)
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     return combo
+
+
+def compact(combo: QComboBox, characters: int) -> QComboBox:
+    """A combo about ``characters`` wide whatever its longest item (its list opens wider)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    width = max(combo.fontMetrics().horizontalAdvance(combo.itemText(i)) for i in range(combo.count()))
+    combo.view().setMinimumWidth(width + 32)
+    return combo
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The local day ``moment`` falls on."""
+    return moment.astimezone(zone).date()
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def chosen(combo: QComboBox, kind: type[E]) -> E | None:
+    """The combo's value as a member of ``kind`` (Qt hands a string enum's data back as ``str``)."""
+    value = combo.currentData()
+    return None if value is None else kind(value)
 
 
 def index_of(combo: QComboBox, value: object) -> int:
@@ -109,8 +133,65 @@ def select_value(combo: QComboBox, value: object) -> None:
     combo.setCurrentIndex(max(index_of(combo, value), 0))
 
 
-def _enum_items(values: Sequence[StrEnum]) -> list[tuple[str, object]]:
+def enum_items(values: Sequence[StrEnum]) -> list[tuple[str, object]]:
     return [(getattr(v, "label", str(v)), v) for v in values]
+
+
+class FilterFields(Protocol):
+    """The filter widgets the call list's bar and the export dialog both have."""
+
+    date_from: DateEdit
+    date_to: DateEdit
+    status: QComboBox
+    urgency: QComboBox
+    route: QComboBox
+    agency: QComboBox
+    exploitation: QComboBox
+    outcome: QComboBox
+    handler: QComboBox
+    force: QLineEdit
+
+
+def read_filters(fields: FilterFields, text: str, zone: ZoneInfo) -> CallQuery:
+    """The query the widgets show (paging and sort are the caller's)."""
+    start, end = local_days_to_utc(fields.date_from.value(), fields.date_to.value(), zone)
+    return CallQuery(
+        opened_from=start,
+        opened_to=end,
+        status=chosen(fields.status, CallStatus),
+        urgency=chosen(fields.urgency, Urgency),
+        route=chosen(fields.route, Route),
+        agency_type=chosen(fields.agency, AgencyType),
+        force_area=fields.force.text().strip() or None,
+        handler_id=fields.handler.currentData(),
+        exploitation_type=chosen(fields.exploitation, ExploitationType),
+        outcome=chosen(fields.outcome, Outcome),
+        text=text.strip(),
+    )
+
+
+def show_filters(fields: FilterFields, query: CallQuery, zone: ZoneInfo, unknown_handler: str) -> None:
+    """Set the widgets to ``query``'s filters (not its text). Dates become the local days the
+    bounds fall in (the end is exclusive: a bound at midnight ends the day before); a handler not
+    listed yet is added as ``unknown_handler`` until the names arrive."""
+    fields.force.setText(query.force_area or "")
+    fields.date_from.set_value(local_day(query.opened_from, zone) if query.opened_from is not None else None)
+    last = (
+        local_day(query.opened_to - timedelta(microseconds=1), zone) if query.opened_to is not None else None
+    )
+    fields.date_to.set_value(last)
+    if query.handler_id is not None and index_of(fields.handler, query.handler_id) < 0:
+        fields.handler.addItem(unknown_handler, query.handler_id)
+    for combo, value in (
+        (fields.status, query.status),
+        (fields.urgency, query.urgency),
+        (fields.route, query.route),
+        (fields.agency, query.agency_type),
+        (fields.exploitation, query.exploitation_type),
+        (fields.outcome, query.outcome),
+        (fields.handler, query.handler_id),
+    ):
+        select_value(combo, value)
 
 
 class FilterBar(QFrame):
@@ -134,15 +215,28 @@ class FilterBar(QFrame):
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName(self.tr("Search calls"))
         self.search.setMinimumWidth(360)
-        self.date_from = _DateEdit(self.tr("Any date"))
+        self.date_from = DateEdit(self.tr("Any date"))
         self.date_from.setAccessibleName(self.tr("Opened from (local date)"))
-        self.date_to = _DateEdit(self.tr("Any date"))
+        self.date_to = DateEdit(self.tr("Any date"))
         self.date_to.setAccessibleName(self.tr("Opened up to and including (local date)"))
 
-        self.status = _combo(self.tr("Any status"), _enum_items(list(CallStatus)), self.tr("Status"))
-        self.urgency = _combo(self.tr("Any urgency"), _enum_items(list(Urgency)), self.tr("Urgency"))
-        self.route = _combo(self.tr("Any route"), _enum_items(list(Route)), self.tr("Route"))
-        self.agency = _combo(self.tr("Any agency"), _enum_items(list(AgencyType)), self.tr("Caller agency"))
+        self.status = make_combo(self.tr("Any status"), enum_items(list(CallStatus)), self.tr("Status"))
+        self.urgency = make_combo(self.tr("Any urgency"), enum_items(list(Urgency)), self.tr("Urgency"))
+        self.route = make_combo(self.tr("Any route"), enum_items(list(Route)), self.tr("Route"))
+        self.agency = make_combo(
+            self.tr("Any agency"), enum_items(list(AgencyType)), self.tr("Caller agency")
+        )
+        self.exploitation = compact(
+            make_combo(
+                self.tr("Any exploitation"),
+                enum_items(list(ExploitationType)),
+                self.tr("Exploitation type"),
+            ),
+            16,
+        )
+        self.outcome = compact(
+            make_combo(self.tr("Any outcome"), enum_items(list(Outcome)), self.tr("Outcome")), 14
+        )
         self.force = QLineEdit()
         self.force.setPlaceholderText(self.tr("Any force area"))
         self.force.setAccessibleName(self.tr("Force area"))
@@ -152,7 +246,7 @@ class FilterBar(QFrame):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.force.setCompleter(completer)
         self.force.setMinimumWidth(self.fontMetrics().horizontalAdvance("Devon and Cornwall Police") + 40)
-        self.handler = _combo(
+        self.handler = make_combo(
             self.tr("Any handler"), [(self.tr("Me (%s)") % me[1], me[0])], self.tr("Handler")
         )
         self.clear_button = QPushButton(self.tr("Clear filters"))
@@ -170,7 +264,7 @@ class FilterBar(QFrame):
         self.search.returnPressed.connect(self._maybe_announce)
         for edit in (self.date_from, self.date_to):
             edit.dateChanged.connect(lambda _d: self._maybe_announce())
-        for combo in (self.status, self.urgency, self.route, self.agency, self.handler):
+        for combo in self._combos():
             combo.currentIndexChanged.connect(lambda _i: self._maybe_announce())
         self.force.editingFinished.connect(self._maybe_announce)
         completer.activated.connect(lambda _t: self._maybe_announce())
@@ -193,6 +287,9 @@ class FilterBar(QFrame):
         first.addWidget(self.date_from)
         first.addWidget(to)
         first.addWidget(self.date_to)
+        first.addSpacing(8)
+        first.addWidget(self.exploitation)
+        first.addWidget(self.outcome)
         second = QHBoxLayout()
         second.setSpacing(8)
         for widget in (self.status, self.urgency, self.route, self.agency, self.force, self.handler):
@@ -210,18 +307,7 @@ class FilterBar(QFrame):
 
     def query(self) -> CallQuery:
         """The filters as a query (paging and sort are the model's)."""
-        start, end = local_days_to_utc(self.date_from.value(), self.date_to.value(), self._zone)
-        return CallQuery(
-            opened_from=start,
-            opened_to=end,
-            status=self.status.currentData(),
-            urgency=self.urgency.currentData(),
-            route=self.route.currentData(),
-            agency_type=self.agency.currentData(),
-            force_area=self.force.text().strip() or None,
-            handler_id=self.handler.currentData(),
-            text=self.search.text().strip(),
-        )
+        return read_filters(self, self.search.text(), self._zone)
 
     def is_filtered(self) -> bool:
         return self.query() != CallQuery()
@@ -240,22 +326,32 @@ class FilterBar(QFrame):
 
     # --- acting ------------------------------------------------------------------------------
 
+    def _combos(self) -> tuple[QComboBox, ...]:
+        return (
+            self.status, self.urgency, self.route, self.agency, self.exploitation, self.outcome,
+            self.handler,
+        )  # fmt: skip
+
+    def _widgets(self) -> tuple[QWidget, ...]:
+        return (self.search, self.date_from, self.date_to, self.force, *self._combos())
+
     def clear(self) -> None:
         """Every filter back to "any" (one query, not one per widget)."""
-        widgets = (
-            self.search, self.date_from, self.date_to, self.status, self.urgency, self.route,
-            self.agency, self.force, self.handler,
-        )  # fmt: skip
+        self.set_query(CallQuery())
+
+    def set_query(self, query: CallQuery) -> None:
+        """Show ``query``'s filters (one announcement for all of them). Dates become the local
+        days the bounds fall in (the end is exclusive: a bound at midnight ends the day before);
+        a handler the bar does not list yet is added under its id until the names arrive."""
+        widgets = self._widgets()
         for widget in widgets:
             widget.blockSignals(True)
-        self.search.clear()
-        self.force.clear()
-        self.date_from.set_value(None)
-        self.date_to.set_value(None)
-        for combo in (self.status, self.urgency, self.route, self.agency, self.handler):
-            combo.setCurrentIndex(0)
-        for widget in widgets:
-            widget.blockSignals(False)
+        try:
+            self.search.setText(query.text)
+            show_filters(self, query, self._zone, str(query.handler_id))
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
         self._maybe_announce()
 
     def apply_now(self) -> None:
