@@ -49,6 +49,7 @@ def ensure_demo_database(calls: int = MILLION, seed: int = 1) -> Path:
     marker = home / "built.json"
     path = database_path(home)
     if not marker.exists():
+        info: dict[str, Any] = {"calls": calls, "seed": seed}
         if path.exists() and _count_calls(path) == calls:
             print(f"found a complete {calls:,}-call database at {path}", file=sys.stderr)
         else:
@@ -59,7 +60,11 @@ def ensure_demo_database(calls: int = MILLION, seed: int = 1) -> Path:
                     f"{home} and run again"
                 )
             _build(home, calls, seed)
-        _write_marker(marker, {"calls": calls, "seed": seed, "at": datetime.now(UTC).isoformat()})
+            # The build ran today's migrations: record them as applied, or _migrate would take
+            # the revisions for unknown and undo and redo them over every call.
+            info["migrations"] = _migration_files()
+        info["at"] = datetime.now(UTC).isoformat()
+        _write_marker(marker, info)
     info = json.loads(marker.read_text())
     info["migrations"] = _migrate(path, info.get("migrations"))
     _write_marker(marker, info)
