@@ -22,13 +22,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Final, Protocol
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from supportline.db.engine import Database
 from supportline.db.models import Call
 from supportline.services import call_search
 from supportline.services.call_types import CallQuery, CallRecord
-from supportline.services.calls import load_records
+from supportline.services.calls import read_records
 from supportline.services.errors import ServiceError
 
 #: Calls read from the database at a time: memory stays the same whatever the number of calls.
@@ -204,12 +204,11 @@ def iter_records(db: Database, query: CallQuery, page_size: int | None = None) -
         statement = select(Call).where(*conditions).order_by(Call.opened_at, Call.id).limit(page_size)
         if after is not None:
             at, last_id = after
-            statement = statement.where(
-                or_(Call.opened_at > at, and_(Call.opened_at == at, Call.id > last_id))
-            )
+            # (opened_at, id) after the last call's: the leading ``opened_at >= at`` lets SQLite
+            # seek the index there (an OR alone walks it from the start, slower on every page).
+            statement = statement.where(Call.opened_at >= at, or_(Call.opened_at > at, Call.id > last_id))
         with db.read() as session:
-            records = load_records(session, statement)
-            session.expunge_all()
+            records = read_records(session, statement)
         yield from records
         if len(records) < page_size:
             return

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Connection, Select, String, or_, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -182,6 +183,354 @@ def load_records(session: Session, statement: Select[Call]) -> list[CallRecord]:
     """The whole calls ``statement`` selects (children loaded in a few queries), as records:
     for services that read many calls at once, such as exports."""
     return [_record(call) for call in session.scalars(statement.options(*_LOAD_WHOLE_CALL)).all()]
+
+
+# --- reading whole calls with Core selects (exports) ----------------------------------------
+#
+# ``load_records`` makes an ORM instance of every row of every child table (a hundred thousand
+# calls are over a million instances, each tracked by the identity map) only to copy them into
+# the frozen records. ``read_records`` reads the same rows as plain tuples: the page of calls
+# joined to its case and handler, then one select per child table for the page's call ids,
+# grouped in dicts. UUID columns are read as the driver returns them (:func:`_raw`): keys used
+# only to group rows (the children's call_id, person and route ids) are never made into
+# ``uuid.UUID``s, the ids a record holds are made by :func:`_to_uuid`, each user's only once.
+
+#: Ids bound in one ``IN (...)``: well below SQLite's and PostgreSQL's limits on parameters.
+IN_CHUNK = 500
+
+_calls = Call.__table__.c
+_cases = Case.__table__.c
+_users = User.__table__.c
+_persons = Person.__table__.c
+_nationalities = PersonNationality.__table__.c
+_languages = PersonLanguage.__table__.c
+_routes = RouteAdvice.__table__.c
+_ticks = ChecklistTick.__table__.c
+_referrals = Referral.__table__.c
+_follow_ups = FollowUp.__table__.c
+_ENUM_TABLES = (CallExploitationType.__table__.c, CallIndicator.__table__.c, CallOutcome.__table__.c)
+
+
+def _raw(column: Any) -> Any:
+    """``column`` as the driver returns it (SQLite: 32 hex digits; psycopg: a UUID), for keys
+    that are only compared with each other."""
+    return type_coerce(column, String)
+
+
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+
+
+def _to_uuid(value: Any) -> uuid.UUID:
+    """A UUID column read with :func:`_raw`, as a UUID. psycopg returns UUIDs; SQLite the 32 hex
+    digits SQLAlchemy's ``Uuid`` stores, made into the UUID ``uuid.UUID(hex=value)`` makes (its
+    two attributes) without its parsing of every form of UUID text, which takes twice as long."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if len(value) != 32:  # never written by SQLAlchemy: let uuid.UUID say what is wrong with it
+        return uuid.UUID(hex=value)
+    result: uuid.UUID = _new_object(uuid.UUID)
+    _set_attribute(result, "int", int(value, 16))
+    _set_attribute(result, "is_safe", uuid.SafeUUID.unknown)
+    return result
+
+
+class _UserIds(dict[Any, uuid.UUID]):
+    """Raw user ids (a handful of users, met on every call) as UUIDs, each made once."""
+
+    def __missing__(self, raw: Any) -> uuid.UUID:
+        value = self[raw] = _to_uuid(raw)
+        return value
+
+    def optional(self, raw: Any) -> uuid.UUID | None:
+        return None if raw is None else self[raw]
+
+
+_PAGE_COLUMNS = (
+    _raw(_calls.id),
+    _calls.caller_name,
+    _calls.caller_agency_type,
+    _calls.caller_rank,
+    _calls.caller_organisation,
+    _calls.caller_collar_number,
+    _calls.caller_phone,
+    _calls.caller_email,
+    _calls.opened_at,
+    _calls.closed_at,
+    _calls.status,
+    _calls.channel,
+    _calls.urgency,
+    _calls.consent_level,
+    _calls.summary,
+    _calls.narrative,
+    _calls.force_area,
+    _calls.where_exploited,
+    _calls.county_lines,
+    _calls.suspect_may_be_victim,
+    _calls.victim_at_scene,
+    _calls.nrm_consent,
+    _raw(_calls.case_id),
+    _calls.reference,
+    _cases.reference,
+    _raw(_calls.handler_id),
+    _users.display_name,
+    _calls.version,
+    _calls.created_at,
+    _calls.updated_at,
+    _calls.is_demo,
+)
+
+
+def _grouped(
+    connection: Connection,
+    call_ids: Sequence[uuid.UUID],
+    make: Callable[[Sequence[uuid.UUID]], Select[Any]],
+) -> dict[Any, list[Any]]:
+    """The rows of ``make(some of call_ids)`` (a select whose first column is the raw key to
+    group by) for all of ``call_ids``, grouped by that key, each group in the select's order."""
+    groups: dict[Any, list[Any]] = defaultdict(list)
+    for start in range(0, len(call_ids), IN_CHUNK):
+        for row in connection.execute(make(call_ids[start : start + IN_CHUNK])).all():
+            groups[row[0]].append(row)
+    return groups
+
+
+def _enum_values(table: Any) -> Callable[[Sequence[uuid.UUID]], Select[Any]]:
+    return lambda ids: select(_raw(table.call_id), table.value).where(table.call_id.in_(ids))
+
+
+def _person_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    p = _persons
+    return (
+        select(
+            _raw(p.call_id),
+            _raw(p.id),
+            p.age_group,
+            p.sex,
+            p.age_disputed,
+            p.interpreter_needed,
+            p.name,
+            p.notes,
+        )
+        .where(p.call_id.in_(ids))
+        .order_by(p.position, p.id)
+    )
+
+
+def _codes(table: Any) -> Callable[[Sequence[uuid.UUID]], Select[Any]]:
+    """Nationality or language codes of the persons of some calls, keyed by person."""
+    return lambda ids: (
+        select(_raw(table.person_id), table.code)
+        .join_from(table.person_id.table, Person.__table__, _persons.id == table.person_id)
+        .where(_persons.call_id.in_(ids))
+        .order_by(table.position, table.code)
+    )
+
+
+def _route_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    r = _routes
+    return (
+        select(
+            _raw(r.call_id),
+            _raw(r.id),
+            r.route,
+            r.chosen,
+            r.suggested,
+            r.suggestion_reasons,
+            r.template_id,
+            r.template_hash,
+            _raw(r.adviser_id),
+            r.advice_summary,
+            r.closed_at,
+        )
+        .where(r.call_id.in_(ids))
+        .order_by(r.position, r.id)
+    )
+
+
+def _tick_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    t = _ticks
+    return (
+        select(_raw(t.route_advice_id), t.item_id, t.state, t.at, t.skip_reason)
+        .join_from(ChecklistTick.__table__, RouteAdvice.__table__, _routes.id == t.route_advice_id)
+        .where(_routes.call_id.in_(ids))
+        .order_by(t.position, t.item_id)
+    )
+
+
+def _referral_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    r = _referrals
+    return (
+        select(_raw(r.call_id), _raw(r.id), r.target, r.organisation, r.reference, r.made_at, r.notes)
+        .where(r.call_id.in_(ids))
+        .order_by(r.position, r.id)
+    )
+
+
+def _follow_up_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+    f = _follow_ups
+    return (
+        select(_raw(f.call_id), _raw(f.id), f.due_at, f.note, _raw(f.assignee_id), f.done_at)
+        .where(f.call_id.in_(ids))
+        .order_by(f.position, f.id)
+    )
+
+
+def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
+    """The records :func:`load_records` gives for ``statement`` (a ``select(Call)`` whose
+    conditions, order and limit are on ``calls`` alone), in its order, equal to them, read with
+    Core selects in a fraction of the time: for reading many calls at once, as exports do."""
+    page = (
+        statement.with_only_columns(*_PAGE_COLUMNS, maintain_column_froms=False)
+        .join_from(Call.__table__, Case.__table__, _cases.id == _calls.case_id)
+        .join_from(Call.__table__, User.__table__, _users.id == _calls.handler_id)
+    )
+    connection = session.connection()  # plain rows: no ORM loading at all
+    rows = connection.execute(page).all()
+    if not rows:
+        return []
+    ids = [_to_uuid(row[0]) for row in rows]
+    user_ids = _UserIds()
+    exploitation_types, indicators, outcomes = (
+        _grouped(connection, ids, _enum_values(table)) for table in _ENUM_TABLES
+    )
+    nationalities = _grouped(connection, ids, _codes(_nationalities))
+    languages = _grouped(connection, ids, _codes(_languages))
+    checklists = _grouped(connection, ids, _tick_rows)
+    persons = {
+        key: tuple(
+            PersonData(
+                id=_to_uuid(person_key),
+                age_group=age_group,
+                sex=sex,
+                age_disputed=age_disputed,
+                nationalities=tuple(n[1] for n in nationalities.get(person_key, ())),
+                languages=tuple(lang[1] for lang in languages.get(person_key, ())),
+                interpreter_needed=interpreter_needed,
+                name=name,
+                notes=notes,
+            )
+            for _, person_key, age_group, sex, age_disputed, interpreter_needed, name, notes in group
+        )
+        for key, group in _grouped(connection, ids, _person_rows).items()
+    }
+    routes = {
+        key: tuple(
+            RouteData(
+                route=route,
+                chosen=chosen,
+                suggested=suggested,
+                suggestion_reasons=tuple(x for x in reasons.split(REASON_SEPARATOR) if x),
+                template_id=template_id,
+                template_hash=template_hash,
+                adviser_id=user_ids.optional(adviser_id),
+                advice_summary=advice_summary,
+                checklist=tuple(
+                    ChecklistEntry(item_id=item_id, state=state, at=at, skip_reason=skip_reason)
+                    for _, item_id, state, at, skip_reason in checklists.get(route_key, ())
+                ),
+                closed_at=closed_at,
+            )
+            for (
+                _,
+                route_key,
+                route,
+                chosen,
+                suggested,
+                reasons,
+                template_id,
+                template_hash,
+                adviser_id,
+                advice_summary,
+                closed_at,
+            ) in group
+        )
+        for key, group in _grouped(connection, ids, _route_rows).items()
+    }
+    referrals = {
+        key: tuple(
+            ReferralData(
+                id=_to_uuid(id_),
+                target=target,
+                organisation=organisation,
+                reference=reference,
+                made_at=made_at,
+                notes=notes,
+            )
+            for _, id_, target, organisation, reference, made_at, notes in group
+        )
+        for key, group in _grouped(connection, ids, _referral_rows).items()
+    }
+    follow_ups = {
+        key: tuple(
+            FollowUpData(
+                id=_to_uuid(id_),
+                due_at=due_at,
+                note=note,
+                assignee_id=user_ids.optional(assignee_id),
+                done_at=done_at,
+            )
+            for _, id_, due_at, note, assignee_id, done_at in group
+        )
+        for key, group in _grouped(connection, ids, _follow_up_rows).items()
+    }
+    records = []
+    for call_id, row in zip(ids, rows, strict=True):
+        (
+            key, caller_name, agency_type, rank, organisation, collar_number, phone, email, opened_at,
+            closed_at, status, channel, urgency, consent_level, summary, narrative, force_area,
+            where_exploited, county_lines, suspect_may_be_victim, victim_at_scene, nrm_consent, case_id,
+            reference, case_reference, handler_id, handler_name, version, created_at, updated_at,
+            is_demo,
+        ) = row  # fmt: skip
+        data = CallData(
+            id=call_id,
+            caller=Caller(
+                name=caller_name,
+                agency_type=agency_type,
+                rank=rank,
+                organisation=organisation,
+                collar_number=collar_number,
+                phone=phone,
+                email=email,
+            ),
+            opened_at=opened_at,
+            closed_at=closed_at,
+            status=status,
+            channel=channel,
+            urgency=urgency,
+            consent_level=consent_level,
+            summary=summary,
+            narrative=narrative,
+            force_area=force_area,
+            where_exploited=where_exploited,
+            county_lines=county_lines,
+            suspect_may_be_victim=suspect_may_be_victim,
+            victim_at_scene=victim_at_scene,
+            nrm_consent=nrm_consent,
+            exploitation_types=frozenset(r[1] for r in exploitation_types.get(key, ())),
+            indicators=frozenset(r[1] for r in indicators.get(key, ())),
+            outcomes=frozenset(r[1] for r in outcomes.get(key, ())),
+            persons=persons.get(key, ()),
+            routes=routes.get(key, ()),
+            referrals=referrals.get(key, ()),
+            follow_ups=follow_ups.get(key, ()),
+            case_id=_to_uuid(case_id),
+        )
+        records.append(
+            CallRecord(
+                data=data,
+                reference=reference,
+                case_reference=case_reference,
+                handler_id=user_ids[handler_id],
+                handler_name=handler_name,
+                version=version,
+                created_at=created_at,
+                updated_at=updated_at,
+                is_demo=is_demo,
+            )
+        )
+    return records
 
 
 def _exists(session: Session, call_id: uuid.UUID) -> bool:
