@@ -35,6 +35,7 @@ skip reasons) is removed (left empty).
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -134,15 +135,18 @@ def _joined(values: Iterable[StrEnum | str]) -> str:
     return MULTI_SEPARATOR.join(sorted(str(v) for v in values))
 
 
+_ENCODE: Final = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode  # one encoder, not one a cell
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return _ENCODE(value) if value else "[]"
 
 
 def row_cells(record: CallRecord) -> list[str]:
     """One call's cells in :data:`COLUMNS` order, before formula neutralisation."""
     data = record.data
     caller = data.caller
-    encoded = call_codec.to_jsonable(data)
+    encoded = call_codec.children_jsonable(data)
     cells = {
         "id": str(data.id),
         "reference": record.reference,
@@ -186,20 +190,18 @@ def row_cells(record: CallRecord) -> list[str]:
 # --- the file ---------------------------------------------------------------------------------
 
 
-class _TextOut:
-    """What ``csv.writer`` writes to: text, encoded as UTF-8 on its way to the binary file."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-
-    def write(self, text: str) -> int:
-        self._raw.write(text.encode("utf-8"))
-        return len(text)
-
-
 def write(out: IO[bytes], job: ExportJob) -> None:
     """The CSV writer of :func:`supportline.exports.service.export`."""
-    text = _TextOut(out)
+    # Buffered text over the binary file; detached at the end so that closing stays atomic_write's.
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        _write_rows(text, job)
+        text.flush()
+    finally:
+        text.detach()
+
+
+def _write_rows(text: IO[str], job: ExportJob) -> None:
     if job.options.bom:
         text.write(BOM)
     writer = csv.writer(text, lineterminator="\r\n")

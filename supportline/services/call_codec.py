@@ -162,6 +162,17 @@ def _follow_up_json(f: FollowUpData) -> dict[str, Any]:
     }
 
 
+def children_jsonable(data: CallData) -> dict[str, list[dict[str, Any]]]:
+    """The ``persons``, ``routes``, ``referrals`` and ``follow_ups`` of :func:`to_jsonable`
+    alone (exports write them as one JSON column each)."""
+    return {
+        "persons": [_person_json(p) for p in data.persons],
+        "routes": [_route_json(r) for r in data.routes],
+        "referrals": [_referral_json(r) for r in data.referrals],
+        "follow_ups": [_follow_up_json(f) for f in data.follow_ups],
+    }
+
+
 def to_jsonable(data: CallData) -> dict[str, Any]:
     """``data`` as a JSON object (dicts, lists, strings, booleans and ``None`` only).
 
@@ -188,10 +199,7 @@ def to_jsonable(data: CallData) -> dict[str, Any]:
         "exploitation_types": _sorted(data.exploitation_types),
         "indicators": _sorted(data.indicators),
         "outcomes": _sorted(data.outcomes),
-        "persons": [_person_json(p) for p in data.persons],
-        "routes": [_route_json(r) for r in data.routes],
-        "referrals": [_referral_json(r) for r in data.referrals],
-        "follow_ups": [_follow_up_json(f) for f in data.follow_ups],
+        **children_jsonable(data),
         "case_id": _id_or_none(data.case_id),
     }
 
