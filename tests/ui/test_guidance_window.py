@@ -16,8 +16,8 @@ from supportline.enums import Role, Route
 from supportline.guidance.loader import GuidanceLibrary
 from supportline.services.actor import Actor
 from tests.factories import make_user
+from tests.ui.conftest import MakeWindow
 from tests.ui.guidance_helpers import BROKEN, write_templates
-from tests.ui.test_main_window import MakeWindow, env, make_window  # noqa: F401  (the fixtures)
 from ui.main_window import MainWindow, QuitChoice
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -27,7 +27,7 @@ def test_ctrl_g_opens_the_library_and_ctrl_f_finds_in_a_pane(
     qtbot: QtBot,
     sqlite_db: Database,
     admin: Actor,
-    make_window: MakeWindow,  # noqa: F811
+    make_window: MakeWindow,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(MainWindow, "ask_quit", lambda self, count: QuitChoice.DISCARD)
@@ -62,7 +62,7 @@ def test_the_window_picks_up_changed_guidance_and_tells_only_admins_of_problems(
     qtbot: QtBot,
     sqlite_db: Database,
     admin: Actor,
-    make_window: MakeWindow,  # noqa: F811
+    make_window: MakeWindow,
     tmp_path: Path,
 ) -> None:
     folder = write_templates(tmp_path / "guidance")
