@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 
 from supportline.db.models import Call, CallExploitationType, CallOutcome, Case, RouteAdvice, User
-from supportline.enums import AgencyType, CallStatus, Urgency
+from supportline.enums import AgencyType, CallStatus, ExploitationType, Urgency
 from supportline.services.call_types import CallQuery, CallSummary, SortKey
 
 # Up to this many matches the text search leads (match set -> rows -> sort); beyond it the list's
@@ -250,12 +250,14 @@ def filter_conditions(query: CallQuery) -> list[ColumnElement[bool]]:
     if query.handler_id is not None:
         conditions.append(Call.handler_id == query.handler_id)
     if query.exploitation_type is not None:
-        conditions.append(
-            exists().where(
-                CallExploitationType.call_id == Call.id,
-                CallExploitationType.value == query.exploitation_type,
-            )
+        recorded: ColumnElement[bool] = exists().where(
+            CallExploitationType.call_id == Call.id,
+            CallExploitationType.value == query.exploitation_type,
         )
+        if query.exploitation_type == ExploitationType.UNKNOWN:
+            # "Unknown" is also a call with no type recorded, as the figures count it.
+            recorded = or_(recorded, ~exists().where(CallExploitationType.call_id == Call.id))
+        conditions.append(recorded)
     if query.outcome is not None:
         conditions.append(exists().where(CallOutcome.call_id == Call.id, CallOutcome.value == query.outcome))
     if query.route is not None:

@@ -62,6 +62,8 @@ def test_exploitation_type_and_outcome_filters(db: Database, calls: list[CallDat
     assert _ids(db, sexual) == [first, second] and count_matching(db, sexual) == 2
     assert _ids(db, CallQuery(exploitation_type=ExploitationType.LABOUR)) == [second]
     assert _ids(db, CallQuery(exploitation_type=ExploitationType.ORGAN_HARVESTING)) == []
+    # "Unknown" is what the figures count there: recorded as unknown, or no type recorded at all.
+    assert _ids(db, CallQuery(exploitation_type=ExploitationType.UNKNOWN)) == [third]
     nms = CallQuery(outcome=Outcome.NOT_MODERN_SLAVERY)
     assert _ids(db, nms) == [second, third] and count_matching(db, nms) == 2
     both = CallQuery(outcome=Outcome.NOT_MODERN_SLAVERY, exploitation_type=ExploitationType.SEXUAL)
