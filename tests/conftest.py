@@ -7,10 +7,13 @@ skip with the reason.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,9 +21,11 @@ from sqlalchemy import text
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from supportline import bootstrap, cli
 from supportline.db import Database, create_database
 from supportline.db.migrate import upgrade
 from supportline.db.models import Base
+from supportline.gui_hooks import GuiHooks
 
 PG_URL = os.environ.get("SUPPORTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -130,3 +135,41 @@ def other_db(db: Database, request: pytest.FixtureRequest, tmp_path: Path) -> It
         other = create_database(f"sqlite:///{path}")
     yield other
     other.dispose()
+
+
+# --- the command line, in-process -----------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+    """``supportline …`` in-process: exit code, standard output and error (never a traceback)."""
+
+    def invoke(*argv: str, stdin: str | io.StringIO | None = None, gui: GuiHooks | None = None) -> Result:
+        source = io.StringIO(stdin) if isinstance(stdin, str) else stdin
+        monkeypatch.setattr(sys, "stdin", source if source is not None else io.StringIO(""))
+        code = cli.main(list(argv), gui=gui)
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return Result(code, out, err)
+
+    return invoke
+
+
+@pytest.fixture
+def cli_db() -> Iterator[Database]:
+    """The database the CLI uses in this test, opened the way the CLI opens it."""
+    env = bootstrap.load_environment()
+    db = bootstrap.open_database(env)
+    bootstrap.migrate(env, db)
+    yield db
+    db.dispose()

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from supportline import __version__, bootstrap, cli
+from supportline import __version__, bootstrap
 from supportline.bootstrap import Environment
 from supportline.cli import calls_commands, demo_command
 from supportline.config import SecretsUnavailableError
@@ -32,17 +32,10 @@ from supportline.gui_hooks import GuiHooks
 from supportline.services import accounts
 from supportline.services.call_types import CallData, Caller, RouteData
 from supportline.services.calls import save_call
-from tests.conftest import IN_CI, PG_URL
+from tests.conftest import IN_CI, PG_URL, Run
 
 ADMIN_PW = "Saffron-kettle-41"
 NEW_PW = "Marram-grass-dune-7"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
 
 
 class TtyInput(io.StringIO):
@@ -72,35 +65,9 @@ class FakeGui:
         return GuiHooks(run=self.run, check_main_window=self.check_main_window)
 
 
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    def invoke(*argv: str, stdin: str | io.StringIO | None = None, gui: GuiHooks | None = None) -> Result:
-        source = io.StringIO(stdin) if isinstance(stdin, str) else stdin
-        monkeypatch.setattr(sys, "stdin", source if source is not None else io.StringIO(""))
-        code = cli.main(list(argv), gui=gui)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return Result(code, out, err)
-
-    return invoke
-
-
 @pytest.fixture
 def home() -> Path:
     return Path(os.environ["SUPPORTLINE_HOME"])
-
-
-@pytest.fixture
-def cli_db() -> Iterator[Database]:
-    """The database the CLI uses in this test, opened the way the CLI opens it."""
-    env = bootstrap.load_environment()
-    db = bootstrap.open_database(env)
-    bootstrap.migrate(env, db)
-    yield db
-    db.dispose()
 
 
 def add_first_admin(run: Run) -> None:

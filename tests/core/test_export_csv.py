@@ -9,12 +9,8 @@ import csv
 import dataclasses
 import errno
 import hashlib
-import io
 import json
-import sys
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +19,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from supportline import bootstrap, cli
 from supportline.db import Database
 from supportline.enums import AuditCategory, Role, Route, Urgency
 from supportline.exports import atomic, common, csv_export
@@ -42,6 +37,7 @@ from supportline.services.actor import Actor
 from supportline.services.call_types import CallData, CallQuery, PersonData, ReferralData
 from supportline.services.calls import get_call, save_call
 from supportline.services.errors import PermissionDeniedError, ValidationError
+from tests.conftest import Run
 from tests.factories import PASSWORD, full_call, make_admin, make_user
 
 START = datetime(2026, 6, 14, 2, 17, 31, 123456, tzinfo=UTC)
@@ -422,37 +418,6 @@ def test_atomic_write_directly(out_dir: Path) -> None:
 
 
 # --- the command line ------------------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    def invoke(*argv: str, stdin: str = "") -> Result:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(list(argv))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return Result(code, out, err)
-
-    return invoke
-
-
-@pytest.fixture
-def cli_db() -> Iterator[Database]:
-    env = bootstrap.load_environment()
-    db = bootstrap.open_database(env)
-    bootstrap.migrate(env, db)
-    yield db
-    db.dispose()
 
 
 def test_cli_export_end_to_end(run: Run, cli_db: Database, tmp_path: Path) -> None:

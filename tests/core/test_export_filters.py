@@ -4,13 +4,11 @@ CLI's filter options, and the service's checks of a request. Both dialects; inve
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from supportline import bootstrap
 from supportline.db import Database
 from supportline.enums import AgencyType, ExploitationType, Outcome, Role
 from supportline.exports import service
@@ -19,7 +17,8 @@ from supportline.services.actor import Actor
 from supportline.services.call_types import CallData, CallQuery
 from supportline.services.calls import save_call
 from supportline.services.errors import ValidationError
-from tests.core.test_export_csv import PURPOSE, Run, read_dicts, run  # noqa: F401  # the CLI fixture
+from tests.conftest import Run
+from tests.core.test_export_csv import PURPOSE, read_dicts
 from tests.factories import PASSWORD, full_call, make_admin, make_user
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -83,16 +82,7 @@ def test_the_service_names_every_problem_of_a_request(db: Database, admin: Actor
     assert not target.exists()
 
 
-@pytest.fixture
-def cli_db() -> Iterator[Database]:
-    env = bootstrap.load_environment()
-    db = bootstrap.open_database(env)
-    bootstrap.migrate(env, db)
-    yield db
-    db.dispose()
-
-
-def test_cli_filter_options(run: Run, cli_db: Database, tmp_path: Path) -> None:  # noqa: F811
+def test_cli_filter_options(run: Run, cli_db: Database, tmp_path: Path) -> None:
     admin = make_admin(cli_db)
     sam = make_user(cli_db, admin, "sam.supervisor", Role.SUPERVISOR)
     kent = save_call(cli_db, admin, _call(0, force_area="Kent Police")).data

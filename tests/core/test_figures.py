@@ -17,7 +17,7 @@ import json
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import bindparam, text
 
-from supportline import bootstrap, cli
+from supportline import bootstrap
 from supportline.cli import stats_command
 from supportline.db import Database, create_database
 from supportline.db.types import UTCDateTime
@@ -50,7 +50,7 @@ from supportline.services.call_types import CallQuery, PersonData
 from supportline.services.calls import save_call
 from supportline.services.demo import generate_demo
 from supportline.services.errors import PermissionDeniedError
-from tests.conftest import IN_CI, PG_URL
+from tests.conftest import IN_CI, PG_URL, Run
 from tests.factories import PASSWORD, full_call, make_admin, make_user
 
 DEMO_PASSWORD = "demo password 2026"
@@ -470,30 +470,6 @@ def test_only_supervisors_and_admins_see_the_figures(db: Database) -> None:
 
 
 # --- the stats command ----------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    """``supportline …`` in-process."""
-
-    def invoke(*argv: str, stdin: str = "") -> Result:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(list(argv))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return Result(code, out, err)
-
-    return invoke
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import json
-import sys
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +18,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from supportline import cli
 from supportline.db import Database
 from supportline.db.models import AuditEvent, Call, Case, GuidanceVersion, Person, User
 from supportline.enums import AuditCategory, ChecklistState, Role, Route
@@ -37,6 +33,7 @@ from supportline.services.call_types import CallData, CallQuery, ChecklistEntry,
 from supportline.services.calls import get_call, save_call
 from supportline.services.demo import generate_demo
 from supportline.services.errors import AuthenticationError, PermissionDeniedError
+from tests.conftest import Run
 from tests.factories import PASSWORD, full_call, make_admin, make_user
 
 START = datetime(2026, 6, 14, 2, 17, 31, 123456, tzinfo=UTC)
@@ -469,26 +466,7 @@ def test_only_supervisors_and_admins_may_import(
 ADMIN_PW = "Saffron-kettle-41"
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    def invoke(*argv: str, stdin: str = "") -> Result:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = cli.main(list(argv))
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return Result(code, out, err)
-
-    return invoke
-
-
-def test_command_line_import(sqlite_db: Database, tmp_path: Path, run: Callable[..., Result]) -> None:
+def test_command_line_import(sqlite_db: Database, tmp_path: Path, run: Run) -> None:
     admin = make_admin(sqlite_db)
     for i in range(2):
         save_call(sqlite_db, admin, full_call(START + timedelta(hours=i)))
