@@ -47,7 +47,7 @@ def row_object(record: CallRecord) -> dict[str, Any]:
     """One call as the JSON object of one line (keys in :data:`COLUMNS` order)."""
     data = record.data
     caller = data.caller
-    encoded = call_codec.to_jsonable(data)
+    children = call_codec.children_jsonable(data)
     values: dict[str, Any] = {
         "id": str(data.id),
         "reference": record.reference,
@@ -79,10 +79,7 @@ def row_object(record: CallRecord) -> dict[str, Any]:
         "summary": data.summary,
         "narrative": data.narrative,
         "handler": record.handler_name,
-        "persons": encoded["persons"],
-        "routes": encoded["routes"],
-        "referrals": encoded["referrals"],
-        "follow_ups": encoded["follow_ups"],
+        **children,
         "handler_id": str(record.handler_id),
     }
     return {key: values[key] for key in COLUMNS}
