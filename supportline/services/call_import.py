@@ -50,10 +50,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Final
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from supportline.db.engine import Database
@@ -66,7 +63,6 @@ from supportline.db.models import (
     FollowUp,
     GuidanceVersion,
     Person,
-    ReferenceCounter,
     Referral,
     User,
 )
@@ -715,19 +711,8 @@ def _bump_counters(session: Session, plan: _Plan) -> None:
             continue  # another system's reference: never the shape this database allocates
         key = (kind, int(match[2]))
         highest[key] = max(highest.get(key, 0), int(match[3]))
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for (kind, year), number in sorted(highest.items()):
-        statement = (
-            insert(ReferenceCounter)
-            .values(kind=kind, year=year, value=number)
-            .on_conflict_do_update(
-                index_elements=[ReferenceCounter.kind, ReferenceCounter.year],
-                set_={
-                    "value": sql_case((ReferenceCounter.value < number, number), else_=ReferenceCounter.value)
-                },
-            )
-        )
-        session.execute(statement)
+        references.reserve_up_to(session, kind, year, number)
 
 
 def _placeholder(user_id: uuid.UUID, name: str, now: datetime) -> User:
