@@ -296,12 +296,8 @@ def pdf_pages(path: Path) -> int | None:
 
 def profile_export(export_once: Callable[[], object]) -> dict[str, Any]:
     """One export under cProfile: the cumulative time of each part, and the top functions written out."""
-    from sqlalchemy.orm import Session
-
+    from supportline.exports import call_cells, service
     from supportline.exports import common as export_common
-    from supportline.exports import csv_export, service
-    from supportline.services import call_codec
-    from supportline.services import calls as calls_service
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -333,19 +329,13 @@ def profile_export(export_once: Callable[[], object]) -> dict[str, Any]:
     parts = {
         "service.export (everything)": total,
         "count_matching (the count first)": cumulative(export_common, "count_matching"),
-        "iter_records: pages of calls as CallRecords": cumulative(export_common, "iter_records"),
-        "  calls.read_records (Core selects)": cumulative(calls_service, "read_records"),
-        "  calls.load_records (ORM entities, selectinload)": cumulative(calls_service, "load_records"),
-        "    calls._record (ORM objects -> CallRecord)": cumulative(calls_service, "_record"),
-        "  Session.expunge_all": cumulative(Session, "expunge_all"),
-        "csv_export.row_cells (record -> 35 strings)": cumulative(csv_export, "row_cells"),
-        "  call_codec.to_jsonable": cumulative(call_codec, "to_jsonable"),
-        "  csv_export._json (json.dumps of 4 arrays)": cumulative(csv_export, "_json"),
-        "csv_export.neutralise": cumulative(csv_export, "neutralise"),
+        "call_cells.iter_cells: pages of calls as cells": cumulative(call_cells, "iter_cells"),
+        "  call_cells._page_cells (a page's children, the cells)": cumulative(call_cells, "_page_cells"),
+        "  call_cells._Compiled.rows (child selects)": cumulative(call_cells, "_Compiled.rows"),
+        "  call_cells._json (json of the 4 child arrays)": cumulative(call_cells, "_json"),
         "csv.writer.writerow (C, incl. writing the text)": builtin(
             "<method 'writerow' of '_csv.writer' objects>"
         ),
-        "  _TextOut.write (encode, write to file)": cumulative(csv_export, "_TextOut.write"),
         "ExportJob.tick": cumulative(export_common, "ExportJob.tick"),
         "service.file_sha256": cumulative(service, "file_sha256"),
         "os.fsync": builtin("<built-in method posix.fsync>"),

@@ -23,6 +23,10 @@ cell that starts with one (:func:`unneutralise`).
 Phone numbers are stored as ``+447700900123``, so they always carry the apostrophe (which also
 keeps a spreadsheet from turning them into a number).
 
+**Speed.** The rows are made by :func:`supportline.exports.call_cells.iter_cells`, straight from
+the database's rows; :func:`row_cells` (from a record, as the XLSX writer uses it) is the
+definition they are tested to equal, cell for cell.
+
 **Profiles.** ``full`` writes everything. ``pseudonymised`` replaces names (caller, handler,
 persons), phone numbers, emails, collar numbers and referral references with pseudonyms — the
 HMAC-SHA256 of the value under a random key made for this export only, shown as ``P-3F9A1C2B``:
@@ -214,9 +218,14 @@ def _write_rows(text: IO[str], job: ExportJob) -> None:
             writer.writerow([neutralise(str(cell)) for cell in row])
         return
     writer.writerow(COLUMNS)
-    for record in job.records():
+    from supportline.exports import call_cells
+
+    # The cells of row_cells(record), made straight from the database's rows (call_cells): the
+    # same cells, in a fraction of the time. neutralise() is inlined: 35 calls a row add up.
+    starts = NEUTRALISED_STARTS
+    for cells in call_cells.iter_cells(job.db, job.query, job.pseudonym):
         job.tick()
-        writer.writerow([neutralise(cell) for cell in row_cells(record)])
+        writer.writerow([("'" + cell) if cell.startswith(starts) else cell for cell in cells])
 
 
 def export_calls(
