@@ -9,7 +9,10 @@ never with a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import logging
+import os
 import sys
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +28,7 @@ from supportline.cli import (
     stats_command,
     users_commands,
 )
-from supportline.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
+from supportline.cli.common import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_USAGE, CliError
 from supportline.config import ConfigError, SecretsUnavailableError
 from supportline.db import DatabaseUnavailableError
 from supportline.db.backup import BackupError
@@ -73,6 +76,7 @@ def main(argv: list[str], gui: GuiHooks | None = None) -> int:
         return _fail("no command given; see `supportline --help`", EXIT_USAGE)
     try:
         result: int = args.handler(args, gui)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
     except CliError as exc:
         return _fail(str(exc), exc.exit_code)
     except ConfigError as exc:
@@ -88,6 +92,8 @@ def main(argv: list[str], gui: GuiHooks | None = None) -> int:
         ResourcesNotFoundError,
     ) as exc:
         return _fail(str(exc), EXIT_FAILURE)
+    except BrokenPipeError:
+        return _reader_went_away()
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         return _fail(f"{where}{exc.strerror or exc}", EXIT_FAILURE)
@@ -113,6 +119,17 @@ def _validation_message(exc: ValidationError) -> str:
     if not exc.errors:
         return "the input was refused"
     return "the input was refused: " + "; ".join(str(e) for e in exc.errors)
+
+
+def _reader_went_away() -> int:
+    """The program reading our output stopped (``supportline calls list … | head``): stop quietly,
+    as Unix tools do, with the status a tool killed by SIGPIPE has. Standard output is pointed at
+    the null device so that Python's final flush does not fail again on the closed pipe."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _fail(message: str, code: int) -> int:

@@ -44,6 +44,11 @@ def register(commands: Any) -> None:
 def export_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     check_period(args)
     output: Path = args.output
+    if str(output) == "-":
+        raise UsageError(
+            "--output -: an export is written to a file (completely or not at all, hashed and "
+            "audited), not to standard output; name the file to write"
+        )
     if output.is_dir():
         raise UsageError(f"--output {output} is a folder; name the file to write")
     if not output.parent.is_dir():

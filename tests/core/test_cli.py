@@ -123,6 +123,43 @@ def test_entry_point_prints_the_version() -> None:
     assert done.stdout.strip() == f"supportline {__version__}"
 
 
+LIST_ALL_AS_JSON = (
+    "calls",
+    "list",
+    "--from",
+    "2000-01-01",
+    "--to",
+    "2099-12-31",
+    "--format",
+    "json",
+    "--limit",
+    "200",
+)
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly(run: Run, home: Path) -> None:
+    """``supportline calls list … | head -1``: no traceback and no error line, the status a tool
+    killed by SIGPIPE has (141), as Unix tools behave."""
+    assert run("demo", "--calls", "200", "--seed", "5", "--password-stdin", stdin=f"{NEW_PW}\n").code == 0
+    script = Path(sys.executable).with_name("supportline")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "ui.launcher"]
+    listing = subprocess.Popen(  # more than a pipe's buffer of JSON (about 100 kB)
+        [*command, *LIST_ALL_AS_JSON, "--user", "demo-supervisor", "--password-stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "SUPPORTLINE_HOME": str(home)},
+    )
+    assert listing.stdin is not None and listing.stdout is not None and listing.stderr is not None
+    listing.stdin.write(f"{NEW_PW}\n".encode())
+    listing.stdin.close()
+    assert listing.stdout.readline().strip() == b"["
+    listing.stdout.close()  # what head does after its first line
+    assert listing.wait(timeout=120) == 141
+    assert listing.stderr.read().decode() == ""
+    listing.stderr.close()
+
+
 def test_malformed_settings_exit_2_naming_the_key(run: Run, home: Path) -> None:
     (home / "config").mkdir(parents=True, exist_ok=True)
     (home / "config" / "settings.toml").write_text('colour_scheme = "dark"\n', encoding="utf-8")

@@ -420,7 +420,9 @@ def test_atomic_write_directly(out_dir: Path) -> None:
 # --- the command line ------------------------------------------------------------------------------
 
 
-def test_cli_export_end_to_end(run: Run, cli_db: Database, tmp_path: Path) -> None:
+def test_cli_export_end_to_end(
+    run: Run, cli_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     admin = make_admin(cli_db)
     make_user(cli_db, admin, "olly.operator", Role.OPERATOR)
     # Either side of local midnight at the start of 25 October 2026 (BST → GMT that night).
@@ -461,5 +463,9 @@ def test_cli_export_end_to_end(run: Run, cli_db: Database, tmp_path: Path) -> No
                   "--output", str(tmp_path / "nowhere" / "x.csv"), "--user", "ada.admin",
                   "--password-stdin", stdin=pw)  # fmt: skip
     assert missing.code == 2 and "does not exist" in missing.err
+    monkeypatch.chdir(tmp_path)
+    dash = run("export", "--from", "2026-10-25", "--to", "2026-10-25", "--purpose", PURPOSE,
+               "--output", "-", "--user", "ada.admin", "--password-stdin", stdin=pw)  # fmt: skip
+    assert dash.code == 2 and "not to standard output" in dash.err and not (tmp_path / "-").exists()
     events = audit.recent_events(cli_db, admin, action="calls.export")
     assert [e.details["profile"] for e in events] == ["full", "pseudonymised", "full"]
