@@ -25,7 +25,8 @@ from typing import IO, Any, Final, Protocol
 from sqlalchemy import or_, select
 
 from supportline.db.engine import Database
-from supportline.db.models import Call
+from supportline.db.models import Call, User
+from supportline.enums import LabelledEnum
 from supportline.services import call_search
 from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.calls import read_records
@@ -213,6 +214,46 @@ def iter_records(db: Database, query: CallQuery, page_size: int | None = None) -
         if len(records) < page_size:
             return
         after = (records[-1].data.opened_at, records[-1].id)
+
+
+NO_FILTERS: Final = "None: every call in the period"
+
+
+def filter_words(query: CallQuery, handler_name: str = "") -> list[str]:
+    """The query's filters other than the period, as a person would say them, one a line (the
+    PDF's title page and the XLSX's About sheet both show these). The search words are never
+    shown — they may be a name — only that there was a search."""
+    words: list[str] = []
+    pairs: list[tuple[str, LabelledEnum | None]] = [
+        ("Advice route", query.route),
+        ("Caller agency", query.agency_type),
+        ("Urgency", query.urgency),
+        ("Status", query.status),
+        ("Exploitation type", query.exploitation_type),
+        ("Outcome", query.outcome),
+    ]
+    for label, value in pairs:
+        if value is not None:
+            words.append(f"{label}: {value.label}")
+    if query.force_area:
+        words.append(f"Force area: {query.force_area}")
+    if query.handler_id is not None:
+        words.append(f"Call handler: {handler_name or 'an unknown user'}")
+    if query.text.strip():
+        words.append("Only calls matching a text search")
+    return words
+
+
+def job_filter_words(job: ExportJob) -> list[str]:
+    """:func:`filter_words` of the job's query, naming the handler it filters on (by pseudonym in a
+    pseudonymised export, as its rows do), or :data:`NO_FILTERS`."""
+    name = ""
+    if job.query.handler_id is not None:
+        with job.db.read() as session:
+            name = session.scalar(select(User.display_name).where(User.id == job.query.handler_id)) or ""
+        if job.pseudonym is not None and name:
+            name = job.pseudonym(name)
+    return filter_words(job.query, name) or [NO_FILTERS]
 
 
 def query_filters(query: CallQuery) -> dict[str, Any]:

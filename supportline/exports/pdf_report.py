@@ -59,11 +59,9 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from sqlalchemy import select
 
-from supportline.db.models import User
 from supportline.enums import AgeGroup, LabelledEnum, Sex
-from supportline.exports.common import ExportFormat, ExportJob, Profile
+from supportline.exports.common import ExportFormat, ExportJob, Profile, job_filter_words
 from supportline.reference_data import country_name, language_name
 from supportline.resources import resource_path
 from supportline.services.call_types import CallQuery, CallRecord, PersonData
@@ -162,30 +160,6 @@ def period_words(query: CallQuery, zone: ZoneInfo) -> str:
     return f"{long_date(first)} to {long_date(last)}"
 
 
-def filter_words(query: CallQuery, handler_name: str = "") -> list[str]:
-    """The query's filters other than the period, as a person would say them."""
-    words: list[str] = []
-    pairs: list[tuple[str, LabelledEnum | None]] = [
-        ("Advice route", query.route),
-        ("Caller agency", query.agency_type),
-        ("Urgency", query.urgency),
-        ("Status", query.status),
-        ("Exploitation type", query.exploitation_type),
-        ("Outcome", query.outcome),
-    ]
-    for label, value in pairs:
-        if value is not None:
-            words.append(f"{label}: {value.label}")
-    if query.force_area:
-        words.append(f"Force area: {query.force_area}")
-    if query.handler_id is not None:
-        words.append(f"Call handler: {handler_name or 'an unknown user'}")
-    if query.text.strip():
-        # The search words themselves may be a name: the report says only that there was a search.
-        words.append("Only calls matching a text search")
-    return words
-
-
 PROFILE_WORDS: Final = {
     Profile.FULL: "Full: names, contact details and free text included",
     Profile.PSEUDONYMISED: "Pseudonymised: identifiers replaced by pseudonyms, free text removed",
@@ -208,16 +182,6 @@ def percent_change(value: float | None) -> str:
         return DASH
     sign = "+" if value > 0 else (MINUS if value < 0 else "")
     return f"{sign}{abs(value):,.1f}%"
-
-
-def _handler_name(job: ExportJob) -> str:
-    """The display name of the handler the query filters on (a pseudonym in a pseudonymised
-    report, as in its appendix)."""
-    if job.query.handler_id is None:
-        return ""
-    with job.db.read() as session:
-        name = session.scalar(select(User.display_name).where(User.id == job.query.handler_id)) or ""
-    return job.pseudonym(name) if job.pseudonym is not None and name else name
 
 
 # --- styles --------------------------------------------------------------------------------------------
@@ -820,7 +784,7 @@ def title_page(job: ExportJob, f: Figures | None) -> list[Flowable]:
     s = styles()
     zone = job.db.zone
     exported_at = job.started_at or datetime.now(zone)
-    filters = filter_words(job.query, _handler_name(job)) or ["None: every call in the period"]
+    filters = job_filter_words(job)
     calls = f.totals.calls if f is not None else job.total
     details: list[tuple[str, str]] = [
         ("Period", period_words(job.query, zone)),

@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import IO, TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
@@ -46,7 +46,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from supportline import __version__
-from supportline.exports.common import ExportJob, Profile
+from supportline.exports.common import ExportJob, Profile, job_filter_words
 from supportline.exports.csv_export import COLUMNS, FORMULA_STARTS, row_cells
 from supportline.services.call_types import CallQuery, CallRecord
 
@@ -125,16 +125,6 @@ _PROFILE_WORDS: Final = {
         "free text is removed"
     ),
     Profile.FIGURES: "Figures: aggregate counts only, no row per call",
-}
-_FILTER_NAMES: Final = {
-    "status": "Status",
-    "urgency": "Urgency",
-    "route": "Advice route",
-    "agency_type": "Caller agency",
-    "force_area": "Force area",
-    "handler_id": "Handler (user id)",
-    "exploitation_type": "Exploitation type",
-    "outcome": "Outcome",
 }
 
 
@@ -298,7 +288,7 @@ def _write_figures(sheet: Any, figures: Figures, job: ExportJob) -> None:
         sheet.column_dimensions[letter].width = 16
     sheet.append([text_cell(sheet, "Supportline figures", _TITLE)])
     sheet.append([text_cell(sheet, period_words(job.query, job.db.zone))])
-    sheet.append([text_cell(sheet, _filter_line(job.query))])
+    sheet.append([text_cell(sheet, "Filters: " + filters_words(job))])
     sheet.append([])
     for table in figures.tables():
         job.check_cancelled()
@@ -340,7 +330,7 @@ def _write_about(sheet: Any, job: ExportJob) -> None:
         ("Protective marking", text_cell(sheet, job.options.marking, _BOLD)),
         ("Profile", text_cell(sheet, _PROFILE_WORDS[job.profile])),
         ("Period", text_cell(sheet, period_words(job.query, zone))),
-        ("Filters", text_cell(sheet, filters_words(job.query))),
+        ("Filters", text_cell(sheet, filters_words(job))),
         ("Time zone", text_cell(sheet, f"{zone.key}: every time in this workbook is local time there")),
         (
             "Calls counted" if job.profile is Profile.FIGURES else "Calls written",
@@ -397,27 +387,10 @@ def period_words(query: CallQuery, zone: ZoneInfo) -> str:
     return f"Calls opened from {start} to {finish}"
 
 
-def filters_words(query: CallQuery) -> str:
-    """The query's filters other than the period, in words ("Urgency: Urgent; Caller agency:
-    Police"); the search text is never shown (it may name someone), only its length."""
-    parts = list(_filter_words(query))
-    return "; ".join(parts) if parts else "None (every call in the period)"
-
-
-def _filter_line(query: CallQuery) -> str:
-    return "Filters: " + filters_words(query)
-
-
-def _filter_words(query: CallQuery) -> Iterable[str]:
-    for name, label in _FILTER_NAMES.items():
-        value = getattr(query, name)
-        if value is None or value == "":
-            continue
-        shown = getattr(value, "label", str(value))
-        yield f"{label}: {shown}"
-    text = query.text.strip()
-    if text:
-        yield f"search text of {len(text)} characters (not shown)"
+def filters_words(job: ExportJob) -> str:
+    """The job's filters other than the period, in words, as the PDF's title page gives them
+    (``Urgency: Urgent; Caller agency: Police``); the search text is never shown."""
+    return "; ".join(job_filter_words(job))
 
 
 # --- a cancel or an error ---------------------------------------------------------------------

@@ -282,9 +282,8 @@ def test_about_sheet_and_marking(db: Database, admin: Actor, supervisor: Actor, 
     assert about["Protective marking"] == "OFFICIAL-SENSITIVE: PERSONAL"
     assert about["Profile"].startswith("Full")
     assert about["Period"] == "Calls opened from 1 June 2026 to 30 June 2026"
-    assert (
-        about["Filters"] == "Urgency: Urgent; Caller agency: Police; search text of 10 characters (not shown)"
-    )
+    # The same words as the PDF's title page (exports.common.filter_words).
+    assert about["Filters"] == "Caller agency: Police; Urgency: Urgent; Only calls matching a text search"
     assert "Tregarthen" not in str(about)  # the search text may name someone: never in the file
     assert about["Time zone"].startswith("Europe/London")
     assert about["Calls written"] == 3
@@ -718,3 +717,19 @@ def test_memory_does_not_grow_with_the_calls(sqlite_db: Database, tmp_path: Path
     assert len(list(load_workbook(path, read_only=True)["Calls"].rows)) == calls + 1
     settled = [n for i, n in blocks.items() if i >= 200]  # after openpyxl's first-use caches
     assert max(settled) - min(settled) < 300, blocks
+
+
+def test_about_sheet_names_the_handler_filtered_on_and_hides_it_when_pseudonymised(
+    db: Database, supervisor: Actor, out_dir: Path
+) -> None:
+    query = CallQuery(handler_id=supervisor.user_id)
+    path = out_dir / "handler.xlsx"
+    export(db, supervisor, path, query=query)
+    about = {row[0]: row[1] for row in load_workbook(path)["About"].iter_rows(values_only=True) if row[0]}
+    assert about["Filters"] == "Call handler: Sam Supervisor"
+    export(db, supervisor, path, query=query, profile=Profile.PSEUDONYMISED)
+    about = {row[0]: row[1] for row in load_workbook(path)["About"].iter_rows(values_only=True) if row[0]}
+    assert re.fullmatch(r"Call handler: P-[0-9A-F]{8}", about["Filters"])
+    export(db, supervisor, path, query=CallQuery())
+    about = {row[0]: row[1] for row in load_workbook(path)["About"].iter_rows(values_only=True) if row[0]}
+    assert about["Filters"] == "None: every call in the period"
