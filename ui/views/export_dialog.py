@@ -24,7 +24,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDialog,
     QFileDialog,
     QGridLayout,
@@ -40,7 +39,6 @@ from PySide6.QtWidgets import (
 )
 
 from supportline.db import Database
-from supportline.enums import AgencyType, CallStatus, ExploitationType, Outcome, Route, Urgency
 from supportline.exports import service
 from supportline.exports.common import (
     DEFAULT_MARKING,
@@ -53,23 +51,12 @@ from supportline.exports.common import (
     Profile,
     count_matching,
 )
-from supportline.reference_data import POLICE_FORCES
 from supportline.services import accounts
 from supportline.services.actor import Actor, Permission
 from supportline.services.call_types import CallQuery
 from supportline.services.errors import ServiceError, ValidationError
 from ui.tasks import TaskRunner
-from ui.views.filter_bar import (
-    DEBOUNCE_MS,
-    DateEdit,
-    compact,
-    enum_items,
-    index_of,
-    make_combo,
-    read_filters,
-    select_value,
-    show_filters,
-)
+from ui.views.filter_bar import DEBOUNCE_MS, FilterFields, read_filters, show_filters
 from ui.widgets.fields import ErrorLabel, Section, sentence
 
 PROFILE_LABELS = {
@@ -142,7 +129,7 @@ def problem_text(exc: BaseException) -> str:
     return f"The export failed: {exc or type(exc).__name__}."
 
 
-class ExportDialog(QDialog):
+class ExportDialog(QDialog, FilterFields):
     """Export the calls the filters match (``result`` holds the last export's outcome)."""
 
     #: The matching calls were counted (the number is on show).
@@ -233,33 +220,11 @@ class ExportDialog(QDialog):
         what.body.addLayout(grid)
 
         # Which calls: the call list's filters.
-        self.date_from = DateEdit(self.tr("Any date"))
-        self.date_to = DateEdit(self.tr("Any date"))
-        for edit in (self.date_from, self.date_to):
-            edit.setMinimumWidth(self.fontMetrics().horizontalAdvance("00 Sep 0000") + 48)
-        self.status = make_combo(self.tr("Any status"), enum_items(list(CallStatus)), self.tr("Status"))
-        self.urgency = make_combo(self.tr("Any urgency"), enum_items(list(Urgency)), self.tr("Urgency"))
-        self.route = make_combo(self.tr("Any route"), enum_items(list(Route)), self.tr("Route"))
-        self.agency = make_combo(
-            self.tr("Any agency"), enum_items(list(AgencyType)), self.tr("Caller agency")
-        )
-        self.exploitation = make_combo(
-            self.tr("Any exploitation"), enum_items(list(ExploitationType)), self.tr("Exploitation type")
-        )
-        self.outcome = compact(
-            make_combo(self.tr("Any outcome"), enum_items(list(Outcome)), self.tr("Outcome")), 18
-        )
-        self.force = QLineEdit()
-        self.force.setPlaceholderText(self.tr("Any force area"))
-        self.force.setClearButtonEnabled(True)
-        completer = QCompleter(list(POLICE_FORCES), self.force)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.force.setCompleter(completer)
-        self.handler = make_combo(
-            self.tr("Any handler"),
-            [(self.tr("Me (%s)") % self._actor.display_name, self._actor.user_id)],
-            self.tr("Handler"),
+        self._make_filter_fields(
+            (self._actor.user_id, self._actor.display_name),
+            self.fontMetrics(),
+            exploitation_chars=None,
+            outcome_chars=18,
         )
         self.text = QLineEdit()
         self.text.setPlaceholderText(self.tr("Words every call must contain (as in the call list's search)"))
@@ -419,7 +384,7 @@ class ExportDialog(QDialog):
         self._count_timer.timeout.connect(self.recount)
         for edit in (self.date_from, self.date_to):
             edit.dateChanged.connect(lambda _d: self._filters_changed())
-        for combo in self._combos():
+        for combo in self._filter_combos():
             combo.currentIndexChanged.connect(lambda _i: self._filters_changed())
         self.force.textChanged.connect(lambda _t: self._filters_changed())
         self.text.textChanged.connect(lambda _t: self._filters_changed())
@@ -452,12 +417,6 @@ class ExportDialog(QDialog):
         grid.addWidget(label, row, column, 1, span)
         grid.addWidget(widget, row + 1, column, 1, span)
 
-    def _combos(self) -> tuple[QComboBox, ...]:
-        return (
-            self.status, self.urgency, self.route, self.agency, self.exploitation, self.outcome,
-            self.handler,
-        )  # fmt: skip
-
     # --- the filters ------------------------------------------------------------------------
 
     def query(self) -> CallQuery:
@@ -465,22 +424,9 @@ class ExportDialog(QDialog):
 
     def set_query(self, query: CallQuery) -> None:
         """Show ``query``'s filters (the call list's, when the dialog opens)."""
-        show_filters(self, query, self._zone, self.tr("Handler %s") % str(query.handler_id)[:8])
+        show_filters(self, query, self._zone)
         self.text.setText(query.text)
         self.recount()
-
-    def set_handlers(self, handlers: Sequence[tuple[uuid.UUID, str]]) -> None:
-        chosen = self.handler.currentData()
-        self.handler.blockSignals(True)
-        while self.handler.count() > 2:
-            self.handler.removeItem(2)
-        for user_id, name in handlers:
-            if user_id != self._actor.user_id:
-                self.handler.addItem(name, user_id)
-        if index_of(self.handler, chosen) < 0 and chosen is not None:
-            self.handler.addItem(self.tr("Handler %s") % str(chosen)[:8], chosen)
-        select_value(self.handler, chosen)
-        self.handler.blockSignals(False)
 
     def _load_handlers(self) -> None:
         db, actor = self._db, self._actor

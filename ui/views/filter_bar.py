@@ -12,11 +12,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QCoreApplication, QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -137,8 +137,9 @@ def enum_items(values: Sequence[StrEnum]) -> list[tuple[str, object]]:
     return [(getattr(v, "label", str(v)), v) for v in values]
 
 
-class FilterFields(Protocol):
-    """The filter widgets the call list's bar and the export dialog both have."""
+class FilterFields:
+    """The filter widgets the call list's bar and the export dialog both have: a mixin of both,
+    so each widget (its items, names and sizes) is defined once, in :meth:`_make_filter_fields`."""
 
     date_from: DateEdit
     date_to: DateEdit
@@ -150,6 +151,76 @@ class FilterFields(Protocol):
     outcome: QComboBox
     handler: QComboBox
     force: QLineEdit
+    force_completer: QCompleter
+    _me_id: uuid.UUID
+
+    def _make_filter_fields(
+        self,
+        me: tuple[uuid.UUID, str],
+        metrics: QFontMetrics,
+        *,
+        exploitation_chars: int | None,
+        outcome_chars: int,
+    ) -> None:
+        """Make the widgets (``None`` for ``exploitation_chars``: as wide as its longest item)."""
+
+        def tr(text: str) -> str:
+            return QCoreApplication.translate("FilterFields", text)
+
+        self._me_id = me[0]
+        self.date_from = DateEdit(tr("Any date"))
+        self.date_from.setAccessibleName(tr("Opened from (local date)"))
+        self.date_to = DateEdit(tr("Any date"))
+        self.date_to.setAccessibleName(tr("Opened up to and including (local date)"))
+        for edit in (self.date_from, self.date_to):
+            edit.setMinimumWidth(metrics.horizontalAdvance("00 Sep 0000") + 48)
+        self.status = make_combo(tr("Any status"), enum_items(list(CallStatus)), tr("Status"))
+        self.urgency = make_combo(tr("Any urgency"), enum_items(list(Urgency)), tr("Urgency"))
+        self.route = make_combo(tr("Any route"), enum_items(list(Route)), tr("Route"))
+        self.agency = make_combo(tr("Any agency"), enum_items(list(AgencyType)), tr("Caller agency"))
+        self.exploitation = make_combo(
+            tr("Any exploitation"), enum_items(list(ExploitationType)), tr("Exploitation type")
+        )
+        if exploitation_chars is not None:
+            compact(self.exploitation, exploitation_chars)
+        self.outcome = compact(
+            make_combo(tr("Any outcome"), enum_items(list(Outcome)), tr("Outcome")), outcome_chars
+        )
+        self.force = QLineEdit()
+        self.force.setPlaceholderText(tr("Any force area"))
+        self.force.setAccessibleName(tr("Force area"))
+        self.force.setClearButtonEnabled(True)
+        self.force_completer = QCompleter(list(POLICE_FORCES), self.force)
+        self.force_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.force_completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.force.setCompleter(self.force_completer)
+        self.handler = make_combo(tr("Any handler"), [(tr("Me (%s)") % me[1], me[0])], tr("Handler"))
+
+    def _filter_combos(self) -> tuple[QComboBox, ...]:
+        return (
+            self.status, self.urgency, self.route, self.agency, self.exploitation, self.outcome,
+            self.handler,
+        )  # fmt: skip
+
+    def set_handlers(self, handlers: Sequence[tuple[uuid.UUID, str]]) -> None:
+        """Everyone who may have handled a call (the signed-in user's own entry stays as "Me");
+        the handler chosen stays chosen, under its id if it is not among them."""
+        chosen = self.handler.currentData()
+        self.handler.blockSignals(True)
+        while self.handler.count() > 2:
+            self.handler.removeItem(2)
+        for user_id, name in handlers:
+            if user_id != self._me_id:
+                self.handler.addItem(name, user_id)
+        if chosen is not None and index_of(self.handler, chosen) < 0:
+            self.handler.addItem(unknown_handler(chosen), chosen)
+        select_value(self.handler, chosen)
+        self.handler.blockSignals(False)
+
+
+def unknown_handler(user_id: uuid.UUID) -> str:
+    """A handler filtered on whose name is not known (yet)."""
+    return QCoreApplication.translate("FilterFields", "Handler %s") % str(user_id)[:8]
 
 
 def read_filters(fields: FilterFields, text: str, zone: ZoneInfo) -> CallQuery:
@@ -170,10 +241,10 @@ def read_filters(fields: FilterFields, text: str, zone: ZoneInfo) -> CallQuery:
     )
 
 
-def show_filters(fields: FilterFields, query: CallQuery, zone: ZoneInfo, unknown_handler: str) -> None:
+def show_filters(fields: FilterFields, query: CallQuery, zone: ZoneInfo) -> None:
     """Set the widgets to ``query``'s filters (not its text). Dates become the local days the
     bounds fall in (the end is exclusive: a bound at midnight ends the day before); a handler not
-    listed yet is added as ``unknown_handler`` until the names arrive."""
+    listed yet is added under its id (:func:`unknown_handler`) until the names arrive."""
     fields.force.setText(query.force_area or "")
     fields.date_from.set_value(local_day(query.opened_from, zone) if query.opened_from is not None else None)
     last = (
@@ -181,7 +252,7 @@ def show_filters(fields: FilterFields, query: CallQuery, zone: ZoneInfo, unknown
     )
     fields.date_to.set_value(last)
     if query.handler_id is not None and index_of(fields.handler, query.handler_id) < 0:
-        fields.handler.addItem(unknown_handler, query.handler_id)
+        fields.handler.addItem(unknown_handler(query.handler_id), query.handler_id)
     for combo, value in (
         (fields.status, query.status),
         (fields.urgency, query.urgency),
@@ -194,7 +265,7 @@ def show_filters(fields: FilterFields, query: CallQuery, zone: ZoneInfo, unknown
         select_value(combo, value)
 
 
-class FilterBar(QFrame):
+class FilterBar(QFrame, FilterFields):
     """Emits :attr:`changed` when the query it describes changes (text after a pause)."""
 
     changed = Signal()
@@ -203,7 +274,6 @@ class FilterBar(QFrame):
         super().__init__(parent)
         self.setObjectName("filterBar")
         self._zone = zone
-        self._me = me
         self._applied: CallQuery | None = None
         #: Bumped each time a new query is announced; a search's results carry it (stale ones drop).
         self.generation = 0
@@ -215,40 +285,8 @@ class FilterBar(QFrame):
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName(self.tr("Search calls"))
         self.search.setMinimumWidth(360)
-        self.date_from = DateEdit(self.tr("Any date"))
-        self.date_from.setAccessibleName(self.tr("Opened from (local date)"))
-        self.date_to = DateEdit(self.tr("Any date"))
-        self.date_to.setAccessibleName(self.tr("Opened up to and including (local date)"))
-
-        self.status = make_combo(self.tr("Any status"), enum_items(list(CallStatus)), self.tr("Status"))
-        self.urgency = make_combo(self.tr("Any urgency"), enum_items(list(Urgency)), self.tr("Urgency"))
-        self.route = make_combo(self.tr("Any route"), enum_items(list(Route)), self.tr("Route"))
-        self.agency = make_combo(
-            self.tr("Any agency"), enum_items(list(AgencyType)), self.tr("Caller agency")
-        )
-        self.exploitation = compact(
-            make_combo(
-                self.tr("Any exploitation"),
-                enum_items(list(ExploitationType)),
-                self.tr("Exploitation type"),
-            ),
-            16,
-        )
-        self.outcome = compact(
-            make_combo(self.tr("Any outcome"), enum_items(list(Outcome)), self.tr("Outcome")), 14
-        )
-        self.force = QLineEdit()
-        self.force.setPlaceholderText(self.tr("Any force area"))
-        self.force.setAccessibleName(self.tr("Force area"))
-        self.force.setClearButtonEnabled(True)
-        completer = QCompleter(list(POLICE_FORCES), self.force)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.force.setCompleter(completer)
+        self._make_filter_fields(me, self.fontMetrics(), exploitation_chars=16, outcome_chars=14)
         self.force.setMinimumWidth(self.fontMetrics().horizontalAdvance("Devon and Cornwall Police") + 40)
-        self.handler = make_combo(
-            self.tr("Any handler"), [(self.tr("Me (%s)") % me[1], me[0])], self.tr("Handler")
-        )
         self.clear_button = QPushButton(self.tr("Clear filters"))
         self.clear_button.setToolTip(self.tr("Show every call again"))
         self.clear_button.setEnabled(False)
@@ -264,10 +302,10 @@ class FilterBar(QFrame):
         self.search.returnPressed.connect(self._maybe_announce)
         for edit in (self.date_from, self.date_to):
             edit.dateChanged.connect(lambda _d: self._maybe_announce())
-        for combo in self._combos():
+        for combo in self._filter_combos():
             combo.currentIndexChanged.connect(lambda _i: self._maybe_announce())
         self.force.editingFinished.connect(self._maybe_announce)
-        completer.activated.connect(lambda _t: self._maybe_announce())
+        self.force_completer.activated.connect(lambda _t: self._maybe_announce())
         self.force.textChanged.connect(lambda t: self._maybe_announce() if not t else None)
         self.clear_button.clicked.connect(self.clear)
 
@@ -276,9 +314,6 @@ class FilterBar(QFrame):
         opened.setBuddy(self.date_from)
         to = QLabel(self.tr("to"))
         to.setObjectName("muted")
-        for edit in (self.date_from, self.date_to):
-            edit.setMinimumWidth(self.fontMetrics().horizontalAdvance("00 Sep 0000") + 48)
-
         first = QHBoxLayout()
         first.setSpacing(8)
         first.addWidget(self.search, 1)
@@ -312,28 +347,10 @@ class FilterBar(QFrame):
     def is_filtered(self) -> bool:
         return self.query() != CallQuery()
 
-    def set_handlers(self, handlers: Sequence[tuple[uuid.UUID, str]]) -> None:
-        """Everyone who may have handled a call (the actor's own entry stays as "Me")."""
-        chosen = self.handler.currentData()
-        self.handler.blockSignals(True)
-        while self.handler.count() > 2:
-            self.handler.removeItem(2)
-        for user_id, name in handlers:
-            if user_id != self._me[0]:
-                self.handler.addItem(name, user_id)
-        select_value(self.handler, chosen)
-        self.handler.blockSignals(False)
-
     # --- acting ------------------------------------------------------------------------------
 
-    def _combos(self) -> tuple[QComboBox, ...]:
-        return (
-            self.status, self.urgency, self.route, self.agency, self.exploitation, self.outcome,
-            self.handler,
-        )  # fmt: skip
-
     def _widgets(self) -> tuple[QWidget, ...]:
-        return (self.search, self.date_from, self.date_to, self.force, *self._combos())
+        return (self.search, self.date_from, self.date_to, self.force, *self._filter_combos())
 
     def clear(self) -> None:
         """Every filter back to "any" (one query, not one per widget)."""
@@ -348,7 +365,7 @@ class FilterBar(QFrame):
             widget.blockSignals(True)
         try:
             self.search.setText(query.text)
-            show_filters(self, query, self._zone, str(query.handler_id))
+            show_filters(self, query, self._zone)
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
