@@ -173,7 +173,15 @@ class _Row:
 
 
 def _has_surrogates(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    """Whether ``text`` holds bytes that were not UTF-8 (``surrogateescape`` made them lone
+    surrogates, which nothing decoded from UTF-8 can be): strict UTF-8 will not encode them."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _csv_value(column: str, cell: str, line: int, problems: list[Problem]) -> Any:

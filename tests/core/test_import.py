@@ -306,6 +306,22 @@ def test_every_bad_csv_row_is_reported_and_nothing_is_imported(
     assert _count(other_db, AuditEvent, AuditEvent.action.like("call%")) == 0
 
 
+def test_bytes_that_are_not_utf8_are_reported_by_line_and_column(
+    db: Database, three_rows: list[list[str]], other_db: Database, target: Actor, tmp_path: Path
+) -> None:
+    """A cell saved by a spreadsheet in Latin-1 is named; accented UTF-8 text is not."""
+    header, first, second, third = three_rows
+    _set(second, "caller_name", "PC Zoë Ærøskøbing 👮")  # good UTF-8
+    _set(third, "narrative", "CAFE-MARKER")
+    path = write_csv(tmp_path / "latin1.csv", [header, first, second, third])
+    path.write_bytes(path.read_bytes().replace(b"CAFE-MARKER", b"caf\xe9 owner"))
+    with pytest.raises(ImportRefusedError) as refused:
+        import_calls(other_db, target, path)
+    assert where(refused.value.problems) == [(6, "narrative", "")]
+    assert refused.value.problems[0].message == "is not UTF-8 text"
+    assert _count(other_db, Call) == 0
+
+
 def test_problems_inside_json_columns_and_between_rows(
     db: Database, three_rows: list[list[str]], other_db: Database, target: Actor, tmp_path: Path
 ) -> None:
