@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from supportline.db.engine import Database
 from supportline.db.models import GuidanceVersion
+from supportline.db.upsert import dialect_insert
 from supportline.guidance.loader import parse_text
 from supportline.guidance.model import Template
 from supportline.services.errors import NotFoundError
@@ -41,7 +40,7 @@ def remember(db: Database, template: Template) -> str:
         "text": template.text,
         "first_used_at": datetime.now(UTC),
     }
-    insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    insert = dialect_insert(db.dialect)
     statement = (
         insert(GuidanceVersion).values(**values).on_conflict_do_nothing(index_elements=["content_hash"])
     )

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from supportline.db.models import ReferenceCounter
+from supportline.db.upsert import dialect_insert
 
 CALL_PREFIX = "SL"
 CASE_PREFIX = "CASE"
@@ -23,7 +22,7 @@ def _counter_upsert(session: Session, kind: str, year: int, value: int, on_confl
     """INSERT the counter row with ``value``, or UPDATE it to ``on_conflict``: one statement (an
     upsert; SQLite >= 3.35, PostgreSQL >= 9.5) whose row lock on PostgreSQL queues concurrent
     savers until this transaction ends."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_insert(session.get_bind().dialect.name)
     return (
         insert(ReferenceCounter)
         .values(kind=kind, year=year, value=value)
