@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
@@ -129,6 +130,10 @@ class ExportJob:
 
 class Writer(Protocol):
     def __call__(self, out: IO[bytes], job: ExportJob) -> None: ...
+
+
+#: What every pseudonym looks like (``P-3F9A1C2B``): an import refuses a file that holds them.
+PSEUDONYM_PATTERN: Final = re.compile(r"P-[0-9A-F]{8}")
 
 
 class Pseudonymiser:

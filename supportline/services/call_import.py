@@ -67,6 +67,7 @@ from supportline.db.models import (
     User,
 )
 from supportline.enums import AuditCategory, Role
+from supportline.exports.common import PSEUDONYM_PATTERN
 from supportline.exports.csv_export import COLUMNS, MULTI_SEPARATOR, unneutralise
 from supportline.guidance.model import Template
 from supportline.services import audit, call_codec, calls, references
@@ -409,8 +410,25 @@ def _decode(row: _Row, text_of: Callable[[str], str | None]) -> tuple[_Decoded |
                     f"{', '.join(actual) or 'none'}",
                 )
             )
+    problems.extend(_pseudonyms(line, data, handler_name))
     # The call is returned even when it has problems, so that it is compared with the other rows too.
     return _Decoded(data, reference, case_reference, handler_id, handler_name.strip()), list(problems)
+
+
+def _pseudonyms(line: int, data: CallData, handler_name: str) -> Iterator[Problem]:
+    """A name or collar number that is a pseudonym (``P-3F9A1C2B``): the row comes from a
+    pseudonymised export, whose pseudonyms would be stored as people's names."""
+    message = "is a pseudonym ({value}): a pseudonymised export cannot be imported, only a full-profile one"
+    fields = (
+        ("caller_name", "", data.caller.name),
+        ("caller_collar_number", "", data.caller.collar_number),
+        ("handler", "", handler_name),
+        *(("persons", f"persons[{i}].name", p.name) for i, p in enumerate(data.persons)),
+        *(("referrals", f"referrals[{i}].reference", r.reference) for i, r in enumerate(data.referrals)),
+    )
+    for column, inner, value in fields:
+        if PSEUDONYM_PATTERN.fullmatch(value.strip()):
+            yield Problem(line, column, message.format(value=value.strip()), inner)
 
 
 # --- the plan: what pass one found ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -319,6 +320,37 @@ def test_bytes_that_are_not_utf8_are_reported_by_line_and_column(
         import_calls(other_db, target, path)
     assert where(refused.value.problems) == [(6, "narrative", "")]
     assert refused.value.problems[0].message == "is not UTF-8 text"
+    assert _count(other_db, Call) == 0
+
+
+def test_a_pseudonymised_export_is_refused_naming_its_pseudonyms(
+    db: Database, other_db: Database, target: Actor, tmp_path: Path
+) -> None:
+    """Without phone numbers or emails (which fail their own checks) its rows would otherwise be
+    valid: the pseudonyms would be stored as people's names."""
+    admin = make_admin(db)
+    base = full_call(START)
+    save_call(
+        db, admin, dataclasses.replace(base, caller=dataclasses.replace(base.caller, phone="", email=""))
+    )
+    path = tmp_path / "pseudonymised.csv"
+    service.export(
+        db, admin, format=ExportFormat.CSV, query=CallQuery(), profile=Profile.PSEUDONYMISED, path=path,
+        purpose=PURPOSE,
+    )  # fmt: skip
+    with pytest.raises(ImportRefusedError) as refused:
+        import_calls(other_db, target, path)
+    assert {(p.column, p.field) for p in refused.value.problems} == {
+        ("caller_name", ""),
+        ("caller_collar_number", ""),
+        ("handler", ""),
+        ("persons", "persons[0].name"),
+        ("referrals", "referrals[0].reference"),
+        ("routes", "routes[0].checklist[1].skip_reason"),  # emptied with the other free text
+    }
+    named = next(p for p in refused.value.problems if p.column == "caller_name")
+    assert named.line == 2 and "a pseudonymised export cannot be imported" in named.message
+    assert re.search(r"is a pseudonym \(P-[0-9A-F]{8}\)", named.message)
     assert _count(other_db, Call) == 0
 
 
