@@ -22,6 +22,8 @@ The rules:
   templates, and any others the caller passes); when the library has that exact text, it is
   stored with the calls. Otherwise the row is refused, naming the hash: the advice must not be
   shown against guidance nobody can read.
+- **Full profile only.** A name, collar number or referral reference that is a pseudonym
+  (``P-3F9A1C2B``) is refused: a pseudonymised export's pseudonyms must not become names.
 - The same checks as saving a call in the form (:func:`call_validation.validate_call`, closed
   routes' required checklist items), and CSV cells are read back with
   :func:`csv_export.unneutralise` (every cell: a leading apostrophe is removed).
