@@ -9,6 +9,9 @@ The rules:
   imported, in one transaction.
 - **No duplicates.** A call is known by its UUID (``id``): a call already in the database is
   left exactly as it is and counted as skipped, so importing the same file twice adds nothing.
+  Each one is compared with the file's row (its content, times as instants, handler and
+  references), and those that differ — edited since the export, say — are named in the result
+  (:attr:`ImportResult.differing`) and counted in the audit event: the database's version stays.
 - **References kept.** Each call keeps its reference and its case (``case_id`` and
   ``case_reference``); a case not in the database is created with them. The reference counters
   are moved past every imported ``SL-YYYY-NNNNNN`` / ``CASE-YYYY-NNNNNN``, so a call saved later
@@ -40,6 +43,7 @@ the two readings is refused.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -74,12 +78,13 @@ from supportline.exports.csv_export import COLUMNS, MULTI_SEPARATOR, unneutralis
 from supportline.guidance.model import Template
 from supportline.services import audit, call_codec, calls, references
 from supportline.services.actor import Actor, Permission, require
-from supportline.services.call_types import CallData
+from supportline.services.call_types import CallData, CallRecord
 from supportline.services.call_validation import validate_call
 from supportline.services.errors import FieldError, ServiceError, ValidationError
 
 #: Rows written between flushes of the import transaction (and lookups per database query).
 CHUNK = 500
+DIFFERING_SHOWN = 5  # references listed in the summary line; the rest are counted
 HASH_CHUNK = 1 << 20
 #: A 1 MB narrative (and more) must fit in one CSV cell; the csv module's default is 128 KiB.
 CSV_FIELD_LIMIT: Final = 2**31 - 1
@@ -162,6 +167,9 @@ class ImportResult:
     placeholder_users: int  # users created as inactive placeholders
     guidance_stored: int  # guidance versions stored from the library
     dry_run: bool
+    #: References of skipped calls whose content in the database differs from the file's (the
+    #: database's version is kept: an import never changes a call), in the file's order.
+    differing: tuple[str, ...] = ()
 
 
 # --- reading rows ---------------------------------------------------------------------------------
@@ -436,6 +444,43 @@ def _pseudonyms(line: int, data: CallData, handler_name: str) -> Iterator[Proble
 # --- the plan: what pass one found ----------------------------------------------------------------
 
 
+def _in_utc(value: Any) -> Any:
+    """``value`` (a call, or any part of one) with every time in UTC: the same instants compare
+    equal whatever offset a file wrote them with."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, tuple):
+        return tuple(_in_utc(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _in_utc(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+def _digest(data: CallData, handler_id: uuid.UUID) -> bytes:
+    encoded = json.dumps(
+        [call_codec.to_jsonable(_in_utc(data)), str(handler_id)], sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).digest()
+
+
+@dataclass(frozen=True)
+class _Fingerprint:
+    """A row's call, small enough to keep for every row: its content's SHA-256 and references."""
+
+    digest: bytes
+    reference: str  # "" when the file leaves it to the import
+    case_reference: str
+
+    def matches(self, record: CallRecord) -> bool:
+        """Whether the database's ``record`` is the call this row describes."""
+        return (
+            self.digest == _digest(record.data, record.handler_id)
+            and self.reference in ("", record.reference)
+            and self.case_reference in ("", record.case_reference)
+        )
+
+
 @dataclass
 class _Plan:
     rows: int = 0
@@ -448,6 +493,9 @@ class _Plan:
     users: dict[uuid.UUID, str] = field(default_factory=dict)  # user id -> name from a handler column
     hash_uses: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # hash -> (line, path)
     existing: set[uuid.UUID] = field(default_factory=set)  # calls already in the database
+    #: Each call's content as the file has it, as a fingerprint (:func:`_fingerprint`).
+    fingerprints: dict[uuid.UUID, _Fingerprint] = field(default_factory=dict)
+    differing: list[tuple[int, str]] = field(default_factory=list)  # (line, reference in the database)
     new_cases: set[uuid.UUID] = field(default_factory=set)
     missing_users: dict[uuid.UUID, str] = field(default_factory=dict)
     library_versions: dict[str, Template] = field(default_factory=dict)
@@ -503,6 +551,9 @@ def _note_row(plan: _Plan, line: int, row: _Decoded, problems: list[Problem], gu
         problems.append(Problem(line, "id", f"the same call is already on line {earlier}"))
         return
     plan.ids[data.id] = line
+    plan.fingerprints[data.id] = _Fingerprint(
+        _digest(data, row.handler_id), row.reference, row.case_reference
+    )
     if row.reference:
         first = plan.references.get(row.reference)
         if first is not None:
@@ -574,6 +625,11 @@ def _check_database(session: Session, plan: _Plan, problems: list[Problem]) -> N
     """What only the database can say: calls already there, references and ids taken, users."""
     for chunk in _chunks(plan.ids):
         plan.existing.update(session.scalars(select(Call.id).where(Call.id.in_(chunk))))
+    for chunk in _chunks(plan.existing):
+        for record in calls.read_records(session, select(Call).where(Call.id.in_(chunk))):
+            if not plan.fingerprints[record.id].matches(record):
+                plan.differing.append((plan.ids[record.id], record.reference))
+    plan.differing.sort()
     new_lines = {line for call_id, line in plan.ids.items() if call_id not in plan.existing}
     for chunk in _chunks(plan.references):
         for reference, _call_id in session.execute(
@@ -707,6 +763,7 @@ def import_calls(
         placeholder_users=len(plan.missing_users) if imported else 0,
         guidance_stored=len(plan.library_versions) if imported else 0,
         dry_run=dry_run,
+        differing=tuple(reference for _line, reference in plan.differing),
     )
     if dry_run or imported == 0:
         if not dry_run:
@@ -721,7 +778,7 @@ def _audit_file(session: Session, actor: Actor, result: ImportResult) -> None:
     audit.record(
         session, actor, AuditCategory.COLLECTION, "calls.import", "call", "",
         file_name=result.path.name, sha256=result.sha256, format=result.format.value,
-        rows=result.rows, imported=result.imported, skipped=result.skipped,
+        rows=result.rows, imported=result.imported, skipped=result.skipped, differing=len(result.differing),
         cases_created=result.cases_created, placeholder_users=result.placeholder_users,
         guidance_stored=result.guidance_stored,
     )  # fmt: skip
@@ -871,6 +928,13 @@ def describe(result: ImportResult) -> str:
     parts = [f"{verb} {result.imported} of {result.rows} call(s)"]
     if result.skipped:
         parts.append(f"{result.skipped} already in the database (left as they are)")
+    if result.differing:
+        shown = ", ".join(result.differing[:DIFFERING_SHOWN])
+        more = len(result.differing) - DIFFERING_SHOWN
+        parts.append(
+            f"{len(result.differing)} of those differ from the file (an import keeps the database's "
+            f"version): {shown}" + (f" and {more} more" if more > 0 else "")
+        )
     if result.cases_created:
         parts.append(f"{result.cases_created} new case(s)")
     if result.placeholder_users:

@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -177,9 +177,11 @@ def test_reimport_creates_no_duplicates(
     counts = [_count(other_db, m) for m in (Call, Case, Person, User, GuidanceVersion)]
     again = import_calls(other_db, target, path)
     assert (again.imported, again.skipped, again.cases_created, again.placeholder_users) == (0, 43, 0, 0)
+    assert again.differing == ()  # every call read back equals the file's
     assert [_count(other_db, m) for m in (Call, Case, Person, User, GuidanceVersion)] == counts
     jsonl = export_file(source.db, source.actor, tmp_path / "calls.jsonl", ExportFormat.JSONL)
-    assert import_calls(other_db, target, jsonl).imported == 0
+    from_jsonl = import_calls(other_db, target, jsonl)
+    assert (from_jsonl.imported, from_jsonl.differing) == (0, ())
     assert [_count(other_db, m) for m in (Call, Case, Person, User, GuidanceVersion)] == counts
     # Each run is audited as a collection, with the file's hash and what it did.
     runs = audit.recent_events(other_db, target, action="calls.import")
@@ -189,6 +191,39 @@ def test_reimport_creates_no_duplicates(
     ]  # fmt: skip
     assert runs[-1].details["file_name"] == "calls.csv" and len(runs[-1].details["sha256"]) == 64
     assert _count(other_db, AuditEvent, AuditEvent.action == "call.import") == 43
+
+
+def test_calls_already_present_are_compared_and_differences_named(
+    db: Database, other_db: Database, target: Actor, tmp_path: Path
+) -> None:
+    """An import never changes a call; it says which known calls the file has otherwise."""
+    admin = make_admin(db)
+    saved = [save_call(db, admin, full_call(START + timedelta(hours=i))) for i in range(3)]
+    path = export_file(db, admin, tmp_path / "three.jsonl", ExportFormat.JSONL)
+    assert import_calls(other_db, target, path).imported == 3
+    # The same instants written with another offset are the same call.
+    rows = read_jsonl(path)
+    rows[0]["opened_at"] = (
+        datetime.fromisoformat(rows[0]["opened_at"])
+        .astimezone(timezone(timedelta(hours=5, minutes=30)))
+        .isoformat()
+    )
+    # Edited in the target since: the file's version differs from the database's.
+    changed = dataclasses.replace(
+        get_call(other_db, target, saved[2].id, audit_view=False).data, summary="Edited here"
+    )
+    save_call(other_db, target, changed, expected_version=1)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    for dry_run in (True, False):
+        result = import_calls(other_db, target, path, dry_run=dry_run)
+        assert (result.imported, result.skipped, result.differing) == (0, 3, (saved[2].reference,))
+        assert (
+            f"1 of those differ from the file (an import keeps the database's version): {saved[2].reference}"
+            in (call_import.describe(result))
+        )
+    assert get_call(other_db, target, saved[2].id, audit_view=False).data.summary == "Edited here"
+    [event, *_] = audit.recent_events(other_db, target, action="calls.import")
+    assert event.details["differing"] == 1
 
 
 def test_a_file_with_new_and_known_calls_adds_only_the_new(
