@@ -25,7 +25,7 @@ told from the interpreter's and the libraries'. The children make the actor from
 instead of checking the password: the Argon2id check alone allocates 64 MiB, which would hide what
 the export adds.
 
-    .venv/bin/python bench/bench_export.py                  # ~35 min (the 1M export alone: ~17)
+    .venv/bin/python bench/bench_export.py                  # ~8 min (the 1M export alone: ~3)
     .venv/bin/python bench/bench_export.py --profile        # also a cProfile of one CSV export
     .venv/bin/python bench/bench_export.py --no-million     # skip the 1,000,000-call memory run
 """
