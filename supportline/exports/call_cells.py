@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Dialect, Select, String, any_, bindparam, func, or_, select, type_coerce
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Dialect, Select, or_, select
 
+from supportline.db import page_ids
 from supportline.db.engine import Database
 from supportline.db.models import (
     Call,
@@ -64,7 +64,7 @@ MULTI_SEPARATOR: Final = "; "
 
 def _raw(column: Any) -> Any:
     """``column`` as the driver returns it: no SQLAlchemy conversion on the way out."""
-    return type_coerce(column, String).label(column.name)
+    return page_ids.raw(column).label(column.name)
 
 
 # --- values as the driver gives them, as the text the record path writes ------------------------
@@ -105,20 +105,17 @@ class _Dialect:
     """How one driver's raw values become text, and how a page's call ids are bound."""
 
     def __init__(self, name: str) -> None:
+        self.name = name
         self.sqlite = name == "sqlite"
         self.time: Callable[[Any], str | None] = _sqlite_time if self.sqlite else _postgres_time
         self.id: Callable[[Any], str | None] = _sqlite_id if self.sqlite else _postgres_id
 
     def in_page(self, column: Any) -> Any:
-        """``column`` is one of the ids bound as ``ids`` (:meth:`ids`): one parameter, whatever
-        the number of ids, so the statement compiles once and binds nothing per id."""
-        if self.sqlite:
-            each = func.json_each(bindparam("ids", type_=String)).table_valued("value")
-            return _raw_column(column).in_(select(each.c.value))
-        return column == any_(bindparam("ids", type_=postgresql.ARRAY(postgresql.UUID(as_uuid=True))))
+        """``column`` is one of the page's ids (:mod:`supportline.db.page_ids`)."""
+        return page_ids.in_page(column, self.name)
 
     def ids(self, keys: Sequence[Any]) -> dict[str, Any]:
-        return {"ids": json.dumps(keys) if self.sqlite else keys}
+        return page_ids.bind(keys, self.name)
 
     def keyset(self, opened_at: Any, id_: Any) -> tuple[datetime, uuid.UUID]:
         """A row's raw ``opened_at`` and ``id`` as the values the next page's conditions bind."""
@@ -126,10 +123,6 @@ class _Dialect:
             at = datetime.fromisoformat(opened_at)
             return (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)), uuid.UUID(hex=id_)
         return opened_at, id_
-
-
-def _raw_column(column: Any) -> Any:
-    return type_coerce(column, String)
 
 
 # --- the selects -----------------------------------------------------------------------------------

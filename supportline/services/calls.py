@@ -8,16 +8,18 @@ updates the same row, so a retried save never duplicates a call.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, String, or_, select, type_coerce
+from sqlalchemy import Connection, Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from supportline.db import page_ids
 from supportline.db.engine import Database
 from supportline.db.models import (
     Call,
@@ -190,13 +192,12 @@ def load_records(session: Session, statement: Select[Call]) -> list[CallRecord]:
 # ``load_records`` makes an ORM instance of every row of every child table (a hundred thousand
 # calls are over a million instances, each tracked by the identity map) only to copy them into
 # the frozen records. ``read_records`` reads the same rows as plain tuples: the page of calls
-# joined to its case and handler, then one select per child table for the page's call ids,
-# grouped in dicts. UUID columns are read as the driver returns them (:func:`_raw`): keys used
-# only to group rows (the children's call_id, person and route ids) are never made into
-# ``uuid.UUID``s, the ids a record holds are made by :func:`_to_uuid`, each user's only once.
+# joined to its case and handler, then one select per child table for the page's call ids (bound
+# as one parameter: supportline.db.page_ids), grouped in dicts. UUID columns are read as the
+# driver returns them (page_ids.raw): keys used only to group rows (the children's call_id,
+# person and route ids) are never made into ``uuid.UUID``s, the ids a record holds are made by
+# :func:`_to_uuid`, each user's only once.
 
-#: Ids bound in one ``IN (...)``: well below SQLite's and PostgreSQL's limits on parameters.
-IN_CHUNK = 500
 
 _calls = Call.__table__.c
 _cases = Case.__table__.c
@@ -211,10 +212,7 @@ _follow_ups = FollowUp.__table__.c
 _ENUM_TABLES = (CallExploitationType.__table__.c, CallIndicator.__table__.c, CallOutcome.__table__.c)
 
 
-def _raw(column: Any) -> Any:
-    """``column`` as the driver returns it (SQLite: 32 hex digits; psycopg: a UUID), for keys
-    that are only compared with each other."""
-    return type_coerce(column, String)
+_raw = page_ids.raw  # SQLite: 32 hex digits; psycopg: a UUID
 
 
 _new_object = object.__new__
@@ -222,9 +220,9 @@ _set_attribute = object.__setattr__
 
 
 def _to_uuid(value: Any) -> uuid.UUID:
-    """A UUID column read with :func:`_raw`, as a UUID. psycopg returns UUIDs; SQLite the 32 hex
-    digits SQLAlchemy's ``Uuid`` stores, made into the UUID ``uuid.UUID(hex=value)`` makes (its
-    two attributes) without its parsing of every form of UUID text, which takes twice as long."""
+    """A UUID column read raw (``page_ids.raw``), as a UUID. psycopg returns UUIDs; SQLite the
+    32 hex digits SQLAlchemy's ``Uuid`` stores, made into the UUID ``uuid.UUID(hex=value)`` makes
+    (its two attributes) without its parsing of every form of UUID text, which takes twice as long."""
     if isinstance(value, uuid.UUID):
         return value
     if len(value) != 32:  # never written by SQLAlchemy: let uuid.UUID say what is wrong with it
@@ -281,25 +279,20 @@ _PAGE_COLUMNS = (
 )
 
 
-def _grouped(
-    connection: Connection,
-    call_ids: Sequence[uuid.UUID],
-    make: Callable[[Sequence[uuid.UUID]], Select[Any]],
-) -> dict[Any, list[Any]]:
-    """The rows of ``make(some of call_ids)`` (a select whose first column is the raw key to
-    group by) for all of ``call_ids``, grouped by that key, each group in the select's order."""
+def _grouped(connection: Connection, statement: Select[Any], ids: dict[str, Any]) -> dict[Any, list[Any]]:
+    """The rows of ``statement`` (a child select of :func:`_child_selects`, whose first column is
+    the raw key to group by) for the page's ``ids``, grouped by that key, each group in order."""
     groups: dict[Any, list[Any]] = defaultdict(list)
-    for start in range(0, len(call_ids), IN_CHUNK):
-        for row in connection.execute(make(call_ids[start : start + IN_CHUNK])).all():
-            groups[row[0]].append(row)
+    for row in connection.execute(statement, ids).all():
+        groups[row[0]].append(row)
     return groups
 
 
-def _enum_values(table: Any) -> Callable[[Sequence[uuid.UUID]], Select[Any]]:
-    return lambda ids: select(_raw(table.call_id), table.value).where(table.call_id.in_(ids))
+def _enum_values(table: Any, dialect: str) -> Select[Any]:
+    return select(_raw(table.call_id), table.value).where(page_ids.in_page(table.call_id, dialect))
 
 
-def _person_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def _person_rows(dialect: str) -> Select[Any]:
     p = _persons
     return (
         select(
@@ -312,22 +305,22 @@ def _person_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
             p.name,
             p.notes,
         )
-        .where(p.call_id.in_(ids))
+        .where(page_ids.in_page(p.call_id, dialect))
         .order_by(p.position, p.id)
     )
 
 
-def _codes(table: Any) -> Callable[[Sequence[uuid.UUID]], Select[Any]]:
+def _codes(table: Any, dialect: str) -> Select[Any]:
     """Nationality or language codes of the persons of some calls, keyed by person."""
-    return lambda ids: (
+    return (
         select(_raw(table.person_id), table.code)
         .join_from(table.person_id.table, Person.__table__, _persons.id == table.person_id)
-        .where(_persons.call_id.in_(ids))
+        .where(page_ids.in_page(_persons.call_id, dialect))
         .order_by(table.position, table.code)
     )
 
 
-def _route_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def _route_rows(dialect: str) -> Select[Any]:
     r = _routes
     return (
         select(
@@ -343,36 +336,69 @@ def _route_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
             r.advice_summary,
             r.closed_at,
         )
-        .where(r.call_id.in_(ids))
+        .where(page_ids.in_page(r.call_id, dialect))
         .order_by(r.position, r.id)
     )
 
 
-def _tick_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def _tick_rows(dialect: str) -> Select[Any]:
     t = _ticks
     return (
         select(_raw(t.route_advice_id), t.item_id, t.state, t.at, t.skip_reason)
         .join_from(ChecklistTick.__table__, RouteAdvice.__table__, _routes.id == t.route_advice_id)
-        .where(_routes.call_id.in_(ids))
+        .where(page_ids.in_page(_routes.call_id, dialect))
         .order_by(t.position, t.item_id)
     )
 
 
-def _referral_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def _referral_rows(dialect: str) -> Select[Any]:
     r = _referrals
     return (
         select(_raw(r.call_id), _raw(r.id), r.target, r.organisation, r.reference, r.made_at, r.notes)
-        .where(r.call_id.in_(ids))
+        .where(page_ids.in_page(r.call_id, dialect))
         .order_by(r.position, r.id)
     )
 
 
-def _follow_up_rows(ids: Sequence[uuid.UUID]) -> Select[Any]:
+def _follow_up_rows(dialect: str) -> Select[Any]:
     f = _follow_ups
     return (
         select(_raw(f.call_id), _raw(f.id), f.due_at, f.note, _raw(f.assignee_id), f.done_at)
-        .where(f.call_id.in_(ids))
+        .where(page_ids.in_page(f.call_id, dialect))
         .order_by(f.position, f.id)
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _ChildSelects:
+    exploitation_types: Select[Any]
+    indicators: Select[Any]
+    outcomes: Select[Any]
+    nationalities: Select[Any]
+    languages: Select[Any]
+    ticks: Select[Any]
+    persons: Select[Any]
+    routes: Select[Any]
+    referrals: Select[Any]
+    follow_ups: Select[Any]
+
+
+@functools.cache
+def _child_selects(dialect: str) -> _ChildSelects:
+    """The child selects of :func:`read_records`, made once per dialect: each binds a page's ids
+    as one parameter (:mod:`supportline.db.page_ids`), so it compiles once."""
+    exploitation_types, indicators, outcomes = (_enum_values(table, dialect) for table in _ENUM_TABLES)
+    return _ChildSelects(
+        exploitation_types=exploitation_types,
+        indicators=indicators,
+        outcomes=outcomes,
+        nationalities=_codes(_nationalities, dialect),
+        languages=_codes(_languages, dialect),
+        ticks=_tick_rows(dialect),
+        persons=_person_rows(dialect),
+        routes=_route_rows(dialect),
+        referrals=_referral_rows(dialect),
+        follow_ups=_follow_up_rows(dialect),
     )
 
 
@@ -390,13 +416,17 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
     if not rows:
         return []
     ids = [_to_uuid(row[0]) for row in rows]
+    dialect = connection.dialect.name
+    keys = page_ids.bind([row[0] for row in rows], dialect)
+    selects = _child_selects(dialect)
     user_ids = _UserIds()
     exploitation_types, indicators, outcomes = (
-        _grouped(connection, ids, _enum_values(table)) for table in _ENUM_TABLES
+        _grouped(connection, statement, keys)
+        for statement in (selects.exploitation_types, selects.indicators, selects.outcomes)
     )
-    nationalities = _grouped(connection, ids, _codes(_nationalities))
-    languages = _grouped(connection, ids, _codes(_languages))
-    checklists = _grouped(connection, ids, _tick_rows)
+    nationalities = _grouped(connection, selects.nationalities, keys)
+    languages = _grouped(connection, selects.languages, keys)
+    checklists = _grouped(connection, selects.ticks, keys)
     persons = {
         key: tuple(
             PersonData(
@@ -412,7 +442,7 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
             )
             for _, person_key, age_group, sex, age_disputed, interpreter_needed, name, notes in group
         )
-        for key, group in _grouped(connection, ids, _person_rows).items()
+        for key, group in _grouped(connection, selects.persons, keys).items()
     }
     routes = {
         key: tuple(
@@ -445,7 +475,7 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
                 closed_at,
             ) in group
         )
-        for key, group in _grouped(connection, ids, _route_rows).items()
+        for key, group in _grouped(connection, selects.routes, keys).items()
     }
     referrals = {
         key: tuple(
@@ -459,7 +489,7 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
             )
             for _, id_, target, organisation, reference, made_at, notes in group
         )
-        for key, group in _grouped(connection, ids, _referral_rows).items()
+        for key, group in _grouped(connection, selects.referrals, keys).items()
     }
     follow_ups = {
         key: tuple(
@@ -472,7 +502,7 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
             )
             for _, id_, due_at, note, assignee_id, done_at in group
         )
-        for key, group in _grouped(connection, ids, _follow_up_rows).items()
+        for key, group in _grouped(connection, selects.follow_ups, keys).items()
     }
     records = []
     for call_id, row in zip(ids, rows, strict=True):

@@ -17,7 +17,7 @@ from supportline.db import Database
 from supportline.db.models import Call
 from supportline.enums import AgencyType, ChecklistState, ReferralTarget, Role, Route, Urgency
 from supportline.exports.common import conditions_for, iter_records
-from supportline.services import accounts, calls
+from supportline.services import accounts
 from supportline.services.actor import Actor
 from supportline.services.call_types import (
     CallData,
@@ -180,9 +180,7 @@ def test_collections_follow_their_positions_not_the_order_rows_were_added(db: Da
     assert record.version == 2
 
 
-def test_handlers_cases_and_order_of_many_calls(
-    db: Database, admin: Actor, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_handlers_cases_and_order_of_many_calls(db: Database, admin: Actor) -> None:
     handler = make_user(db, admin, "olu.operator", Role.OPERATOR)
     first = save_call(db, handler, full_call(START))
     save_call(db, admin, minimal_call(START + timedelta(hours=1), case_id=first.data.case_id))
@@ -190,8 +188,6 @@ def test_handlers_cases_and_order_of_many_calls(
     for _ in range(2):
         save_call(db, admin, full_call(START - timedelta(hours=1)))
     save_call(db, handler, minimal_call(START - timedelta(days=400)))
-    # Bind the ids a few at a time, as a page larger than IN_CHUNK would be.
-    monkeypatch.setattr(calls, "IN_CHUNK", 2)
     records = both_readers(db)
     check_get_call(db, admin, records)
     assert len(records) == 5
