@@ -55,6 +55,41 @@ def stderr_is_tty() -> bool:
         return False
 
 
+class TerminalProgress:
+    """``label: 12,500 of 100,000 (12%)`` on one line of standard error, rewritten in place."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = f" ({done * 100 // total}%)" if total else ""
+        print(f"\r{self.label}: {done:,} of {total:,}{percent}", end="", file=sys.stderr, flush=True)
+        self._shown = True
+
+    def finish(self) -> None:
+        """End the line (after the last count, or before an error is reported)."""
+        if self._shown:
+            print(file=sys.stderr, flush=True)
+            self._shown = False
+
+
+def terminal_progress(label: str) -> TerminalProgress | None:
+    """A progress line for long work when standard error is a terminal (never in a log or pipe)."""
+    return TerminalProgress(label) if stderr_is_tty() else None
+
+
+@contextlib.contextmanager
+def progress_line(label: str) -> Iterator[TerminalProgress | None]:
+    """:func:`terminal_progress`, its line ended however the work ends."""
+    progress = terminal_progress(label)
+    try:
+        yield progress
+    finally:
+        if progress is not None:
+            progress.finish()
+
+
 @dataclass
 class Passwords:
     """Passwords in the order a command needs them: one line each from standard input with

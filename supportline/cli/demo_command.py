@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 from typing import Any
 
 from supportline.cli.common import (
@@ -12,7 +10,7 @@ from supportline.cli.common import (
     opened_database,
     password_stdin_option,
     positive_int,
-    stderr_is_tty,
+    progress_line,
 )
 from supportline.gui_hooks import GuiHooks
 
@@ -32,17 +30,6 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=demo_command)
 
 
-def _progress_on_terminal() -> Callable[[int, int], None] | None:
-    if not stderr_is_tty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        end = "\n" if done >= total else ""
-        print(f"\rgenerating demo calls: {done}/{total}", end=end, file=sys.stderr, flush=True)
-
-    return show
-
-
 def demo_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     # Imported here: the generator's word lists are only needed by this command.
     from supportline.services.demo import generate_demo
@@ -50,9 +37,10 @@ def demo_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     passwords = Passwords(args.password_stdin)
     with opened_database(migrate=True) as (_env, db):
         password = passwords.read(f"Password for the demo accounts ({DEMO_ACCOUNTS})", confirm=True)
-        summary = generate_demo(
-            db, calls=args.calls, password=password, seed=args.seed, progress=_progress_on_terminal()
-        )
+        with progress_line("generating demo calls") as progress:
+            summary = generate_demo(
+                db, calls=args.calls, password=password, seed=args.seed, progress=progress
+            )
         where = db.describe()
     print(
         f"demo data in {where}: {summary.calls} calls in {summary.cases} cases, "

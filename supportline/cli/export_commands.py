@@ -11,7 +11,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from supportline.cli.common import Passwords, UsageError, opened_database, password_stdin_option, sign_in
+from supportline.cli.common import (
+    Passwords,
+    UsageError,
+    opened_database,
+    password_stdin_option,
+    progress_line,
+    sign_in,
+)
 from supportline.cli.filters import add_filter_options, check_period, query_from_args
 from supportline.exports.common import DEFAULT_MARKING, ExportFormat, ExportOptions, Profile
 from supportline.exports.service import export
@@ -61,16 +68,18 @@ def export_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     with opened_database(migrate=True) as (env, db):
         actor = sign_in(db, args.user, passwords)
         marking = args.marking if args.marking is not None else env.settings.protective_marking
-        result = export(
-            db,
-            actor,
-            format=args.format,
-            query=query_from_args(args, db, actor),
-            profile=args.profile,
-            path=output,
-            purpose=args.purpose,
-            options=ExportOptions(bom=args.bom, marking=marking, appendix=args.appendix),
-        )
+        with progress_line("exporting calls") as progress:
+            result = export(
+                db,
+                actor,
+                format=args.format,
+                query=query_from_args(args, db, actor),
+                profile=args.profile,
+                path=output,
+                purpose=args.purpose,
+                options=ExportOptions(bom=args.bom, marking=marking, appendix=args.appendix),
+                progress=progress,
+            )
     what = "call(s) counted" if result.profile is Profile.FIGURES else "call(s)"
     print(
         f"exported {result.rows} {what} ({result.format.value}, {result.profile.value}) to {result.path}",

@@ -23,7 +23,8 @@ from sqlalchemy import text
 
 from supportline import __version__, bootstrap
 from supportline.bootstrap import Environment
-from supportline.cli import calls_commands, demo_command
+from supportline.cli import calls_commands
+from supportline.cli import common as cli_common
 from supportline.config import SecretsUnavailableError
 from supportline.db import Database, create_database
 from supportline.db.migrate import current_revision, head_revision
@@ -562,12 +563,12 @@ def test_self_test_without_gui_and_with_bad_settings(run: Run, home: Path) -> No
 def test_demo_reports_progress_on_a_terminal_and_refuses_a_second_run_with_real_data(
     run: Run, cli_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(demo_command, "stderr_is_tty", lambda: True)
+    monkeypatch.setattr(cli_common, "stderr_is_tty", lambda: True)
     result = run("demo", "--calls", "12", "--seed", "3", "--password-stdin", stdin=f"{NEW_PW}\n")
     assert result.code == 0, result.err
     assert "12 calls in" in result.out
     assert "demo-operator, demo-adviser, demo-supervisor, demo-admin" in result.out
-    assert "12/12" in result.err
+    assert "\rgenerating demo calls: 12 of 12 (100%)\n" in result.err
     assert NEW_PW not in result.out + result.err
     assert current_revision(cli_db) == head_revision()
 

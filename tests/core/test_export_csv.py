@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from supportline.cli import common as cli_common
 from supportline.db import Database
 from supportline.enums import AuditCategory, Role, Route, Urgency
 from supportline.exports import atomic, common, csv_export
@@ -418,6 +419,23 @@ def test_atomic_write_directly(out_dir: Path) -> None:
 
 
 # --- the command line ------------------------------------------------------------------------------
+
+
+def test_cli_export_shows_progress_on_a_terminal_only(
+    run: Run, cli_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = make_admin(cli_db)
+    for hour in range(3):
+        save_call(cli_db, admin, full_call(datetime(2026, 10, 24, 10 + hour, tzinfo=UTC)))
+    args = ("export", "--format", "csv", "--from", "2026-10-24", "--to", "2026-10-24", "--purpose", PURPOSE,
+            "--output", str(tmp_path / "p.csv"), "--user", "ada.admin", "--password-stdin")  # fmt: skip
+    piped = run(*args, stdin=f"{PASSWORD}\n")
+    assert piped.code == 0 and "\r" not in piped.err  # a log or a pipe gets no progress line
+    monkeypatch.setattr(cli_common, "stderr_is_tty", lambda: True)
+    shown = run(*args, stdin=f"{PASSWORD}\n")
+    assert shown.code == 0, shown.err
+    assert shown.err.startswith("\rexporting calls: 0 of 3 (0%)\rexporting calls: 3 of 3 (100%)\n")
+    assert shown.err.endswith("exported 3 call(s) (csv, full) to " + str(tmp_path / "p.csv") + "\n")
 
 
 def test_cli_export_end_to_end(
