@@ -47,6 +47,19 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--exploitation-type", choices=_values(ExploitationType),
                        help="only calls recording this type of exploitation")  # fmt: skip
     group.add_argument("--outcome", choices=_values(Outcome), help="only calls with this outcome")
+    group.add_argument("--hour", dest="opened_hour", type=hour_of_day, metavar="H",
+                       help="only calls opened in this hour of the day, 0-23, in the line's time zone "
+                       "(14: from 14:00 to 14:59)")  # fmt: skip
+
+
+def hour_of_day(text: str) -> int:
+    try:
+        hour = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an hour of the day (0-23)") from None
+    if not 0 <= hour <= 23:
+        raise argparse.ArgumentTypeError(f"{hour} is not an hour of the day (0-23)")
+    return hour
 
 
 def check_period(args: argparse.Namespace) -> None:
@@ -73,4 +86,5 @@ def query_from_args(args: argparse.Namespace, db: Database, actor: Actor) -> Cal
         handler_id=handler_id,
         exploitation_type=ExploitationType(args.exploitation_type) if args.exploitation_type else None,
         outcome=Outcome(args.outcome) if args.outcome else None,
+        opened_hour=args.opened_hour,
     )

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -89,6 +90,8 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
         dbapi_connection.isolation_level = None
         # SQLite's own lower() folds ASCII only; searches must match "Zoë" with "ZOË" as PostgreSQL does.
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+        # SQLite has no time zones: the local hour of a stored UTC time (the call list's hour filter).
+        dbapi_connection.create_function(LOCAL_HOUR_FUNCTION, 2, _local_hour, deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -103,6 +106,19 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
 
 def _unicode_lower(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
+
+
+#: ``supportline_local_hour(opened_at, 'Europe/London')``: the hour of day (0-23) there.
+LOCAL_HOUR_FUNCTION = "supportline_local_hour"
+
+
+def _local_hour(stored: object, zone_key: object) -> int | None:
+    """The local hour in ``zone_key`` of a time SQLAlchemy stored (naive UTC text)."""
+    if not isinstance(stored, str) or not isinstance(zone_key, str):
+        return None
+    at = datetime.fromisoformat(stored)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    return at.astimezone(ZoneInfo(zone_key)).hour
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -187,7 +187,7 @@ def pseudonymise(record: CallRecord, pseudonym: Pseudonymiser) -> CallRecord:
 
 def conditions_for(db: Database, query: CallQuery) -> list[Any]:
     """The WHERE conditions on ``Call`` for the query's filters and search text."""
-    conditions = call_search.filter_conditions(query)
+    conditions = call_search.filter_conditions(query, db.dialect, db.zone)
     search = call_search.parse(query.text)
     if not search.is_empty:
         conditions += call_search.text_conditions(db.dialect, search, lead=True)
@@ -196,7 +196,7 @@ def conditions_for(db: Database, query: CallQuery) -> list[Any]:
 
 def count_matching(db: Database, query: CallQuery) -> int:
     with db.read() as session:
-        return call_search.count(session, db.dialect, query, call_search.parse(query.text))
+        return call_search.count(session, db.dialect, query, call_search.parse(query.text), zone=db.zone)
 
 
 def iter_records(db: Database, query: CallQuery, page_size: int | None = None) -> Iterator[CallRecord]:
@@ -224,6 +224,11 @@ def iter_records(db: Database, query: CallQuery, page_size: int | None = None) -
 NO_FILTERS: Final = "None: every call in the period"
 
 
+def hour_words(hour: int) -> str:
+    """``14:00 and 14:59``: the minutes of one local hour of day."""
+    return f"{hour:02d}:00 and {hour:02d}:59"
+
+
 def filter_words(query: CallQuery, handler_name: str = "") -> list[str]:
     """The query's filters other than the period, as a person would say them, one a line (the
     PDF's title page and the XLSX's About sheet both show these). The search words are never
@@ -242,6 +247,8 @@ def filter_words(query: CallQuery, handler_name: str = "") -> list[str]:
             words.append(f"{label}: {value.label}")
     if query.force_area:
         words.append(f"Force area: {query.force_area}")
+    if query.opened_hour is not None:
+        words.append(f"Opened between {hour_words(query.opened_hour)} (local time)")
     if query.handler_id is not None:
         words.append(f"Call handler: {handler_name or 'an unknown user'}")
     if query.text.strip():
@@ -266,7 +273,7 @@ def query_filters(query: CallQuery) -> dict[str, Any]:
     filters: dict[str, Any] = {}
     names = (
         "opened_from", "opened_to", "status", "urgency", "route", "agency_type", "force_area",
-        "exploitation_type", "outcome",
+        "exploitation_type", "outcome", "opened_hour",
     )  # fmt: skip
     for name in names:
         value = getattr(query, name)

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     case,
     column,
     exists,
+    extract,
     func,
     literal,
     literal_column,
@@ -37,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 
+from supportline.db.engine import LOCAL_HOUR_FUNCTION
 from supportline.db.models import Call, CallExploitationType, CallOutcome, Case, RouteAdvice, User
 from supportline.enums import AgencyType, CallStatus, ExploitationType, Urgency
 from supportline.services.call_types import CallQuery, CallSummary, SortKey
@@ -233,8 +236,27 @@ def _many_matches(session: Session, search: SearchText) -> bool:
 # --- filters and sorts ----------------------------------------------------------------------------
 
 
-def filter_conditions(query: CallQuery) -> list[ColumnElement[bool]]:
+def local_hour_condition(dialect: str, zone: ZoneInfo, hour: int) -> ColumnElement[bool]:
+    """Calls opened in local hour ``hour`` (0-23) in ``zone``: PostgreSQL converts the time
+    itself; SQLite, which has no time zones, asks the connection's own function."""
+    if not 0 <= hour <= 23:
+        raise ValueError(f"an hour of day is 0-23, not {hour}")
+    if dialect == "sqlite":
+        local_hour: ColumnElement[Any] = getattr(func, LOCAL_HOUR_FUNCTION)(Call.opened_at, zone.key)
+        return local_hour == hour
+    return extract("hour", func.timezone(zone.key, Call.opened_at)) == hour
+
+
+def filter_conditions(
+    query: CallQuery, dialect: str | None = None, zone: ZoneInfo | None = None
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of the query's filters (not its text). ``dialect`` and ``zone`` (the
+    line's) are needed for the hour-of-day filter only."""
     conditions: list[ColumnElement[bool]] = []
+    if query.opened_hour is not None:
+        if dialect is None or zone is None:
+            raise ValueError("the hour-of-day filter needs the database's dialect and time zone")
+        conditions.append(local_hour_condition(dialect, zone, query.opened_hour))
     if query.opened_from is not None:
         conditions.append(Call.opened_at >= query.opened_from)
     if query.opened_to is not None:
@@ -317,10 +339,16 @@ def _direct_order(statement: Select[Any], sort: SortKey, descending: bool) -> Se
 
 
 def page_ids(
-    session: Session, dialect: str, query: CallQuery, search: SearchText, offset: int, limit: int
+    session: Session,
+    dialect: str,
+    query: CallQuery,
+    search: SearchText,
+    offset: int,
+    limit: int,
+    zone: ZoneInfo | None = None,
 ) -> list[uuid.UUID]:
     """The ids of calls [offset, offset + limit) of the query's order."""
-    conditions = filter_conditions(query)
+    conditions = filter_conditions(query, dialect, zone)
     lead = False
     if not search.is_empty and dialect == "sqlite":
         lead = bool(search.cjk_words) or not _many_matches(session, search)
@@ -415,8 +443,10 @@ def _segmented_ids(
     return ids
 
 
-def count(session: Session, dialect: str, query: CallQuery, search: SearchText) -> int:
-    conditions = filter_conditions(query)
+def count(
+    session: Session, dialect: str, query: CallQuery, search: SearchText, zone: ZoneInfo | None = None
+) -> int:
+    conditions = filter_conditions(query, dialect, zone)
     if not search.is_empty:
         if dialect == "sqlite" and not conditions and not search.cjk_words:
             # The index alone knows how many calls match (every indexed row is a call).

@@ -201,6 +201,9 @@ class CallQuery:
     handler_id: uuid.UUID | None = None
     exploitation_type: ExploitationType | None = None
     outcome: Outcome | None = None
+    #: The hour of day (0-23) the call was opened in, in the line's time zone (a day's hour 14
+    #: is 14:00-14:59 local time, whatever the offset that day).
+    opened_hour: int | None = None
     text: str = ""
     offset: int = 0
     limit: int = 200

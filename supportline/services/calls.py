@@ -1002,7 +1002,9 @@ def list_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> Ca
     _check_page(query.offset, query.limit)
     search = call_search.parse(query.text)
     with db.read() as session:
-        ids = call_search.page_ids(session, db.dialect, query, search, query.offset, query.limit + 1)
+        ids = call_search.page_ids(
+            session, db.dialect, query, search, query.offset, query.limit + 1, zone=db.zone
+        )
         rows = call_search.summaries(session, ids[: query.limit])
     if query.text.strip():
         with db.write() as session:
@@ -1018,7 +1020,7 @@ def count_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> i
     require(actor, Permission.CALL_READ)
     query = query or CallQuery()
     with db.read() as session:
-        return call_search.count(session, db.dialect, query, call_search.parse(query.text))
+        return call_search.count(session, db.dialect, query, call_search.parse(query.text), zone=db.zone)
 
 
 def earlier_calls(

@@ -327,10 +327,11 @@ def test_a_bar_click_lists_the_matching_calls(qtbot: QtBot, world: World, window
     assert bar.query() == CallQuery(opened_from=start, opened_to=end, agency_type=AgencyType.POLICE)
     assert listed(window) == {refs["A"], refs["C"]}
 
-    # The hour of the day is not a filter the list has: its bars open nothing.
-    before = bar.query()
-    QTest.mouseClick(board.per_hour.viewport(), Qt.MouseButton.LeftButton, pos=board.per_hour.bar_position(9))
-    assert bar.query() == before
+    # An hour of the day: the period's calls opened in that local hour, whatever the day.
+    click(board.per_hour, 9)
+    assert bar.query() == CallQuery(opened_from=start, opened_to=end, opened_hour=9)
+    assert bar.hour.currentData() == 9 and bar.hour.currentText() == "09:00–09:59"
+    assert listed(window) == {refs["A"], refs["C"]}
 
 
 def test_the_window_offers_no_statistics_to_operators(

@@ -265,7 +265,8 @@ class ExportDialog(QDialog, FilterFields):
         self._add_labelled(grid, 4, 0, self.tr("Out&come"), self.outcome)
         self._add_labelled(grid, 4, 1, self.tr("Force &area"), self.force)
         self._add_labelled(grid, 4, 2, self.tr("&Handler"), self.handler)
-        self._add_labelled(grid, 6, 0, self.tr("Search &words"), self.text, span=3)
+        self._add_labelled(grid, 6, 0, self.tr("Search &words"), self.text, span=2)
+        self._add_labelled(grid, 6, 2, self.tr("Hour of the &day (local)"), self.hour)
         for column in range(3):
             grid.setColumnStretch(column, 1)
         which.body.addLayout(grid)

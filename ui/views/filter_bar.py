@@ -150,6 +150,7 @@ class FilterFields:
     exploitation: QComboBox
     outcome: QComboBox
     handler: QComboBox
+    hour: QComboBox
     force: QLineEdit
     force_completer: QCompleter
     _me_id: uuid.UUID
@@ -195,11 +196,15 @@ class FilterFields:
         self.force_completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.force.setCompleter(self.force_completer)
         self.handler = make_combo(tr("Any handler"), [(tr("Me (%s)") % me[1], me[0])], tr("Handler"))
+        self.hour = make_combo(
+            tr("Any hour"), [(f"{h:02d}:00–{h:02d}:59", h) for h in range(24)], tr("Hour of the day opened")
+        )
+        self.hour.setToolTip(tr("Calls opened in this hour of the day, local time, on any day of the period"))
 
     def _filter_combos(self) -> tuple[QComboBox, ...]:
         return (
             self.status, self.urgency, self.route, self.agency, self.exploitation, self.outcome,
-            self.handler,
+            self.handler, self.hour,
         )  # fmt: skip
 
     def set_handlers(self, handlers: Sequence[tuple[uuid.UUID, str]]) -> None:
@@ -237,6 +242,7 @@ def read_filters(fields: FilterFields, text: str, zone: ZoneInfo) -> CallQuery:
         handler_id=fields.handler.currentData(),
         exploitation_type=chosen(fields.exploitation, ExploitationType),
         outcome=chosen(fields.outcome, Outcome),
+        opened_hour=fields.hour.currentData(),
         text=text.strip(),
     )
 
@@ -261,6 +267,7 @@ def show_filters(fields: FilterFields, query: CallQuery, zone: ZoneInfo) -> None
         (fields.exploitation, query.exploitation_type),
         (fields.outcome, query.outcome),
         (fields.handler, query.handler_id),
+        (fields.hour, query.opened_hour),
     ):
         select_value(combo, value)
 
@@ -327,7 +334,15 @@ class FilterBar(QFrame, FilterFields):
         first.addWidget(self.outcome)
         second = QHBoxLayout()
         second.setSpacing(8)
-        for widget in (self.status, self.urgency, self.route, self.agency, self.force, self.handler):
+        for widget in (
+            self.status,
+            self.urgency,
+            self.route,
+            self.agency,
+            self.force,
+            self.handler,
+            self.hour,
+        ):
             second.addWidget(widget)
         second.addStretch(1)
         second.addWidget(self.clear_button)

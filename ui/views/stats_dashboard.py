@@ -8,8 +8,8 @@ they are the numbers the CLI, the spreadsheet and the PDF report give.
 
 A click on a bar (or arrow keys to a bar and Enter) asks for the calls behind it:
 :attr:`StatsDashboard.calls_requested` carries the query (the period and the bar's route,
-agency, exploitation type or outcome; a day's bar, that day), which the main window puts in the
-call list's filters.
+agency, exploitation type, outcome or hour of the day; a day's bar, that day), which the main
+window puts in the call list's filters.
 """
 
 from __future__ import annotations
@@ -501,9 +501,7 @@ class StatsDashboard(QWidget):
             cards.addWidget(card, 1)
 
         self.per_day = BarChart(self.tr("Calls per day"), sparse_labels=True, values_on_bars=False)
-        self.per_hour = BarChart(
-            self.tr("Calls by hour of the day (local time)"), values_on_bars=False, clickable=False
-        )
+        self.per_hour = BarChart(self.tr("Calls by hour of the day (local time)"), values_on_bars=False)
         self.by_route = BarChart(self.tr("Calls by advice route"))
         self.by_agency = BarChart(self.tr("Calls by caller agency"), horizontal=True)
         self.by_exploitation = BarChart(
@@ -514,6 +512,7 @@ class StatsDashboard(QWidget):
         for chart in (self.by_agency, self.by_exploitation, self.outcomes):
             chart.setMinimumHeight(tall)
         self.per_day.bar_clicked.connect(self._day_clicked)
+        self.per_hour.bar_clicked.connect(lambda hour: self._open(opened_hour=hour))
         self.by_route.bar_clicked.connect(lambda key: self._open(route=key))
         self.by_agency.bar_clicked.connect(lambda key: self._open(agency_type=key))
         self.by_exploitation.bar_clicked.connect(lambda key: self._open(exploitation_type=key))
