@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from sqlalchemy import Dialect, Select, or_, select
 
-from supportline.db import page_ids
+from supportline.db import columns, page_ids
 from supportline.db.engine import Database
 from supportline.db.models import (
     Call,
@@ -35,28 +35,13 @@ from supportline.db.models import (
     CallOutcome,
     Case,
     ChecklistTick,
-    FollowUp,
     Person,
-    PersonLanguage,
-    PersonNationality,
-    Referral,
     RouteAdvice,
     User,
 )
 from supportline.exports.common import PAGE_SIZE, Pseudonymiser, conditions_for
 from supportline.services.call_types import CallQuery
 from supportline.services.calls import REASON_SEPARATOR
-
-_calls = Call.__table__.c
-_cases = Case.__table__.c
-_users = User.__table__.c
-_persons = Person.__table__.c
-_nationalities = PersonNationality.__table__.c
-_languages = PersonLanguage.__table__.c
-_routes = RouteAdvice.__table__.c
-_ticks = ChecklistTick.__table__.c
-_referrals = Referral.__table__.c
-_follow_ups = FollowUp.__table__.c
 
 _ENCODE: Final = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode  # as csv_export's
 MULTI_SEPARATOR: Final = "; "
@@ -128,33 +113,33 @@ class _Dialect:
 # --- the selects -----------------------------------------------------------------------------------
 
 _PAGE: Final = (
-    _raw(_calls.id),
-    _raw(_calls.opened_at),
-    _calls.reference,
-    _raw(_calls.case_id),
-    _cases.reference.label("case_reference"),
-    _raw(_calls.closed_at),
-    _raw(_calls.status),
-    _raw(_calls.channel),
-    _raw(_calls.urgency),
-    _raw(_calls.consent_level),
-    _calls.caller_name,
-    _raw(_calls.caller_agency_type),
-    _calls.caller_rank,
-    _calls.caller_organisation,
-    _calls.caller_collar_number,
-    _calls.caller_phone,
-    _calls.caller_email,
-    _calls.force_area,
-    _raw(_calls.where_exploited),
-    _raw(_calls.county_lines),
-    _raw(_calls.nrm_consent),
-    _raw(_calls.suspect_may_be_victim),
-    _raw(_calls.victim_at_scene),
-    _calls.summary,
-    _calls.narrative,
-    _users.display_name,
-    _raw(_calls.handler_id),
+    _raw(columns.calls.id),
+    _raw(columns.calls.opened_at),
+    columns.calls.reference,
+    _raw(columns.calls.case_id),
+    columns.cases.reference.label("case_reference"),
+    _raw(columns.calls.closed_at),
+    _raw(columns.calls.status),
+    _raw(columns.calls.channel),
+    _raw(columns.calls.urgency),
+    _raw(columns.calls.consent_level),
+    columns.calls.caller_name,
+    _raw(columns.calls.caller_agency_type),
+    columns.calls.caller_rank,
+    columns.calls.caller_organisation,
+    columns.calls.caller_collar_number,
+    columns.calls.caller_phone,
+    columns.calls.caller_email,
+    columns.calls.force_area,
+    _raw(columns.calls.where_exploited),
+    _raw(columns.calls.county_lines),
+    _raw(columns.calls.nrm_consent),
+    _raw(columns.calls.suspect_may_be_victim),
+    _raw(columns.calls.victim_at_scene),
+    columns.calls.summary,
+    columns.calls.narrative,
+    columns.users.display_name,
+    _raw(columns.calls.handler_id),
 )
 
 
@@ -163,7 +148,7 @@ def _enum_rows(table: Any, dialect: _Dialect) -> Select[Any]:
 
 
 def _person_rows(dialect: _Dialect) -> Select[Any]:
-    p = _persons
+    p = columns.persons
     return (
         select(
             _raw(p.call_id),
@@ -183,14 +168,14 @@ def _person_rows(dialect: _Dialect) -> Select[Any]:
 def _code_rows(table: Any, dialect: _Dialect) -> Select[Any]:
     return (
         select(_raw(table.person_id), table.code)
-        .join_from(table.person_id.table, Person.__table__, _persons.id == table.person_id)
-        .where(dialect.in_page(_persons.call_id))
+        .join_from(table.person_id.table, Person.__table__, columns.persons.id == table.person_id)
+        .where(dialect.in_page(columns.persons.call_id))
         .order_by(table.position, table.code)
     )
 
 
 def _route_rows(dialect: _Dialect) -> Select[Any]:
-    r = _routes
+    r = columns.routes
     return (
         select(
             _raw(r.call_id),
@@ -211,17 +196,17 @@ def _route_rows(dialect: _Dialect) -> Select[Any]:
 
 
 def _tick_rows(dialect: _Dialect) -> Select[Any]:
-    t = _ticks
+    t = columns.ticks
     return (
         select(_raw(t.route_advice_id), t.item_id, _raw(t.state), _raw(t.at), t.skip_reason)
-        .join_from(ChecklistTick.__table__, RouteAdvice.__table__, _routes.id == t.route_advice_id)
-        .where(dialect.in_page(_routes.call_id))
+        .join_from(ChecklistTick.__table__, RouteAdvice.__table__, columns.routes.id == t.route_advice_id)
+        .where(dialect.in_page(columns.routes.call_id))
         .order_by(t.position, t.item_id)
     )
 
 
 def _referral_rows(dialect: _Dialect) -> Select[Any]:
-    r = _referrals
+    r = columns.referrals
     return (
         select(
             _raw(r.call_id), _raw(r.id), _raw(r.target), r.organisation, r.reference, _raw(r.made_at), r.notes
@@ -232,7 +217,7 @@ def _referral_rows(dialect: _Dialect) -> Select[Any]:
 
 
 def _follow_up_rows(dialect: _Dialect) -> Select[Any]:
-    f = _follow_ups
+    f = columns.follow_ups
     return (
         select(_raw(f.call_id), _raw(f.id), _raw(f.due_at), f.note, _raw(f.assignee_id), _raw(f.done_at))
         .where(dialect.in_page(f.call_id))
@@ -270,8 +255,8 @@ class _Selects:
         self.indicators = compiled(_enum_rows(CallIndicator.__table__.c, dialect))
         self.outcomes = compiled(_enum_rows(CallOutcome.__table__.c, dialect))
         self.persons = compiled(_person_rows(dialect))
-        self.nationalities = compiled(_code_rows(_nationalities, dialect))
-        self.languages = compiled(_code_rows(_languages, dialect))
+        self.nationalities = compiled(_code_rows(columns.nationalities, dialect))
+        self.languages = compiled(_code_rows(columns.languages, dialect))
         self.routes = compiled(_route_rows(dialect))
         self.ticks = compiled(_tick_rows(dialect))
         self.referrals = compiled(_referral_rows(dialect))
@@ -312,10 +297,10 @@ def iter_cells(
     conditions = conditions_for(db, query)
     base = (
         select(*_PAGE)
-        .join_from(Call.__table__, Case.__table__, _cases.id == _calls.case_id)
-        .join_from(Call.__table__, User.__table__, _users.id == _calls.handler_id)
+        .join_from(Call.__table__, Case.__table__, columns.cases.id == columns.calls.case_id)
+        .join_from(Call.__table__, User.__table__, columns.users.id == columns.calls.handler_id)
         .where(*conditions)
-        .order_by(_calls.opened_at, _calls.id)
+        .order_by(columns.calls.opened_at, columns.calls.id)
         .limit(page_size)
     )
     after: tuple[datetime, uuid.UUID] | None = None
@@ -323,7 +308,9 @@ def iter_cells(
         statement = base
         if after is not None:
             at, last_id = after
-            statement = base.where(_calls.opened_at >= at, or_(_calls.opened_at > at, _calls.id > last_id))
+            statement = base.where(
+                columns.calls.opened_at >= at, or_(columns.calls.opened_at > at, columns.calls.id > last_id)
+            )
         with db.read() as session:
             connection = session.connection()
             rows = connection.execute(statement).all()

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from supportline.db import page_ids
+from supportline.db import columns, page_ids
 from supportline.db.engine import Database
 from supportline.db.models import (
     Call,
@@ -199,16 +199,6 @@ def load_records(session: Session, statement: Select[Call]) -> list[CallRecord]:
 # :func:`_to_uuid`, each user's only once.
 
 
-_calls = Call.__table__.c
-_cases = Case.__table__.c
-_users = User.__table__.c
-_persons = Person.__table__.c
-_nationalities = PersonNationality.__table__.c
-_languages = PersonLanguage.__table__.c
-_routes = RouteAdvice.__table__.c
-_ticks = ChecklistTick.__table__.c
-_referrals = Referral.__table__.c
-_follow_ups = FollowUp.__table__.c
 _ENUM_TABLES = (CallExploitationType.__table__.c, CallIndicator.__table__.c, CallOutcome.__table__.c)
 
 
@@ -245,37 +235,37 @@ class _UserIds(dict[Any, uuid.UUID]):
 
 
 _PAGE_COLUMNS = (
-    _raw(_calls.id),
-    _calls.caller_name,
-    _calls.caller_agency_type,
-    _calls.caller_rank,
-    _calls.caller_organisation,
-    _calls.caller_collar_number,
-    _calls.caller_phone,
-    _calls.caller_email,
-    _calls.opened_at,
-    _calls.closed_at,
-    _calls.status,
-    _calls.channel,
-    _calls.urgency,
-    _calls.consent_level,
-    _calls.summary,
-    _calls.narrative,
-    _calls.force_area,
-    _calls.where_exploited,
-    _calls.county_lines,
-    _calls.suspect_may_be_victim,
-    _calls.victim_at_scene,
-    _calls.nrm_consent,
-    _raw(_calls.case_id),
-    _calls.reference,
-    _cases.reference,
-    _raw(_calls.handler_id),
-    _users.display_name,
-    _calls.version,
-    _calls.created_at,
-    _calls.updated_at,
-    _calls.is_demo,
+    _raw(columns.calls.id),
+    columns.calls.caller_name,
+    columns.calls.caller_agency_type,
+    columns.calls.caller_rank,
+    columns.calls.caller_organisation,
+    columns.calls.caller_collar_number,
+    columns.calls.caller_phone,
+    columns.calls.caller_email,
+    columns.calls.opened_at,
+    columns.calls.closed_at,
+    columns.calls.status,
+    columns.calls.channel,
+    columns.calls.urgency,
+    columns.calls.consent_level,
+    columns.calls.summary,
+    columns.calls.narrative,
+    columns.calls.force_area,
+    columns.calls.where_exploited,
+    columns.calls.county_lines,
+    columns.calls.suspect_may_be_victim,
+    columns.calls.victim_at_scene,
+    columns.calls.nrm_consent,
+    _raw(columns.calls.case_id),
+    columns.calls.reference,
+    columns.cases.reference,
+    _raw(columns.calls.handler_id),
+    columns.users.display_name,
+    columns.calls.version,
+    columns.calls.created_at,
+    columns.calls.updated_at,
+    columns.calls.is_demo,
 )
 
 
@@ -293,7 +283,7 @@ def _enum_values(table: Any, dialect: str) -> Select[Any]:
 
 
 def _person_rows(dialect: str) -> Select[Any]:
-    p = _persons
+    p = columns.persons
     return (
         select(
             _raw(p.call_id),
@@ -314,14 +304,14 @@ def _codes(table: Any, dialect: str) -> Select[Any]:
     """Nationality or language codes of the persons of some calls, keyed by person."""
     return (
         select(_raw(table.person_id), table.code)
-        .join_from(table.person_id.table, Person.__table__, _persons.id == table.person_id)
-        .where(page_ids.in_page(_persons.call_id, dialect))
+        .join_from(table.person_id.table, Person.__table__, columns.persons.id == table.person_id)
+        .where(page_ids.in_page(columns.persons.call_id, dialect))
         .order_by(table.position, table.code)
     )
 
 
 def _route_rows(dialect: str) -> Select[Any]:
-    r = _routes
+    r = columns.routes
     return (
         select(
             _raw(r.call_id),
@@ -342,17 +332,17 @@ def _route_rows(dialect: str) -> Select[Any]:
 
 
 def _tick_rows(dialect: str) -> Select[Any]:
-    t = _ticks
+    t = columns.ticks
     return (
         select(_raw(t.route_advice_id), t.item_id, t.state, t.at, t.skip_reason)
-        .join_from(ChecklistTick.__table__, RouteAdvice.__table__, _routes.id == t.route_advice_id)
-        .where(page_ids.in_page(_routes.call_id, dialect))
+        .join_from(ChecklistTick.__table__, RouteAdvice.__table__, columns.routes.id == t.route_advice_id)
+        .where(page_ids.in_page(columns.routes.call_id, dialect))
         .order_by(t.position, t.item_id)
     )
 
 
 def _referral_rows(dialect: str) -> Select[Any]:
-    r = _referrals
+    r = columns.referrals
     return (
         select(_raw(r.call_id), _raw(r.id), r.target, r.organisation, r.reference, r.made_at, r.notes)
         .where(page_ids.in_page(r.call_id, dialect))
@@ -361,7 +351,7 @@ def _referral_rows(dialect: str) -> Select[Any]:
 
 
 def _follow_up_rows(dialect: str) -> Select[Any]:
-    f = _follow_ups
+    f = columns.follow_ups
     return (
         select(_raw(f.call_id), _raw(f.id), f.due_at, f.note, _raw(f.assignee_id), f.done_at)
         .where(page_ids.in_page(f.call_id, dialect))
@@ -392,8 +382,8 @@ def _child_selects(dialect: str) -> _ChildSelects:
         exploitation_types=exploitation_types,
         indicators=indicators,
         outcomes=outcomes,
-        nationalities=_codes(_nationalities, dialect),
-        languages=_codes(_languages, dialect),
+        nationalities=_codes(columns.nationalities, dialect),
+        languages=_codes(columns.languages, dialect),
         ticks=_tick_rows(dialect),
         persons=_person_rows(dialect),
         routes=_route_rows(dialect),
@@ -408,8 +398,8 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
     Core selects in a fraction of the time: for reading many calls at once, as exports do."""
     page = (
         statement.with_only_columns(*_PAGE_COLUMNS, maintain_column_froms=False)
-        .join_from(Call.__table__, Case.__table__, _cases.id == _calls.case_id)
-        .join_from(Call.__table__, User.__table__, _users.id == _calls.handler_id)
+        .join_from(Call.__table__, Case.__table__, columns.cases.id == columns.calls.case_id)
+        .join_from(Call.__table__, User.__table__, columns.users.id == columns.calls.handler_id)
     )
     connection = session.connection()  # plain rows: no ORM loading at all
     rows = connection.execute(page).all()
