@@ -28,20 +28,10 @@ from sqlalchemy import Dialect, Select, or_, select
 
 from supportline.db import columns, page_ids
 from supportline.db.engine import Database
-from supportline.db.models import (
-    Call,
-    CallExploitationType,
-    CallIndicator,
-    CallOutcome,
-    Case,
-    ChecklistTick,
-    Person,
-    RouteAdvice,
-    User,
-)
+from supportline.db.models import Call, Case, User
 from supportline.exports.common import PAGE_SIZE, Pseudonymiser, conditions_for
 from supportline.services.call_types import CallQuery
-from supportline.services.calls import REASON_SEPARATOR
+from supportline.services.calls import REASON_SEPARATOR, child_selects
 
 _ENCODE: Final = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode  # as csv_export's
 MULTI_SEPARATOR: Final = "; "
@@ -95,10 +85,6 @@ class _Dialect:
         self.time: Callable[[Any], str | None] = _sqlite_time if self.sqlite else _postgres_time
         self.id: Callable[[Any], str | None] = _sqlite_id if self.sqlite else _postgres_id
 
-    def in_page(self, column: Any) -> Any:
-        """``column`` is one of the page's ids (:mod:`supportline.db.page_ids`)."""
-        return page_ids.in_page(column, self.name)
-
     def ids(self, keys: Sequence[Any]) -> dict[str, Any]:
         return page_ids.bind(keys, self.name)
 
@@ -143,88 +129,6 @@ _PAGE: Final = (
 )
 
 
-def _enum_rows(table: Any, dialect: _Dialect) -> Select[Any]:
-    return select(_raw(table.call_id), table.value).where(dialect.in_page(table.call_id))
-
-
-def _person_rows(dialect: _Dialect) -> Select[Any]:
-    p = columns.persons
-    return (
-        select(
-            _raw(p.call_id),
-            _raw(p.id),
-            _raw(p.age_group),
-            _raw(p.sex),
-            _raw(p.age_disputed),
-            _raw(p.interpreter_needed),
-            p.name,
-            p.notes,
-        )
-        .where(dialect.in_page(p.call_id))
-        .order_by(p.position, p.id)
-    )
-
-
-def _code_rows(table: Any, dialect: _Dialect) -> Select[Any]:
-    return (
-        select(_raw(table.person_id), table.code)
-        .join_from(table.person_id.table, Person.__table__, columns.persons.id == table.person_id)
-        .where(dialect.in_page(columns.persons.call_id))
-        .order_by(table.position, table.code)
-    )
-
-
-def _route_rows(dialect: _Dialect) -> Select[Any]:
-    r = columns.routes
-    return (
-        select(
-            _raw(r.call_id),
-            _raw(r.id),
-            _raw(r.route),
-            _raw(r.chosen),
-            _raw(r.suggested),
-            r.suggestion_reasons,
-            r.template_id,
-            r.template_hash,
-            _raw(r.adviser_id),
-            r.advice_summary,
-            _raw(r.closed_at),
-        )
-        .where(dialect.in_page(r.call_id))
-        .order_by(r.position, r.id)
-    )
-
-
-def _tick_rows(dialect: _Dialect) -> Select[Any]:
-    t = columns.ticks
-    return (
-        select(_raw(t.route_advice_id), t.item_id, _raw(t.state), _raw(t.at), t.skip_reason)
-        .join_from(ChecklistTick.__table__, RouteAdvice.__table__, columns.routes.id == t.route_advice_id)
-        .where(dialect.in_page(columns.routes.call_id))
-        .order_by(t.position, t.item_id)
-    )
-
-
-def _referral_rows(dialect: _Dialect) -> Select[Any]:
-    r = columns.referrals
-    return (
-        select(
-            _raw(r.call_id), _raw(r.id), _raw(r.target), r.organisation, r.reference, _raw(r.made_at), r.notes
-        )
-        .where(dialect.in_page(r.call_id))
-        .order_by(r.position, r.id)
-    )
-
-
-def _follow_up_rows(dialect: _Dialect) -> Select[Any]:
-    f = columns.follow_ups
-    return (
-        select(_raw(f.call_id), _raw(f.id), _raw(f.due_at), f.note, _raw(f.assignee_id), _raw(f.done_at))
-        .where(dialect.in_page(f.call_id))
-        .order_by(f.position, f.id)
-    )
-
-
 class _Compiled:
     """One child select compiled once for the export's database, run on the driver's own cursor:
     its rows are the driver's tuples, with no SQLAlchemy row or conversion per row."""
@@ -245,22 +149,26 @@ class _Compiled:
 
 
 class _Selects:
-    """Every child select of a page, compiled once per export."""
+    """Every child select of a page (``calls.child_selects``, the record path's own), compiled
+    once per export. On the driver's cursor SQLAlchemy converts nothing, so their rows come as
+    the driver returns them."""
 
-    def __init__(self, dialect: _Dialect, sql_dialect: Dialect) -> None:
+    def __init__(self, sql_dialect: Dialect) -> None:
+        selects = child_selects(sql_dialect.name)
+
         def compiled(statement: Select[Any]) -> _Compiled:
             return _Compiled(statement, sql_dialect)
 
-        self.exploitation_types = compiled(_enum_rows(CallExploitationType.__table__.c, dialect))
-        self.indicators = compiled(_enum_rows(CallIndicator.__table__.c, dialect))
-        self.outcomes = compiled(_enum_rows(CallOutcome.__table__.c, dialect))
-        self.persons = compiled(_person_rows(dialect))
-        self.nationalities = compiled(_code_rows(columns.nationalities, dialect))
-        self.languages = compiled(_code_rows(columns.languages, dialect))
-        self.routes = compiled(_route_rows(dialect))
-        self.ticks = compiled(_tick_rows(dialect))
-        self.referrals = compiled(_referral_rows(dialect))
-        self.follow_ups = compiled(_follow_up_rows(dialect))
+        self.exploitation_types = compiled(selects.exploitation_types)
+        self.indicators = compiled(selects.indicators)
+        self.outcomes = compiled(selects.outcomes)
+        self.persons = compiled(selects.persons)
+        self.nationalities = compiled(selects.nationalities)
+        self.languages = compiled(selects.languages)
+        self.routes = compiled(selects.routes)
+        self.ticks = compiled(selects.ticks)
+        self.referrals = compiled(selects.referrals)
+        self.follow_ups = compiled(selects.follow_ups)
 
 
 def _grouped(rows: list[tuple[Any, ...]]) -> dict[Any, list[Any]]:
@@ -293,7 +201,7 @@ def iter_cells(
     at a time."""
     page_size = page_size or PAGE_SIZE
     dialect = _Dialect(db.dialect)
-    selects = _Selects(dialect, db.engine.dialect)
+    selects = _Selects(db.engine.dialect)
     conditions = conditions_for(db, query)
     base = (
         select(*_PAGE)

@@ -270,7 +270,7 @@ _PAGE_COLUMNS = (
 
 
 def _grouped(connection: Connection, statement: Select[Any], ids: dict[str, Any]) -> dict[Any, list[Any]]:
-    """The rows of ``statement`` (a child select of :func:`_child_selects`, whose first column is
+    """The rows of ``statement`` (a child select of :func:`child_selects`, whose first column is
     the raw key to group by) for the page's ``ids``, grouped by that key, each group in order."""
     groups: dict[Any, list[Any]] = defaultdict(list)
     for row in connection.execute(statement, ids).all():
@@ -360,7 +360,7 @@ def _follow_up_rows(dialect: str) -> Select[Any]:
 
 
 @dataclasses.dataclass(frozen=True)
-class _ChildSelects:
+class ChildSelects:
     exploitation_types: Select[Any]
     indicators: Select[Any]
     outcomes: Select[Any]
@@ -374,11 +374,13 @@ class _ChildSelects:
 
 
 @functools.cache
-def _child_selects(dialect: str) -> _ChildSelects:
-    """The child selects of :func:`read_records`, made once per dialect: each binds a page's ids
-    as one parameter (:mod:`supportline.db.page_ids`), so it compiles once."""
+def child_selects(dialect: str) -> ChildSelects:
+    """The child selects of :func:`read_records` (and, run on the driver's cursor, of the CSV
+    export's ``call_cells``), made once per dialect: each binds a page's ids as one parameter
+    (:mod:`supportline.db.page_ids`), so it compiles once. The first column of each is the raw
+    key its rows are grouped by."""
     exploitation_types, indicators, outcomes = (_enum_values(table, dialect) for table in _ENUM_TABLES)
-    return _ChildSelects(
+    return ChildSelects(
         exploitation_types=exploitation_types,
         indicators=indicators,
         outcomes=outcomes,
@@ -408,7 +410,7 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
     ids = [_to_uuid(row[0]) for row in rows]
     dialect = connection.dialect.name
     keys = page_ids.bind([row[0] for row in rows], dialect)
-    selects = _child_selects(dialect)
+    selects = child_selects(dialect)
     user_ids = _UserIds()
     exploitation_types, indicators, outcomes = (
         _grouped(connection, statement, keys)
