@@ -74,15 +74,11 @@ class TerminalProgress:
             self._shown = False
 
 
-def terminal_progress(label: str) -> TerminalProgress | None:
-    """A progress line for long work when standard error is a terminal (never in a log or pipe)."""
-    return TerminalProgress(label) if stderr_is_tty() else None
-
-
 @contextlib.contextmanager
 def progress_line(label: str) -> Iterator[TerminalProgress | None]:
-    """:func:`terminal_progress`, its line ended however the work ends."""
-    progress = terminal_progress(label)
+    """A progress line for long work when standard error is a terminal (``None`` in a log or a
+    pipe), its line ended however the work ends."""
+    progress = TerminalProgress(label) if stderr_is_tty() else None
     try:
         yield progress
     finally:
