@@ -11,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +20,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from supportline.db.types import parse_stored
 
 log = logging.getLogger(__name__)
 
@@ -116,9 +117,7 @@ def _local_hour(stored: object, zone_key: object) -> int | None:
     """The local hour in ``zone_key`` of a time SQLAlchemy stored (naive UTC text)."""
     if not isinstance(stored, str) or not isinstance(zone_key, str):
         return None
-    at = datetime.fromisoformat(stored)
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
-    return at.astimezone(ZoneInfo(zone_key)).hour
+    return parse_stored(stored).astimezone(ZoneInfo(zone_key)).hour
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -33,9 +33,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return as_utc(value)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: naive values are UTC (SQLite stores them so)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_stored(text: str) -> datetime:
+    """A time as SQLite holds it (``2026-06-14 02:17:31.123456``, naive UTC) read without
+    SQLAlchemy, as :class:`UTCDateTime` reads it: for rows taken from the driver directly."""
+    return as_utc(datetime.fromisoformat(text))
 
 
 def enum_type(enum_cls: type[StrEnum]) -> Enum:

@@ -29,6 +29,7 @@ from sqlalchemy import Dialect, Select, or_, select
 from supportline.db import columns, page_ids
 from supportline.db.engine import Database
 from supportline.db.models import Call, Case, User
+from supportline.db.types import parse_stored
 from supportline.exports.common import PAGE_SIZE, Pseudonymiser, conditions_for
 from supportline.services.call_types import CallQuery
 from supportline.services.calls import REASON_SEPARATOR, child_selects
@@ -54,9 +55,7 @@ def _sqlite_time(value: str | None) -> str | None:
         if value.endswith(".000000"):
             return value[:10] + "T" + value[11:19] + "+00:00"
         return value[:10] + "T" + value[11:] + "+00:00"
-    parsed = datetime.fromisoformat(value)  # any other stored form: what UTCDateTime would read
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return parsed.isoformat()
+    return parse_stored(value).isoformat()  # any other stored form: what UTCDateTime would read
 
 
 def _sqlite_id(value: str | None) -> str | None:
@@ -91,8 +90,7 @@ class _Dialect:
     def keyset(self, opened_at: Any, id_: Any) -> tuple[datetime, uuid.UUID]:
         """A row's raw ``opened_at`` and ``id`` as the values the next page's conditions bind."""
         if self.sqlite:
-            at = datetime.fromisoformat(opened_at)
-            return (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)), uuid.UUID(hex=id_)
+            return parse_stored(opened_at), uuid.UUID(hex=id_)
         return opened_at, id_
 
 
