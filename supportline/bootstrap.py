@@ -1,4 +1,9 @@
-"""Opening the configured database, the same way for the GUI, the CLI and the self-test."""
+"""Opening the configured database, the same way for the GUI, the CLI and the self-test.
+
+Settings and logging need nothing heavy; the database layer (SQLAlchemy and the models) is
+imported when a database is opened. The GUI relies on that: it reads the settings and shows
+the sign-in while the database layer loads on its task runner (``ui/app.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ import logging.handlers
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from supportline.config import Paths, Settings, database_url, get_database_password, load_settings
-from supportline.db import Database, PasswordRequiredError, check_connection, create_database
-from supportline.db.schema_version import is_current
+
+if TYPE_CHECKING:
+    from supportline.db import Database
 
 #: Asked for the shared database's password when the keyring has none; returns None to give up.
 PasswordPrompt = Callable[[str], str | None]
@@ -47,6 +54,8 @@ def open_database(env: Environment, prompt: PasswordPrompt | None = None) -> Dat
     """Connect to the configured database; for PostgreSQL the password comes from the keyring,
     then from ``prompt``. Raises ``DatabaseUnavailableError`` with a message a person can act on.
     """
+    from supportline.db import PasswordRequiredError, check_connection
+
     env.paths.ensure()
     url = database_url(env.settings, env.paths)
     password: str | None = None
@@ -70,6 +79,8 @@ def open_database(env: Environment, prompt: PasswordPrompt | None = None) -> Dat
 def _create(env: Environment, url: object, password: str | None) -> Database:
     from sqlalchemy.engine import URL
 
+    from supportline.db import create_database
+
     assert isinstance(url, URL)
     return create_database(
         url,
@@ -82,6 +93,8 @@ def _create(env: Environment, url: object, password: str | None) -> Database:
 
 def migrate(env: Environment, db: Database) -> Path | None:
     """Bring the schema to head; a SQLite file is copied first. Returns the copy's path, if any."""
+    from supportline.db.schema_version import is_current
+
     if is_current(db):  # every start: one query, without loading Alembic
         return None
     from supportline.db.migrate import upgrade

@@ -14,13 +14,16 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 import tomli_w
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    # SQLAlchemy is imported when a URL is parsed, not with the settings: the GUI reads its
+    # settings before anything else and shows the sign-in while SQLAlchemy loads (ui/app.py).
+    from sqlalchemy.engine import URL
 
 APP_NAME = "supportline"
 SETTINGS_FILE = "settings.toml"
@@ -134,11 +137,8 @@ class Settings:
                 raise ConfigError(f"{key}: {value} is out of range ({low} to {high})")
         if self.theme not in THEMES:
             raise ConfigError(f"theme: {self.theme!r} is not one of {', '.join(THEMES)}")
-        if self.database_url:
-            try:
-                make_url(self.database_url)
-            except ArgumentError as exc:
-                raise ConfigError(f"database_url: {self.database_url!r} is not a database URL") from exc
+        if self.database_url and _parse_url(self.database_url) is None:
+            raise ConfigError(f"database_url: {self.database_url!r} is not a database URL")
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, object, str]]:
@@ -163,10 +163,9 @@ class Settings:
                 )
             values[key] = value
         if values.get("database_url"):
-            try:
-                url = make_url(values["database_url"])
-            except ArgumentError as exc:
-                raise ConfigError(f"{source}: database_url is not a database URL") from exc
+            url = _parse_url(values["database_url"])
+            if url is None:
+                raise ConfigError(f"{source}: database_url is not a database URL")
             if url.password:
                 raise ConfigError(
                     f"{source}: database_url must not contain a password; "
@@ -195,10 +194,8 @@ def load_settings(paths: Paths, environ: dict[str, str] | None = None) -> Settin
     settings = Settings.from_mapping(data, source=str(path))
     override = env.get(ENV_DB_URL)
     if override:
-        try:
-            make_url(override)
-        except ArgumentError as exc:
-            raise ConfigError(f"{ENV_DB_URL}: not a database URL") from exc
+        if _parse_url(override) is None:
+            raise ConfigError(f"{ENV_DB_URL}: not a database URL")
         settings = dataclasses.replace(settings, database_url=override)
     return settings
 
@@ -217,8 +214,21 @@ def save_settings(paths: Paths, settings: Settings) -> None:
     os.replace(tmp, paths.settings_file)
 
 
+def _parse_url(text: str) -> URL | None:
+    """``text`` as a SQLAlchemy URL, or None if it is not one."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(text)
+    except ArgumentError:
+        return None
+
+
 def database_url(settings: Settings, paths: Paths) -> URL:
     """The URL to connect to: the setting, or the local SQLite file."""
+    from sqlalchemy.engine import URL, make_url
+
     if settings.database_url:
         return make_url(settings.database_url)
     return URL.create("sqlite", database=str(paths.default_database))

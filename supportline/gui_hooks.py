@@ -1,12 +1,18 @@
-"""What the CLI needs from the GUI, passed in by the launcher so the core never imports Qt."""
+"""What the CLI needs from the GUI, passed in by the launcher so the core never imports Qt.
+
+Light on purpose: the launcher reads ``is_gui_invocation`` before anything heavy is imported, so
+that a GUI start shows its first screen without waiting for the CLI or the database layer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from supportline.bootstrap import Environment
-from supportline.db import Database
+if TYPE_CHECKING:
+    from supportline.bootstrap import Environment
+    from supportline.db import Database
 
 
 @dataclass(frozen=True)
@@ -15,3 +21,11 @@ class GuiHooks:
     run: Callable[[list[str]], int]
     #: Self-test: build the main window offscreen on ``db``, show it, close it; raise on failure.
     check_main_window: Callable[[Environment, Database], None]
+
+
+def is_gui_invocation(argv: list[str]) -> bool:
+    """No command: nothing at all, or only Qt's own single-dash options (``-style fusion``)."""
+    if not argv:
+        return True
+    first = argv[0]
+    return first.startswith("-") and not first.startswith("--") and first not in {"-h"}

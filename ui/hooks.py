@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from supportline.bootstrap import Environment
-from supportline.db import Database
+from typing import TYPE_CHECKING
+
 from supportline.gui_hooks import GuiHooks
+
+if TYPE_CHECKING:
+    from supportline.bootstrap import Environment
+    from supportline.db import Database
 
 
 def _run(argv: list[str]) -> int:

@@ -33,7 +33,7 @@ from supportline.config import ConfigError, SecretsUnavailableError
 from supportline.db import DatabaseUnavailableError
 from supportline.db.backup import BackupError
 from supportline.db.schema_version import MigrationError
-from supportline.gui_hooks import GuiHooks
+from supportline.gui_hooks import GuiHooks, is_gui_invocation
 from supportline.resources import ResourcesNotFoundError
 from supportline.services.errors import ServiceError, ValidationError
 
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str], gui: GuiHooks | None = None) -> int:
-    if _is_gui_invocation(argv):
+    if is_gui_invocation(argv):
         if gui is None:
             return _fail(
                 "the GUI is not available in this installation; see `supportline --help`", EXIT_USAGE
@@ -105,14 +105,6 @@ def main(argv: list[str], gui: GuiHooks | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     return result
-
-
-def _is_gui_invocation(argv: list[str]) -> bool:
-    """No command: nothing at all, or only Qt's own single-dash options (``-style fusion``)."""
-    if not argv:
-        return True
-    first = argv[0]
-    return first.startswith("-") and not first.startswith("--") and first not in {"-h"}
 
 
 def _validation_message(exc: ValidationError) -> str:
