@@ -1,4 +1,11 @@
-"""Starting the GUI: settings, database, schema, first administrator, sign-in, main window.
+"""Starting the GUI: settings, sign-in, database, schema, first administrator, main window.
+
+The first screen is the sign-in, and it appears before the database layer has loaded: Qt and
+the settings are all it needs. While the person types, the task runner imports the rest
+(SQLAlchemy, the models, the services, the main window's modules: most of a start's work);
+then the database is opened and its schema checked, also off the GUI thread. Sign in pressed
+before that is kept and goes ahead the moment the database is ready (``LoginDialog.attach``).
+A first start (no database file yet) skips the sign-in and asks for the first administrator.
 
 Each step that can fail for a reason outside the program (a mistyped setting, a server that is
 down, a migration that cannot run) ends in a dialog that says what is wrong and a non-zero exit
@@ -7,27 +14,45 @@ code, never a traceback: the person at the screen is on a live line and needs to
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QSize, QTimer
+from PySide6.QtCore import QEventLoop, QSize, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 import supportline
-from supportline.bootstrap import configure_logging, load_environment, migrate, open_database
+from supportline.bootstrap import Environment, configure_logging, load_environment, migrate, open_database
 from supportline.config import ConfigError
-from supportline.db import DatabaseUnavailableError
-from supportline.db.schema_version import MigrationError
-from supportline.services import accounts
 from ui import style
-from ui.tasks import default_runner
+from ui.tasks import TaskRunner, default_runner
+from ui.views.login import LoginDialog
+
+if TYPE_CHECKING:
+    from supportline.db import Database
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 EXIT_CANCELLED = 1
 EXIT_CONFIG = 2
 EXIT_DATABASE = 3
 EXIT_MIGRATION = 4
+EXIT_INSTALLATION = 5
+
+#: What the sign-in does not need, imported on the task runner while it is on screen.
+BEHIND_SIGN_IN = (
+    "supportline.db",
+    "supportline.db.models",
+    "supportline.db.schema_version",
+    "supportline.services.accounts",
+    "ui.views.first_admin",
+    "ui.main_window",
+)
 
 
 def show_error(title: str, text: str, parent: QWidget | None = None) -> None:
@@ -57,12 +82,45 @@ def _application(argv: list[str]) -> QApplication:
     return app
 
 
+def load_the_rest() -> None:
+    """Import what the screens after the sign-in need (on the task runner)."""
+    for name in BEHIND_SIGN_IN:
+        importlib.import_module(name)
+
+
+def wait_for(tasks: TaskRunner, work: Callable[[], T]) -> T:
+    """``work()`` run on the task runner while the screen stays alive; its result, or its error raised."""
+    loop = QEventLoop()
+    outcome: list[tuple[bool, Any]] = []
+
+    def done(ok: bool, value: Any) -> None:
+        outcome.append((ok, value))
+        loop.quit()
+
+    tasks.run(work, on_success=partial(done, True), on_failure=partial(done, False))
+    if not outcome:
+        loop.exec()
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def first_start(env: Environment) -> bool:
+    """The local database file does not exist yet (a shared database is never a first start)."""
+    return not env.settings.database_url and not env.paths.default_database.exists()
+
+
+def prepare(env: Environment, db: Database) -> int:
+    """The schema brought to head (only a check, on most starts); how many accounts there are."""
+    from supportline.services import accounts
+
+    migrate(env, db)
+    return accounts.count_users(db)
+
+
 def run(argv: list[str]) -> int:
     """The GUI from start to exit; returns the process exit code."""
-    from ui.main_window import MainWindow
-    from ui.views.first_admin import FirstAdminDialog
-    from ui.views.login import LoginDialog
-
     app = _application(argv)
     try:
         env = load_environment()
@@ -77,10 +135,48 @@ def run(argv: list[str]) -> int:
         return EXIT_CONFIG
     configure_logging(env.paths)
     style.apply(app, env.settings.theme)  # the user's own choice follows once they sign in
+    tasks = default_runner()
+    sign_in = LoginDialog(tasks=tasks)
+    gave_up: list[bool] = []
+    sign_in.rejected.connect(lambda: gave_up.append(True))
+    # A first start has no database file and no account to sign in to: it goes to the first
+    # administrator instead. Every other start shows the sign-in now, while the rest loads.
+    if not first_start(env):
+        sign_in.show()
+    try:
+        return _start(app, env, tasks, sign_in, gave_up)
+    finally:
+        sign_in.hide()
+        sign_in.deleteLater()
+
+
+def _start(
+    app: QApplication, env: Environment, tasks: TaskRunner, sign_in: LoginDialog, gave_up: list[bool]
+) -> int:
+    try:
+        wait_for(tasks, load_the_rest)
+    except ImportError as exc:
+        log.exception("a part of the program cannot be loaded")
+        sign_in.hide()
+        show_error(
+            app.tr("Installation problem"),
+            app.tr("A part of Supportline cannot be loaded (%s). Reinstall it or call the IT service desk.")
+            % exc,
+        )
+        return EXIT_INSTALLATION
+    from supportline.db import DatabaseUnavailableError
+    from supportline.db.schema_version import MigrationError
+    from supportline.services import accounts
+    from ui.main_window import MainWindow
+    from ui.views.first_admin import FirstAdminDialog
+
+    if gave_up:
+        return 0
     try:
         db = open_database(env, prompt=ask_password)
     except DatabaseUnavailableError as exc:
         log.warning("database unavailable: %s", exc)
+        sign_in.hide()
         show_error(
             app.tr("Database unavailable"),
             app.tr(
@@ -92,22 +188,25 @@ def run(argv: list[str]) -> int:
         return EXIT_DATABASE
     try:
         try:
-            migrate(env, db)
+            users = wait_for(tasks, lambda: prepare(env, db))
         except MigrationError as exc:
             log.error("migration failed: %s", exc)
+            sign_in.hide()
             show_error(
                 app.tr("Database upgrade failed"),
                 app.tr("The database could not be brought up to date for this version.\n\n%s") % exc,
             )
             return EXIT_MIGRATION
-        tasks = default_runner()
-        username = ""
-        if accounts.count_users(db) == 0:
+        if gave_up:
+            return 0
+        if users == 0:
+            sign_in.hide()
             admin = FirstAdminDialog.ask(db, tasks=tasks)
             if admin is None:
                 return EXIT_CANCELLED
-            username = admin.username
-        actor = LoginDialog.ask(db, username=username, tasks=tasks)
+            sign_in.set_username(admin.username)
+        sign_in.attach(partial(accounts.authenticate, db), db.describe())
+        actor = sign_in.wait()
         if actor is None:
             return 0
         window = MainWindow(env, db, actor, tasks=tasks)
@@ -118,6 +217,7 @@ def run(argv: list[str]) -> int:
         tasks.wait_until_idle()
         return code
     except DatabaseUnavailableError as exc:
+        sign_in.hide()
         show_error(app.tr("Database unavailable"), str(exc))
         return EXIT_DATABASE
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from supportline.db.migrate import MigrationError
 from supportline.services import accounts
 from supportline.services.accounts import UserRecord
 from supportline.services.actor import Actor
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_admin
 from ui import app
 from ui.main_window import MainWindow
 from ui.views.first_admin import FirstAdminDialog
@@ -65,14 +66,17 @@ def test_first_start_creates_the_admin_then_signs_in_then_shows_the_window(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
 ) -> None:
     steps: list[str] = []
+    sign_in = LoginDialog.wait
 
     def first_admin(db: Database, **_kw: object) -> UserRecord:
         steps.append("first admin")
         return accounts.create_first_admin(db, "femi.okonkwo", "Femi Okonkwo", PASSWORD)
 
-    def login(db: Database, *, username: str = "", **_kw: object) -> Actor:
-        steps.append(f"login as {username}")
-        return accounts.authenticate(db, username, PASSWORD)
+    def login(dialog: LoginDialog) -> Actor | None:
+        steps.append(f"login as {dialog.username.text()}")
+        dialog.password.setText(PASSWORD)
+        dialog.sign_in_button.click()
+        return sign_in(dialog)
 
     def exec_app(_app: object) -> int:
         [window] = [
@@ -86,7 +90,7 @@ def test_first_start_creates_the_admin_then_signs_in_then_shows_the_window(
         return 0
 
     monkeypatch.setattr(FirstAdminDialog, "ask", first_admin)
-    monkeypatch.setattr(LoginDialog, "ask", login)
+    monkeypatch.setattr(LoginDialog, "wait", login)
     monkeypatch.setattr(app, "exec_app", exec_app)
     assert app.run([]) == 0
     assert errors == []
@@ -98,7 +102,7 @@ def test_cancelling_the_first_admin_exits_without_a_window(
     qapp: object, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
 ) -> None:
     monkeypatch.setattr(FirstAdminDialog, "ask", lambda db, **kw: None)
-    monkeypatch.setattr(LoginDialog, "ask", lambda db, **kw: pytest.fail("no sign-in without an account"))
+    monkeypatch.setattr(LoginDialog, "wait", lambda dialog: pytest.fail("no sign-in without an account"))
     assert app.run([]) == app.EXIT_CANCELLED
     assert not [w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
 
@@ -112,12 +116,15 @@ def test_drafts_left_by_a_crash_are_offered_after_sign_in(
     from ui.views.drafts_dialog import DraftChoice
 
     offered: list[list[str]] = []
+    opened: list[Database] = []
 
     def first_admin(db: Database, **_kw: object) -> UserRecord:
+        opened.append(db)
         return accounts.create_first_admin(db, "femi.okonkwo", "Femi Okonkwo", PASSWORD)
 
-    def login(db: Database, *, username: str = "", **_kw: object) -> Actor:
-        actor = accounts.authenticate(db, username, PASSWORD)
+    def login(dialog: LoginDialog) -> Actor:
+        [db] = opened
+        actor = accounts.authenticate(db, dialog.username.text(), PASSWORD)
         drafts.save_draft(
             db, actor, draft_id=uuid.uuid4(), call_id=uuid.uuid4(), is_edit=False, title="New call 03:41",
             payload={"call": {}},
@@ -139,7 +146,7 @@ def test_drafts_left_by_a_crash_are_offered_after_sign_in(
         return 0
 
     monkeypatch.setattr(FirstAdminDialog, "ask", first_admin)
-    monkeypatch.setattr(LoginDialog, "ask", login)
+    monkeypatch.setattr(LoginDialog, "wait", login)
     monkeypatch.setattr(MainWindow, "ask_drafts", ask_drafts)
     monkeypatch.setattr(app, "exec_app", exec_app)
     assert app.run([]) == 0
@@ -153,3 +160,103 @@ def test_the_theme_setting_is_checked(qapp: object, errors: list[tuple[str, str]
     (config / "settings.toml").write_text("theme = 'midnight'\n")
     assert app.run([]) == app.EXIT_CONFIG
     assert "theme" in errors[0][1] and "light" in errors[0][1]
+
+
+def _visible_sign_in() -> list[LoginDialog]:
+    return [w for w in app.QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible()]
+
+
+def test_the_sign_in_is_on_screen_before_the_database_opens_and_typing_ahead_signs_in(
+    qtbot: QtBot, cli_db: Database, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    """A start with a database: the sign-in shows at once; a person who types and presses Enter
+    before the database is ready is signed in the moment it is, without pressing again."""
+    make_admin(cli_db)
+    cli_db.dispose()
+    steps: list[str] = []
+    real_open = app.open_database
+
+    def open_database(env: object, **kw: object) -> Database:
+        [dialog] = _visible_sign_in()
+        steps.append(f"database opened with the sign-in on screen: {dialog.where.text()}")
+        dialog.username.setText("ada.admin")
+        dialog.password.setText(PASSWORD)
+        dialog.sign_in_button.click()  # before the database is ready
+        assert dialog.busy and not dialog.ready
+        return real_open(env, **kw)  # type: ignore[arg-type]
+
+    def exec_app(_app: object) -> int:
+        [window] = [
+            w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
+        qtbot.addWidget(window)
+        steps.append(f"window for {window.actor.username}")
+        assert not _visible_sign_in()
+        window.close()
+        return 0
+
+    monkeypatch.setattr(app, "open_database", open_database)
+    monkeypatch.setattr(app, "exec_app", exec_app)
+    assert app.run([]) == 0
+    assert errors == []
+    assert steps == [
+        "database opened with the sign-in on screen: Opening the database…",
+        "window for ada.admin",
+    ]
+
+
+def test_giving_up_at_the_sign_in_while_the_start_goes_on_exits_quietly(
+    qtbot: QtBot, cli_db: Database, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    make_admin(cli_db)
+    cli_db.dispose()
+    opened: list[bool] = []
+
+    def load_the_rest() -> None:
+        opened.append(False)
+
+    def cancel_soon() -> None:
+        [dialog] = _visible_sign_in()
+        dialog.buttons.button(dialog.buttons.StandardButton.Cancel).click()
+
+    monkeypatch.setattr(app, "load_the_rest", load_the_rest)
+    monkeypatch.setattr(app, "open_database", lambda env, **kw: opened.append(True))
+    monkeypatch.setattr(app, "wait_for", _cancelling_first(app.wait_for, cancel_soon))
+    assert app.run([]) == 0
+    assert opened == [False]  # the rest loaded, the database was not opened
+    assert errors == [] and not _visible_sign_in()
+
+
+def _cancelling_first(wait_for: Callable[..., object], cancel: Callable[[], None]) -> Callable[..., object]:
+    def wrapped(tasks: object, work: Callable[[], object]) -> object:
+        cancel()
+        return wait_for(tasks, work)
+
+    return wrapped
+
+
+def test_a_first_start_asks_for_the_administrator_without_showing_the_sign_in_first(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    seen: list[int] = []
+
+    def first_admin(db: Database, **_kw: object) -> None:
+        seen.append(len(_visible_sign_in()))
+        return None
+
+    monkeypatch.setattr(FirstAdminDialog, "ask", first_admin)
+    assert app.run([]) == app.EXIT_CANCELLED
+    assert seen == [0]
+
+
+def test_a_broken_installation_is_named_instead_of_a_traceback(
+    qapp: object, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    def load_the_rest() -> None:
+        raise ModuleNotFoundError("No module named 'sqlalchemy'", name="sqlalchemy")
+
+    monkeypatch.setattr(app, "load_the_rest", load_the_rest)
+    assert app.run([]) == app.EXIT_INSTALLATION
+    [(title, text)] = errors
+    assert title == "Installation problem"
+    assert "No module named 'sqlalchemy'" in text

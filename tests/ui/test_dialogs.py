@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -88,7 +91,7 @@ def test_a_mismatched_confirmation_is_caught_before_the_service(
 def test_sign_in_succeeds_on_the_task_runner(
     qtbot: QtBot, sqlite_db: Database, admin: Actor, tasks: TaskRunner
 ) -> None:
-    dialog = LoginDialog(sqlite_db, tasks=tasks)
+    dialog = LoginDialog.for_database(sqlite_db, tasks=tasks)
     qtbot.addWidget(dialog)
     dialog.username.setText("ADA.ADMIN ")
     dialog.password.setText(PASSWORD)
@@ -104,7 +107,7 @@ def test_sign_in_succeeds_on_the_task_runner(
 def test_a_wrong_password_is_refused_clearing_only_the_password(
     qtbot: QtBot, sqlite_db: Database, admin: Actor, tasks: TaskRunner
 ) -> None:
-    dialog = LoginDialog(sqlite_db, tasks=tasks)
+    dialog = LoginDialog.for_database(sqlite_db, tasks=tasks)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.username.setText("ada.admin")
@@ -125,7 +128,7 @@ def test_a_wrong_password_is_refused_clearing_only_the_password(
 def test_an_unknown_user_gets_the_same_message(
     qtbot: QtBot, sqlite_db: Database, admin: Actor, tasks: TaskRunner
 ) -> None:
-    dialog = LoginDialog(sqlite_db, tasks=tasks)
+    dialog = LoginDialog.for_database(sqlite_db, tasks=tasks)
     qtbot.addWidget(dialog)
     dialog.username.setText("nobody")
     dialog.password.setText(PASSWORD)
@@ -135,8 +138,41 @@ def test_an_unknown_user_gets_the_same_message(
 
 
 def test_empty_fields_are_not_sent(qtbot: QtBot, sqlite_db: Database, tasks: TaskRunner) -> None:
-    dialog = LoginDialog(sqlite_db, username="ada.admin", tasks=tasks)
+    dialog = LoginDialog.for_database(sqlite_db, username="ada.admin", tasks=tasks)
     qtbot.addWidget(dialog)
     dialog.sign_in_button.click()
     assert tasks.pending == 0
     assert dialog.message.text() == "Enter your user name and password."
+
+
+def test_a_sign_in_pressed_before_the_database_is_ready_waits_then_goes_ahead(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, tasks: TaskRunner
+) -> None:
+    dialog = LoginDialog(tasks=tasks)  # the first screen of a start: no database yet
+    qtbot.addWidget(dialog)
+    assert not dialog.ready and dialog.where.text() == "Opening the database…"
+    dialog.username.setText("ada.admin")
+    dialog.password.setText(PASSWORD)
+    dialog.sign_in_button.click()
+    assert dialog.busy and tasks.pending == 0  # kept, not sent anywhere
+    assert dialog.sign_in_button.text() == "Signing in…"
+    assert dialog.password.isReadOnly()
+    with qtbot.waitSignal(dialog.signed_in, timeout=10_000) as blocker:
+        dialog.attach(partial(accounts.authenticate, sqlite_db), sqlite_db.describe())
+    assert blocker.args == [admin]
+    assert dialog.where.text() == f"Database: {sqlite_db.describe()}"
+
+
+def test_an_administrator_created_meanwhile_replaces_what_was_typed_ahead(
+    qtbot: QtBot, tasks: TaskRunner
+) -> None:
+    dialog = LoginDialog(tasks=tasks)
+    qtbot.addWidget(dialog)
+    dialog.username.setText("someone")
+    dialog.password.setText("typed before there was any account")
+    dialog.sign_in_button.click()
+    dialog.set_username("femi.okonkwo")
+    assert not dialog.busy and not dialog.password.isReadOnly()
+    assert dialog.username.text() == "femi.okonkwo" and dialog.password.text() == ""
+    dialog.attach(lambda _u, _p: pytest.fail("nothing typed ahead is sent"), "SQLite test")
+    assert tasks.pending == 0

@@ -3,9 +3,18 @@
 Checking a password takes Argon2 a noticeable moment, so it runs on the task runner while the
 dialog shows that it is working. A refusal keeps the user name and clears the password, which is
 what people retype after a typo.
+
+The dialog is the first screen of a start and appears before the database layer has loaded
+(``ui/app.py``): it needs nothing but Qt until ``attach`` gives it the way to check a password.
+A person who types faster than the start is not held up: Sign in pressed before then is kept
+and goes ahead the moment the database is ready.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon
@@ -18,13 +27,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
-from supportline.db import Database, DatabaseUnavailableError
-from supportline.services import accounts
 from supportline.services.actor import Actor
 from supportline.services.errors import AuthenticationError
 from ui.tasks import TaskRunner, default_runner
+
+if TYPE_CHECKING:
+    from supportline.db import Database
+
+#: Checks a user name and password: the Actor signed in, or AuthenticationError.
+Authenticate = Callable[[str, str], Actor]
 
 
 def sentence(message: str) -> str:
@@ -47,14 +59,15 @@ class LoginDialog(QDialog):
 
     def __init__(
         self,
-        db: Database,
         *,
         username: str = "",
         tasks: TaskRunner | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """A dialog not yet attached to a database: it can be typed into, and a sign-in waits."""
         super().__init__(parent)
-        self._db = db
+        self._authenticate: Authenticate | None = None
+        self._waiting = False  # Sign in was pressed before the database was ready
         self._tasks = tasks or default_runner()
         self.actor: Actor | None = None
         self.setWindowTitle(self.tr("Sign in – Supportline"))
@@ -64,10 +77,11 @@ class LoginDialog(QDialog):
         heading.setObjectName("heading")
         tagline = QLabel(self.tr("Advice line for officers working human-trafficking cases"))
         tagline.setWordWrap(True)
-        where = QLabel(self.tr("Database: %s") % db.describe())
+        self.where = where = QLabel(self.tr("Opening the database…"))
         where.setObjectName("subheading")
         where.setWordWrap(True)
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        where.setAccessibleName(self.tr("Database"))
 
         self.username = QLineEdit(username)
         self.username.setAccessibleName(self.tr("User name"))
@@ -109,22 +123,56 @@ class LoginDialog(QDialog):
         (self.password if username else self.username).setFocus()
 
     @classmethod
-    def ask(
+    def for_database(
         cls,
         db: Database,
         *,
         username: str = "",
         tasks: TaskRunner | None = None,
         parent: QWidget | None = None,
-    ) -> Actor | None:
-        """The signed-in Actor, or None if the person gave up."""
-        dialog = cls(db, username=username, tasks=tasks, parent=parent)
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        return dialog.actor if accepted else None
+    ) -> LoginDialog:
+        """A dialog that signs in to ``db`` (``accounts.authenticate``)."""
+        from supportline.services import accounts
+
+        dialog = cls(username=username, tasks=tasks, parent=parent)
+        dialog.attach(partial(accounts.authenticate, db), db.describe())
+        return dialog
+
+    @property
+    def ready(self) -> bool:
+        """Attached to a database: a sign-in is checked at once."""
+        return self._authenticate is not None
 
     @property
     def busy(self) -> bool:
         return not self.sign_in_button.isEnabled()
+
+    def attach(self, authenticate: Authenticate, where: str) -> None:
+        """The database is open: sign-ins are checked with ``authenticate`` from now on, and one
+        asked for while it was opening goes ahead."""
+        self._authenticate = authenticate
+        self.where.setText(self.tr("Database: %s") % where)
+        if self._waiting:
+            self._waiting = False
+            self._set_busy(False)
+            self.sign_in()
+
+    def set_username(self, username: str) -> None:
+        """Fill in the user name (the administrator just created) and move on to the password;
+        a sign-in waiting for the database is dropped (it was typed before there was an account)."""
+        self._waiting = False
+        self._set_busy(False)
+        self.message.hide()
+        self.password.clear()
+        self.username.setText(username)
+        self.password.setFocus()
+
+    def wait(self) -> Actor | None:
+        """Show the dialog until the person signs in (the Actor) or gives up (None)."""
+        signed_in = self.actor is not None and self.result() == QDialog.DialogCode.Accepted
+        if not signed_in and self.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return self.actor
 
     def sign_in(self) -> None:
         if self.busy:
@@ -134,9 +182,12 @@ class LoginDialog(QDialog):
             self._show(self.tr("Enter your user name and password."))
             return
         self._set_busy(True)
-        db = self._db
+        authenticate = self._authenticate
+        if authenticate is None:
+            self._waiting = True  # attach() sends it on
+            return
         self._tasks.run(
-            lambda: accounts.authenticate(db, username, password),
+            lambda: authenticate(username, password),
             on_success=self._accepted,
             on_failure=self._refused,
             owner=self,
@@ -150,6 +201,10 @@ class LoginDialog(QDialog):
         self.accept()
 
     def _refused(self, exc: BaseException) -> None:
+        from sqlalchemy.exc import SQLAlchemyError  # loaded long since: a check ran
+
+        from supportline.db import DatabaseUnavailableError
+
         self._set_busy(False)
         if isinstance(exc, AuthenticationError):
             text = sentence(str(exc))
