@@ -145,6 +145,10 @@ class MainWindow(QMainWindow):
         if max_pages is not None:
             sizes["max_pages"] = max_pages
         self.model = CallListModel(db, actor, self._tasks, parent=self, **sizes)
+        # The count and first page load on the task runner while the rest of the window is built
+        # (newest first, no filters: what a start shows unless the user's layout sorts otherwise,
+        # in which case the Calls tab's start asks again and this answer is dropped).
+        self.model.refresh()
         self.calls_tab = CallsTab(db, actor, self._tasks, model=self.model)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)

@@ -475,3 +475,36 @@ def test_a_complete_call_from_ctrl_n_to_saved_with_the_keyboard_alone(
     assert window.tabs.tabText(window.tabs.currentIndex()) == record.reference
     qtbot.waitUntil(lambda: window.model.rowCount() == 1, timeout=10_000)
     qtbot.waitUntil(lambda: window.model.index(0, 0).data() == record.reference, timeout=10_000)
+
+
+def test_the_list_starts_loading_while_the_window_is_built_and_is_counted_once(
+    qtbot: QtBot,
+    sqlite_db: Database,
+    admin: Actor,
+    make_window: MakeWindow,
+    add_calls: Callable[[int], list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    add_calls(3)
+    asked: list[str] = []
+    count = calls.count_calls
+
+    def counting(db: Database, actor: Actor, query: object) -> int:
+        asked.append("count")
+        return count(db, actor, query)  # type: ignore[arg-type]
+
+    loading: list[bool] = []
+    monkeypatch.setattr(calls, "count_calls", counting)
+    monkeypatch.setattr(MainWindow, "_make_status_bar", _noting(MainWindow._make_status_bar, loading))
+    window = make_window(sqlite_db, admin)
+    assert loading == [True]  # asked for before the rest of the window was built
+    assert asked == ["count"]  # and the Calls tab's start did not ask again for the same query
+    assert window.model.rowCount() == 3
+
+
+def _noting(method: Callable[..., None], loading: list[bool]) -> Callable[..., None]:
+    def wrapped(window: MainWindow) -> None:
+        loading.append(window.model.loading)
+        method(window)
+
+    return wrapped

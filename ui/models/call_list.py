@@ -215,8 +215,8 @@ class CallListModel(QAbstractTableModel):
     def set_query(self, query: CallQuery) -> None:
         """Show ``query``'s calls (filters and sort); the rows on show stay until they arrive."""
         query = dataclasses.replace(query, offset=0, limit=self._page_size)
-        if query == self._wanted_query and self.loaded_once:
-            return
+        if query == self._wanted_query and (self.loaded_once or self.loading):
+            return  # on show, or on its way
         self._wanted_query = query
         self.refresh()
 
@@ -251,7 +251,7 @@ class CallListModel(QAbstractTableModel):
             return
         descending = order == Qt.SortOrder.DescendingOrder
         current = self._wanted_query
-        if current.sort == key and current.descending == descending and self.loaded_once:
+        if current.sort == key and current.descending == descending and (self.loaded_once or self.loading):
             return
         self._wanted_query = dataclasses.replace(current, sort=key, descending=descending)
         if self.loaded_once or self.loading:
