@@ -8,7 +8,6 @@ the sign-in while the database layer loads on its task runner (``ui/app.py``).
 from __future__ import annotations
 
 import logging
-import logging.handlers
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,8 @@ def load_environment() -> Environment:
 
 def configure_logging(paths: Paths, level: int = logging.INFO) -> Path:
     """Log to a rotating file in the log folder. Never log personal data or passwords."""
+    import logging.handlers  # here: the GUI's first screen does without it (ui/app.py)
+
     paths.log_dir.mkdir(parents=True, exist_ok=True)
     log_file = paths.log_dir / "supportline.log"
     root = logging.getLogger()

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-import tomli_w
 
 if TYPE_CHECKING:
     # SQLAlchemy is imported when a URL is parsed, not with the settings: the GUI reads its
@@ -185,6 +183,8 @@ def load_settings(paths: Paths, environ: dict[str, str] | None = None) -> Settin
     data: dict[str, Any] = {}
     path = paths.settings_file
     if path.exists():
+        import tomllib
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
@@ -202,6 +202,8 @@ def load_settings(paths: Paths, environ: dict[str, str] | None = None) -> Settin
 
 def save_settings(paths: Paths, settings: Settings) -> None:
     """Write the settings that differ from the defaults, atomically."""
+    import tomli_w
+
     defaults = Settings()
     data = {
         f.name: getattr(settings, f.name)

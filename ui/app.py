@@ -133,7 +133,6 @@ def run(argv: list[str]) -> int:
             % exc,
         )
         return EXIT_CONFIG
-    configure_logging(env.paths)
     style.apply(app, env.settings.theme)  # the user's own choice follows once they sign in
     tasks = default_runner()
     sign_in = LoginDialog(tasks=tasks)
@@ -154,6 +153,7 @@ def _start(
     app: QApplication, env: Environment, tasks: TaskRunner, sign_in: LoginDialog, gave_up: list[bool]
 ) -> int:
     try:
+        wait_for(tasks, partial(configure_logging, env.paths))  # the file handler, behind the sign-in too
         wait_for(tasks, load_the_rest)
     except ImportError as exc:
         log.exception("a part of the program cannot be loaded")

@@ -28,15 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supportline.services.actor import Actor
-from supportline.services.errors import AuthenticationError
 from ui.tasks import TaskRunner, default_runner
 
 if TYPE_CHECKING:
     from supportline.db import Database
+    from supportline.services.actor import Actor
 
 #: Checks a user name and password: the Actor signed in, or AuthenticationError.
-Authenticate = Callable[[str, str], Actor]
+Authenticate = Callable[[str, str], "Actor"]
 
 
 def sentence(message: str) -> str:
@@ -204,6 +203,7 @@ class LoginDialog(QDialog):
         from sqlalchemy.exc import SQLAlchemyError  # loaded long since: a check ran
 
         from supportline.db import DatabaseUnavailableError
+        from supportline.services.errors import AuthenticationError
 
         self._set_busy(False)
         if isinstance(exc, AuthenticationError):
