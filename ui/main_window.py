@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self,
         env: Environment,
         db: Database,
-        actor: Actor,
+        actor: Actor | None,
         *,
         tasks: TaskRunner | None = None,
         page_size: int | None = None,
@@ -107,9 +107,13 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.env = env
         self.db = db
-        self.actor = actor
+        # Built with nobody signed in (the start-up does that while the person types), the window
+        # holds no call data and starts nothing until ``sign_in``; built with an actor, it signs
+        # them in at once.
+        self._actor: Actor | None = None
+        self._layout_store: UserLayout | None = None
+        self._restored_geometry = False
         self._tasks = tasks or default_runner()
-        self.layout_store = UserLayout(env.paths, actor.username)
         self._locked = False
         self._quitting = False
         self._close_after_save: set[uuid.UUID] = set()
@@ -132,11 +136,9 @@ class MainWindow(QMainWindow):
         self._guidance_timer.setInterval(GUIDANCE_POLL_MS)
         self._guidance_timer.timeout.connect(self.refresh_guidance)
         self._guidance_timer.start()
-        self.setWindowTitle(self.tr("Supportline – %s") % actor.display_name)
+        self.setWindowTitle(self.tr("Supportline"))
         self.setMinimumSize(960, 600)
-        self.theme_choice = self.layout_store.text("theme", env.settings.theme)
-        if self.theme_choice not in style.CHOICES:
-            self.theme_choice = style.SYSTEM
+        self.theme_choice = _theme(env.settings.theme)  # the user's own choice comes with sign_in
         self._apply_theme()
 
         sizes: dict[str, Any] = {}
@@ -144,12 +146,8 @@ class MainWindow(QMainWindow):
             sizes["page_size"] = page_size
         if max_pages is not None:
             sizes["max_pages"] = max_pages
-        self.model = CallListModel(db, actor, self._tasks, parent=self, **sizes)
-        # The count and first page load on the task runner while the rest of the window is built
-        # (newest first, no filters: what a start shows unless the user's layout sorts otherwise,
-        # in which case the Calls tab's start asks again and this answer is dropped).
-        self.model.refresh()
-        self.calls_tab = CallsTab(db, actor, self._tasks, model=self.model)
+        self.model = CallListModel(db, None, self._tasks, parent=self, **sizes)
+        self.calls_tab = CallsTab(db, None, self._tasks, model=self.model)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.setTabsClosable(True)
@@ -161,18 +159,19 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._current_tab_changed)
         self.tabs.tabBar().tabMoved.connect(self._keep_calls_first)
 
-        self.lock_view = LockView(db, actor, self._tasks)
+        self.lock_view = LockView(db, None, self._tasks)
         self.lock_view.unlocked.connect(self.unlock)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.tabs)
         self.pages.addWidget(self.lock_view)
         self.setCentralWidget(self.pages)
 
+        self.export_action: QAction | None = None
+        self.stats_action: QAction | None = None
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
-        self._restore_layout()
         self.model.loaded.connect(self.list_ready)
         self.calls_tab.open_requested.connect(self.open_call)
 
@@ -180,13 +179,61 @@ class MainWindow(QMainWindow):
         self._idle_timer = QTimer(self)
         self._idle_timer.setInterval(min(15_000, max(self._idle_limit_ms // 4, 250)))
         self._idle_timer.timeout.connect(self.check_idle)
+        self._current_tab_changed(0)
+        if actor is not None:
+            self.sign_in(actor)
+
+    def polish_ahead(self) -> None:
+        """Style every widget now. A hidden window is polished when first shown, and with the
+        style sheet that is a good part of its first paint; the start-up does it while the
+        person types, so that after their sign-in the window only has to be painted."""
+        for widget in (self, *self.findChildren(QWidget)):
+            widget.ensurePolished()
+
+    @property
+    def actor(self) -> Actor:
+        """Who is signed in."""
+        if self._actor is None:
+            raise RuntimeError("nobody has signed in to this window yet")
+        return self._actor
+
+    @property
+    def layout_store(self) -> UserLayout:
+        """The signed-in user's own layout."""
+        if self._layout_store is None:
+            raise RuntimeError("nobody has signed in to this window yet")
+        return self._layout_store
+
+    def sign_in(self, actor: Actor) -> None:
+        """The window becomes ``actor``'s (their layout, theme and permitted actions) and starts
+        work: the call list loads, idleness is watched."""
+        if self._actor is not None:
+            raise RuntimeError("this window already belongs to someone")
+        self._actor = actor
+        self.calls_tab.set_actor(actor)
+        # The count and first page load on the task runner while the rest is set up and shown
+        # (newest first, no filters: a layout that sorts otherwise asks again, dropping this).
+        self.model.refresh()
+        self.lock_view.set_actor(actor)
+        self._layout_store = UserLayout(self.env.paths, actor.username)
+        self.setWindowTitle(self.tr("Supportline – %s") % actor.display_name)
+        choice = _theme(self.layout_store.text("theme", self.env.settings.theme))
+        if choice != self.theme_choice:
+            self.theme_choice = choice
+            self.theme_actions[choice].setChecked(True)
+            self._apply_theme()
+        self._add_permitted_actions()
+        self.user_label.setText(self.tr("Signed in as %s (%s)") % (actor.display_name, actor.role.label))
+        self._restore_layout()
+        if not self._guidance_busy:
+            self._show_guidance_problems()
+        self._last_input = time.monotonic()
         self._idle_timer.start()
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self._system_scheme_changed)
-        self._current_tab_changed(0)
         self.calls_tab.start()
 
     # --- building ---------------------------------------------------------------------------
@@ -257,23 +304,6 @@ class MainWindow(QMainWindow):
             "Ctrl+G",
             tip=self.tr("Browse and search the guidance templates (Ctrl+G)"),
         )
-        # Supervisors and admins only: an operator's window has neither the entries nor the keys.
-        self.export_action: QAction | None = None
-        self.stats_action: QAction | None = None
-        if self.actor.can(Permission.EXPORT_PERSONAL) or self.actor.can(Permission.EXPORT_FIGURES):
-            self.export_action = a(
-                self.tr("&Export calls…"),
-                self.show_export_dialog,
-                "Ctrl+E",
-                tip=self.tr("Export the listed calls or their figures to a file (Ctrl+E)"),
-            )
-        if self.actor.can(Permission.EXPORT_FIGURES):
-            self.stats_action = a(
-                self.tr("S&tatistics"),
-                self.show_statistics,
-                "Ctrl+Shift+T",
-                tip=self.tr("Figures and charts for a period (Ctrl+Shift+T)"),
-            )
         self.about_action = a(self.tr("&About Supportline"), self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.reset_layout_action = a(self.tr("&Reset layout"), self.reset_layout)
@@ -292,13 +322,10 @@ class MainWindow(QMainWindow):
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu(self.tr("&File"))
+        self.file_menu = file_menu = bar.addMenu(self.tr("&File"))
         for action in (self.new_call_action, self.save_action, self.close_tab_action):
             file_menu.addAction(action)
-        if self.export_action is not None:
-            file_menu.addSeparator()
-            file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
+        self._lock_separator = file_menu.addSeparator()  # Export goes above it (_add_permitted_actions)
         file_menu.addAction(self.lock_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -310,23 +337,42 @@ class MainWindow(QMainWindow):
             self.refresh_action,
         ):
             call_menu.addAction(action)
-        view_menu = bar.addMenu(self.tr("&View"))
+        self.view_menu = view_menu = bar.addMenu(self.tr("&View"))
         theme_menu = view_menu.addMenu(self.tr("&Theme"))
         for action in self.theme_actions.values():
             theme_menu.addAction(action)
         self.columns_menu = view_menu.addMenu(self.tr("&Columns"))
         self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
         view_menu.addAction(self.reset_layout_action)
-        if self.stats_action is not None:
-            view_menu.addSeparator()
-            view_menu.addAction(self.stats_action)
-        view_menu.addSeparator()
+        self._tabs_separator = view_menu.addSeparator()  # Statistics goes above it
         view_menu.addAction(self.next_tab_action)
         view_menu.addAction(self.previous_tab_action)
         help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.guidance_action)
         help_menu.addAction(self.help_action)
         help_menu.addAction(self.about_action)
+
+    def _add_permitted_actions(self) -> None:
+        """Supervisors and admins only: an operator's window has neither the entries nor the keys."""
+        a = self._action
+        if self.actor.can(Permission.EXPORT_PERSONAL) or self.actor.can(Permission.EXPORT_FIGURES):
+            self.export_action = a(
+                self.tr("&Export calls…"),
+                self.show_export_dialog,
+                "Ctrl+E",
+                tip=self.tr("Export the listed calls or their figures to a file (Ctrl+E)"),
+            )
+            self.file_menu.insertSeparator(self._lock_separator)
+            self.file_menu.insertAction(self._lock_separator, self.export_action)
+        if self.actor.can(Permission.EXPORT_FIGURES):
+            self.stats_action = a(
+                self.tr("S&tatistics"),
+                self.show_statistics,
+                "Ctrl+Shift+T",
+                tip=self.tr("Figures and charts for a period (Ctrl+Shift+T)"),
+            )
+            self.view_menu.insertSeparator(self._tabs_separator)
+            self.view_menu.insertAction(self._tabs_separator, self.stats_action)
 
     def _make_toolbar(self) -> None:
         self.toolbar = QToolBar(self.tr("Main toolbar"))
@@ -348,9 +394,7 @@ class MainWindow(QMainWindow):
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
         bar.setSizeGripEnabled(False)
-        self.user_label = QLabel(
-            self.tr("Signed in as %s (%s)") % (self.actor.display_name, self.actor.role.label)
-        )
+        self.user_label = QLabel()  # "Signed in as …": sign_in
         described = self.db.describe()
         self.database_label = QLabel(
             self.database_label_text(described, self.fontMetrics().averageCharWidth() * 48)
@@ -398,7 +442,9 @@ class MainWindow(QMainWindow):
             self.calls_tab.table.horizontalHeader().restoreState(header)
 
     def save_layout(self) -> None:
-        store = self.layout_store
+        store = self._layout_store
+        if store is None:
+            return  # nobody signed in: no layout of anyone's to keep
         store.set("geometry", self.saveGeometry())
         store.set("window_state", self.saveState())
         store.set("splitter", self.calls_tab.splitter.saveState())
@@ -938,7 +984,12 @@ class MainWindow(QMainWindow):
 
     def _guidance_checked(self, _changed: bool) -> None:
         self._guidance_busy = False
-        problems = self.guidance.current().problems if self.actor.can(Permission.GUIDANCE_ADMIN) else ()
+        self._show_guidance_problems()
+
+    def _show_guidance_problems(self) -> None:
+        if self._actor is None:
+            return  # sign_in shows them
+        problems = self.guidance.current().problems if self._actor.can(Permission.GUIDANCE_ADMIN) else ()
         if not problems:
             self.guidance_label.hide()
             return
@@ -1020,3 +1071,8 @@ class MainWindow(QMainWindow):
             self.export_dialog.wait(10_000)
         self._tasks.wait_until_idle(10_000)
         super().closeEvent(event)
+
+
+def _theme(choice: str) -> str:
+    """A theme the window knows (a stored choice from an older version falls back to the system's)."""
+    return choice if choice in style.CHOICES else style.SYSTEM

@@ -24,6 +24,7 @@ from tests.ui.conftest import MANY, MakeWindow
 from ui import style
 from ui.main_window import HIDDEN_AT_FIRST, MainWindow
 from ui.models.call_list import PLACEHOLDER, Column
+from ui.tasks import TaskRunner
 
 
 def test_lists_calls_newest_first_and_shows_the_selected_one(
@@ -477,7 +478,7 @@ def test_a_complete_call_from_ctrl_n_to_saved_with_the_keyboard_alone(
     qtbot.waitUntil(lambda: window.model.index(0, 0).data() == record.reference, timeout=10_000)
 
 
-def test_the_list_starts_loading_while_the_window_is_built_and_is_counted_once(
+def test_the_list_starts_loading_first_at_sign_in_and_is_counted_once(
     qtbot: QtBot,
     sqlite_db: Database,
     admin: Actor,
@@ -495,9 +496,9 @@ def test_the_list_starts_loading_while_the_window_is_built_and_is_counted_once(
 
     loading: list[bool] = []
     monkeypatch.setattr(calls, "count_calls", counting)
-    monkeypatch.setattr(MainWindow, "_make_status_bar", _noting(MainWindow._make_status_bar, loading))
+    monkeypatch.setattr(MainWindow, "_restore_layout", _noting(MainWindow._restore_layout, loading))
     window = make_window(sqlite_db, admin)
-    assert loading == [True]  # asked for before the rest of the window was built
+    assert loading == [True]  # asked for before the rest of the sign-in's work
     assert asked == ["count"]  # and the Calls tab's start did not ask again for the same query
     assert window.model.rowCount() == 3
 
@@ -508,3 +509,55 @@ def _noting(method: Callable[..., None], loading: list[bool]) -> Callable[..., N
         method(window)
 
     return wrapped
+
+
+def test_a_window_built_before_anyone_signs_in_holds_nothing_until_sign_in(
+    qtbot: QtBot,
+    sqlite_db: Database,
+    admin: Actor,
+    env: Environment,
+    tasks: TaskRunner,
+    add_calls: Callable[[int], list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The start-up builds the window while the person types: nobody's, with no call data."""
+    add_calls(2)
+    supervisor = make_user(sqlite_db, admin, "sam.supervisor", Role.SUPERVISOR)
+    asked: list[str] = []
+    count = calls.count_calls
+    monkeypatch.setattr(
+        calls, "count_calls", lambda db, actor, q: asked.append(actor.username) or count(db, actor, q)
+    )
+    window = MainWindow(env, sqlite_db, None, tasks=tasks)
+    qtbot.addWidget(window)
+    tasks.wait_until_idle()
+    assert asked == [] and not window.model.loaded_once and window.model.rowCount() == 0
+    assert window.windowTitle() == "Supportline" and window.user_label.text() == ""
+    assert window.export_action is None and window.stats_action is None
+    assert window.calls_tab.filters.handler.itemData(1) is None
+    with pytest.raises(RuntimeError, match="nobody has signed in"):
+        _ = window.actor
+    with pytest.raises(RuntimeError, match="no signed-in user"):
+        window.model.refresh()  # nothing can load for nobody
+    window.save_layout()  # nobody's layout: nothing written
+    assert not (env.paths.config_dir / "workspace.ini").exists()
+
+    window.sign_in(supervisor)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitUntil(lambda: window.model.loaded_once, timeout=10_000)
+    assert asked[0] == "sam.supervisor" and window.model.rowCount() == 2
+    assert window.windowTitle() == "Supportline – Sam Supervisor"
+    assert window.user_label.text() == "Signed in as Sam Supervisor (Supervisor)"
+    assert window.calls_tab.filters.handler.itemText(1) == "Me (Sam Supervisor)"
+    assert window.calls_tab.filters.handler.itemData(1) == supervisor.user_id
+    # The permitted actions, with their keys, in their places in the menus.
+    assert window.export_action is not None and window.stats_action is not None
+    assert window.export_action.shortcut() == QKeySequence("Ctrl+E")
+    file_items = [a.text() for a in window.file_menu.actions()]
+    assert file_items.index("&Export calls…") == file_items.index("&Lock screen") - 2  # separated
+    view_items = [a.text() for a in window.view_menu.actions()]
+    assert view_items.index("S&tatistics") < view_items.index("Ne&xt tab")
+    with pytest.raises(RuntimeError, match="already belongs"):
+        window.sign_in(admin)
+    window.close()

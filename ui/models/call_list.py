@@ -119,7 +119,7 @@ class CallListModel(QAbstractTableModel):
     def __init__(
         self,
         db: Database,
-        actor: Actor,
+        actor: Actor | None,
         tasks: TaskRunner,
         *,
         query: CallQuery | None = None,
@@ -147,6 +147,16 @@ class CallListModel(QAbstractTableModel):
         #: The most rows ever held at once (the memory test's counting hook).
         self.max_rows_held = 0
         self.error = ""
+
+    @property
+    def actor(self) -> Actor:
+        """Whose list this is. A window built before anyone signed in has none, and loads nothing."""
+        if self._actor is None:
+            raise RuntimeError("the call list has no signed-in user yet")
+        return self._actor
+
+    def set_actor(self, actor: Actor) -> None:
+        self._actor = actor
 
     # --- state the window and the tests look at -----------------------------------------------
 
@@ -230,7 +240,7 @@ class CallListModel(QAbstractTableModel):
         self._generation += 1
         generation = self._generation
         query = self._wanted_query
-        db, actor = self._db, self._actor
+        db, actor = self._db, self.actor
 
         def first_page() -> tuple[int, CallPage]:
             return calls.count_calls(db, actor, query), calls.list_calls(db, actor, query)
@@ -315,7 +325,7 @@ class CallListModel(QAbstractTableModel):
         self._in_flight.add(page)
         generation = self._shown_generation
         query = dataclasses.replace(self._query, offset=page * self._page_size, limit=self._page_size)
-        db, actor = self._db, self._actor
+        db, actor = self._db, self.actor
         self._tasks.run(
             lambda: calls.list_calls(db, actor, query),
             on_success=lambda result: self._page_arrived(generation, page, result),

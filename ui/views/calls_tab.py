@@ -98,7 +98,7 @@ class CallsTab(QWidget):
     def __init__(
         self,
         db: Database,
-        actor: Actor,
+        actor: Actor | None,
         tasks: TaskRunner,
         *,
         model: CallListModel,
@@ -112,7 +112,7 @@ class CallsTab(QWidget):
         self._shown_call: uuid.UUID | None = None
         self.model = model
 
-        self.filters = FilterBar(db.zone, (actor.user_id, actor.display_name))
+        self.filters = FilterBar(db.zone, (actor.user_id, actor.display_name) if actor else None)
         self.table = CallTable(model)
         self.detail = CallDetailPane(db.zone)
         self.count_label = QLabel(self.tr("Calls"))
@@ -185,9 +185,21 @@ class CallsTab(QWidget):
         self.model.set_filters(self.filters.query())
         self.load_handlers()
 
+    @property
+    def actor(self) -> Actor:
+        """Who is signed in (a tab built before the sign-in has nobody, and loads nothing)."""
+        if self._actor is None:
+            raise RuntimeError("the Calls tab has no signed-in user yet")
+        return self._actor
+
+    def set_actor(self, actor: Actor) -> None:
+        self._actor = actor
+        self.model.set_actor(actor)
+        self.filters.set_me((actor.user_id, actor.display_name))
+
     def load_handlers(self) -> None:
         """Everyone who may appear as a handler (any reader of calls may list them)."""
-        db, actor = self._db, self._actor
+        db, actor = self._db, self.actor
         self._tasks.run(
             lambda: [(h.id, h.display_name) for h in accounts.list_handlers(db, actor)],
             on_success=self.filters.set_handlers,
@@ -269,7 +281,7 @@ class CallsTab(QWidget):
         request = self._detail_request
         self._shown_call = call_id
         self.detail.show_placeholder(self.tr("Opening the call…"))
-        db, actor = self._db, self._actor
+        db, actor = self._db, self.actor
 
         def load() -> tuple[Any, Any]:
             return calls.get_call(db, actor, call_id), history.call_history(db, actor, call_id)

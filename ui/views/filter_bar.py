@@ -153,11 +153,11 @@ class FilterFields:
     hour: QComboBox
     force: QLineEdit
     force_completer: QCompleter
-    _me_id: uuid.UUID
+    _me_id: uuid.UUID | None
 
     def _make_filter_fields(
         self,
-        me: tuple[uuid.UUID, str],
+        me: tuple[uuid.UUID, str] | None,
         metrics: QFontMetrics,
         *,
         exploitation_chars: int | None,
@@ -168,7 +168,7 @@ class FilterFields:
         def tr(text: str) -> str:
             return QCoreApplication.translate("FilterFields", text)
 
-        self._me_id = me[0]
+        self._me_id = None
         self.date_from = DateEdit(tr("Any date"))
         self.date_from.setAccessibleName(tr("Opened from (local date)"))
         self.date_to = DateEdit(tr("Any date"))
@@ -195,7 +195,9 @@ class FilterFields:
         self.force_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.force_completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.force.setCompleter(self.force_completer)
-        self.handler = make_combo(tr("Any handler"), [(tr("Me (%s)") % me[1], me[0])], tr("Handler"))
+        self.handler = make_combo(tr("Any handler"), [(tr("Me"), None)], tr("Handler"))
+        if me is not None:
+            self.set_me(me)
         self.hour = make_combo(
             tr("Any hour"), [(f"{h:02d}:00–{h:02d}:59", h) for h in range(24)], tr("Hour of the day opened")
         )
@@ -206,6 +208,13 @@ class FilterFields:
             self.status, self.urgency, self.route, self.agency, self.exploitation, self.outcome,
             self.handler, self.hour,
         )  # fmt: skip
+
+    def set_me(self, me: tuple[uuid.UUID, str]) -> None:
+        """The signed-in user's own entry, second in the handler list (a bar built before
+        anyone signed in gets it at sign-in)."""
+        self._me_id = me[0]
+        self.handler.setItemText(1, QCoreApplication.translate("FilterFields", "Me (%s)") % me[1])
+        self.handler.setItemData(1, me[0])
 
     def set_handlers(self, handlers: Sequence[tuple[uuid.UUID, str]]) -> None:
         """Everyone who may have handled a call (the signed-in user's own entry stays as "Me");
@@ -277,7 +286,9 @@ class FilterBar(QFrame, FilterFields):
 
     changed = Signal()
 
-    def __init__(self, zone: ZoneInfo, me: tuple[uuid.UUID, str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, zone: ZoneInfo, me: tuple[uuid.UUID, str] | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("filterBar")
         self._zone = zone

@@ -34,7 +34,9 @@ class LockView(QWidget):
     #: A password was refused; the argument is the message shown.
     refused = Signal(str)
 
-    def __init__(self, db: Database, actor: Actor, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, db: Database, actor: Actor | None, tasks: TaskRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._db = db
         self._actor = actor
@@ -45,7 +47,7 @@ class LockView(QWidget):
         card.setMinimumWidth(420)
         title = QLabel(self.tr("Screen locked"))
         title.setObjectName("lockTitle")
-        who = QLabel(self.tr("Signed in as %s (%s).") % (actor.display_name, actor.role.label))
+        self.who = who = QLabel()
         who.setObjectName("muted")
         hint = QLabel(self.tr("Enter your password to carry on."))
         hint.setObjectName("muted")
@@ -84,6 +86,19 @@ class LockView(QWidget):
         outer.addStretch(2)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(3)
+        if actor is not None:
+            self.set_actor(actor)
+
+    @property
+    def actor(self) -> Actor:
+        """Who may unlock: the person signed in (a view built before the sign-in has nobody)."""
+        if self._actor is None:
+            raise RuntimeError("the lock screen has no signed-in user yet")
+        return self._actor
+
+    def set_actor(self, actor: Actor) -> None:
+        self._actor = actor
+        self.who.setText(self.tr("Signed in as %s (%s).") % (actor.display_name, actor.role.label))
 
     @property
     def busy(self) -> bool:
@@ -104,7 +119,7 @@ class LockView(QWidget):
             self._show(self.tr("Enter your password."))
             return
         self._set_busy(True)
-        db, username = self._db, self._actor.username
+        db, username = self._db, self.actor.username
         self._tasks.run(
             lambda: accounts.authenticate(db, username, password),
             on_success=self._accepted,
@@ -115,7 +130,7 @@ class LockView(QWidget):
     def _accepted(self, actor: Actor) -> None:
         self._set_busy(False)
         self.password.clear()
-        if actor.user_id != self._actor.user_id:  # cannot happen with the same user name; be sure
+        if actor.user_id != self.actor.user_id:  # cannot happen with the same user name; be sure
             self._refused(AuthenticationError("only the person signed in can unlock this screen"))
             return
         self.message.hide()
