@@ -231,7 +231,7 @@ APP_PHASES = (
 #: After Enter, in the start with a pause for typing: (label, from phase, to phase).
 AFTER_ENTER = (
     ("password checked (Argon2id), signed in", "enter", "signed_in"),
-    ("main window built and shown", "signed_in", "window_shown"),
+    ("main window made theirs (built while they typed) and shown", "signed_in", "window_shown"),
     ("count + first page loaded and painted", "window_shown", "list_loaded"),
 )
 

@@ -5,6 +5,8 @@ the settings are all it needs. While the person types, the task runner imports t
 (SQLAlchemy, the models, the services, the main window's modules: most of a start's work);
 then the database is opened and its schema checked, also off the GUI thread. Sign in pressed
 before that is kept and goes ahead the moment the database is ready (``LoginDialog.attach``).
+The main window is built then too, empty and nobody's, and becomes the person's when the
+password check succeeds (``MainWindow.sign_in``): only their layout and the list are left to do.
 A first start (no database file yet) skips the sign-in and asks for the first administrator.
 
 Each step that can fail for a reason outside the program (a mistyped setting, a server that is
@@ -206,10 +208,15 @@ def _start(
                 return EXIT_CANCELLED
             sign_in.set_username(admin.username)
         sign_in.attach(partial(accounts.authenticate, db), db.describe())
+        # While the person types (or their password is checked) the main window is built, empty
+        # and nobody's: it holds no call data until sign_in, and is thrown away if they give up.
+        window = MainWindow(env, db, None, tasks=tasks)
+        window.polish_ahead()
         actor = sign_in.wait()
         if actor is None:
+            window.deleteLater()
             return 0
-        window = MainWindow(env, db, actor, tasks=tasks)
+        window.sign_in(actor)
         place(window)
         # After the window is on screen: drafts a crash left behind are offered back.
         QTimer.singleShot(0, window.offer_drafts)

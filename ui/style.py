@@ -88,6 +88,7 @@ TEXT = LIGHT_THEME.text
 BORDER = LIGHT_THEME.border
 
 _current = LIGHT_THEME
+_applied_to: int | None = None  # id() of the application the theme was last applied to
 
 
 def current() -> Theme:
@@ -199,9 +200,14 @@ def palette(t: Theme) -> QPalette:
 
 
 def apply(app: QApplication, choice: str = LIGHT) -> Theme:
-    """Fusion everywhere, so the app looks the same on each workstation and in screenshots."""
-    global _current
+    """Fusion everywhere, so the app looks the same on each workstation and in screenshots.
+
+    Applying the theme already in place does nothing: setting the style again would restyle
+    every widget there is (the start-up applies the settings' theme, then the main window's)."""
+    global _current, _applied_to
     theme = resolve(choice)
+    if _applied_to == id(app) and theme is _current:
+        return theme
     app.setStyle("Fusion")
     app.setPalette(palette(theme))
     font = QFont(app.font())
@@ -210,4 +216,5 @@ def apply(app: QApplication, choice: str = LIGHT) -> Theme:
         app.setFont(font)
     app.setStyleSheet(style_sheet(theme))
     _current = theme
+    _applied_to = id(app)
     return theme
