@@ -561,3 +561,14 @@ def test_a_window_built_before_anyone_signs_in_holds_nothing_until_sign_in(
     with pytest.raises(RuntimeError, match="already belongs"):
         window.sign_in(admin)
     window.close()
+
+
+def test_applying_the_theme_already_in_place_restyles_nothing(qapp: QApplication) -> None:
+    style.apply(qapp, style.DARK)
+    fusion = qapp.style()
+    sheet = qapp.styleSheet()
+    assert style.apply(qapp, style.DARK) is style.DARK_THEME
+    assert qapp.style() is fusion and qapp.styleSheet() == sheet  # no new style, no restyling
+    style.apply(qapp, style.LIGHT)
+    assert qapp.style() is not fusion and qapp.styleSheet() != sheet
+    assert qapp.palette().color(QPalette.ColorRole.Window).name() == style.LIGHT_THEME.window
