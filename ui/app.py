@@ -80,7 +80,6 @@ def _application(argv: list[str]) -> QApplication:
     app.setApplicationDisplayName("Supportline")
     app.setApplicationVersion(supportline.__version__)
     app.setOrganizationName("Supportline")
-    style.apply(app)
     return app
 
 
@@ -127,6 +126,7 @@ def run(argv: list[str]) -> int:
     try:
         env = load_environment()
     except ConfigError as exc:
+        style.apply(app)  # the settings' theme is what is wrong, perhaps
         show_error(
             app.tr("Settings problem"),
             app.tr(
