@@ -37,7 +37,7 @@ from supportline.bootstrap import Environment
 from supportline.db import Database
 from supportline.guidance.loader import GuidanceLibrary, configured_dir
 from supportline.services import calls, drafts
-from supportline.services.actor import Actor, Permission
+from supportline.services.actor import Actor, Permission, signed_in
 from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.drafts import DraftRecord
 from ui import formatting as fmt
@@ -193,15 +193,13 @@ class MainWindow(QMainWindow):
     @property
     def actor(self) -> Actor:
         """Who is signed in."""
-        if self._actor is None:
-            raise RuntimeError("nobody has signed in to this window yet")
-        return self._actor
+        return signed_in(self._actor, "this window")
 
     @property
     def layout_store(self) -> UserLayout:
         """The signed-in user's own layout."""
-        if self._layout_store is None:
-            raise RuntimeError("nobody has signed in to this window yet")
+        signed_in(self._actor, "this window")
+        assert self._layout_store is not None  # set with the actor
         return self._layout_store
 
     def sign_in(self, actor: Actor) -> None:

@@ -61,3 +61,11 @@ def require(actor: Actor, permission: Permission) -> None:
             f"{actor.username} ({actor.role.label}) may not do this: "
             f"it needs the {permission.value!r} permission"
         )
+
+
+def signed_in(actor: Actor | None, where: str) -> Actor:
+    """``actor``, or ``RuntimeError`` if nobody has signed in yet (the GUI builds some of its
+    screens before the sign-in; they must not load anything until they have someone's)."""
+    if actor is None:
+        raise RuntimeError(f"nobody has signed in to {where} yet")
+    return actor

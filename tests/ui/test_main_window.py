@@ -537,7 +537,7 @@ def test_a_window_built_before_anyone_signs_in_holds_nothing_until_sign_in(
     assert window.calls_tab.filters.handler.itemData(1) is None
     with pytest.raises(RuntimeError, match="nobody has signed in"):
         _ = window.actor
-    with pytest.raises(RuntimeError, match="no signed-in user"):
+    with pytest.raises(RuntimeError, match="nobody has signed in to the call list"):
         window.model.refresh()  # nothing can load for nobody
     window.save_layout()  # nobody's layout: nothing written
     assert not (env.paths.config_dir / "workspace.ini").exists()

@@ -33,7 +33,7 @@ from PySide6.QtGui import QColor
 from supportline.db import Database
 from supportline.enums import Urgency
 from supportline.services import calls
-from supportline.services.actor import Actor
+from supportline.services.actor import Actor, signed_in
 from supportline.services.call_types import CallPage, CallQuery, CallSummary, SortKey
 from ui import formatting as fmt
 from ui import style
@@ -151,9 +151,7 @@ class CallListModel(QAbstractTableModel):
     @property
     def actor(self) -> Actor:
         """Whose list this is. A window built before anyone signed in has none, and loads nothing."""
-        if self._actor is None:
-            raise RuntimeError("the call list has no signed-in user yet")
-        return self._actor
+        return signed_in(self._actor, "the call list")
 
     def set_actor(self, actor: Actor) -> None:
         self._actor = actor

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from supportline.db import Database
 from supportline.enums import CallStatus, Urgency
 from supportline.services import accounts, calls, history
-from supportline.services.actor import Actor
+from supportline.services.actor import Actor, signed_in
 from supportline.services.call_types import CallQuery
 from ui.models.call_list import CallListModel, Column
 from ui.tasks import TaskRunner
@@ -188,9 +188,7 @@ class CallsTab(QWidget):
     @property
     def actor(self) -> Actor:
         """Who is signed in (a tab built before the sign-in has nobody, and loads nothing)."""
-        if self._actor is None:
-            raise RuntimeError("the Calls tab has no signed-in user yet")
-        return self._actor
+        return signed_in(self._actor, "the Calls tab")
 
     def set_actor(self, actor: Actor) -> None:
         self._actor = actor

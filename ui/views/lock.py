@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supportline.db import Database, DatabaseUnavailableError
 from supportline.services import accounts
-from supportline.services.actor import Actor
+from supportline.services.actor import Actor, signed_in
 from supportline.services.errors import AuthenticationError
 from ui.tasks import TaskRunner
 from ui.views.login import sentence
@@ -92,9 +92,7 @@ class LockView(QWidget):
     @property
     def actor(self) -> Actor:
         """Who may unlock: the person signed in (a view built before the sign-in has nobody)."""
-        if self._actor is None:
-            raise RuntimeError("the lock screen has no signed-in user yet")
-        return self._actor
+        return signed_in(self._actor, "the lock screen")
 
     def set_actor(self, actor: Actor) -> None:
         self._actor = actor
