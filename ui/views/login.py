@@ -168,8 +168,8 @@ class LoginDialog(QDialog):
 
     def wait(self) -> Actor | None:
         """Show the dialog until the person signs in (the Actor) or gives up (None)."""
-        signed_in = self.actor is not None and self.result() == QDialog.DialogCode.Accepted
-        if not signed_in and self.exec() != QDialog.DialogCode.Accepted:
+        accepted = self.actor is not None and self.result() == QDialog.DialogCode.Accepted
+        if not accepted and self.exec() != QDialog.DialogCode.Accepted:
             return None
         return self.actor
 
