@@ -30,9 +30,24 @@ from supportline.gui_hooks import GuiHooks
 from supportline.services import call_import
 from supportline.services.actor import Actor
 from supportline.services.call_types import CallQuery, CallSummary
+from supportline.services.call_validation import EARLIEST_TIME, LATEST_TIME
 from supportline.services.calls import MAX_PAGE, list_calls
 
 SUMMARY_WIDTH = 50
+#: The days ``--from`` and ``--to`` accept: the years a call's times can have.
+FIRST_DAY = EARLIEST_TIME.date()
+LAST_DAY = (LATEST_TIME - timedelta(days=1)).date()
+
+
+def parse_day(text: str) -> date:
+    """argparse ``type`` for ``--from``/``--to``: a date written YYYY-MM-DD in the years a call
+    can have (9999-12-31 would overflow as soon as it is turned into a time; exit 2, not a crash)."""
+    day = parse_date(text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: give a day from {FIRST_DAY} to {LAST_DAY}"
+        )
+    return day
 
 
 def register(commands: Any) -> None:
@@ -42,9 +57,9 @@ def register(commands: Any) -> None:
         "list",
         help="list the calls opened from one day to another (days in the line's time zone), oldest first",
     )
-    p.add_argument("--from", dest="first_day", required=True, type=parse_date, metavar="DATE",
+    p.add_argument("--from", dest="first_day", required=True, type=parse_day, metavar="DATE",
                    help="first day, YYYY-MM-DD")  # fmt: skip
-    p.add_argument("--to", dest="last_day", required=True, type=parse_date, metavar="DATE",
+    p.add_argument("--to", dest="last_day", required=True, type=parse_day, metavar="DATE",
                    help="last day, YYYY-MM-DD (included)")  # fmt: skip
     p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     p.add_argument("--user", metavar="NAME", required=True, help="who is signing in")
@@ -76,8 +91,12 @@ def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datet
     """[local midnight starting ``first``, local midnight ending ``last``) as aware datetimes.
 
     Built from the calendar dates, not by adding 24 hours, so a day of 23 or 25 hours (the DST
-    changes) is covered exactly.
+    changes) is covered exactly. Days outside :data:`FIRST_DAY`..:data:`LAST_DAY` are a
+    :class:`UsageError` (:func:`parse_day` refuses them first).
     """
+    for day in (first, last):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise UsageError(f"{day} is out of range: give a day from {FIRST_DAY} to {LAST_DAY}")
     start = datetime.combine(first, time(0), tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
     return start, end

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from supportline.cli.calls_commands import day_bounds
-from supportline.cli.common import UsageError, parse_date
+from supportline.cli.calls_commands import day_bounds, parse_day
+from supportline.cli.common import UsageError
 from supportline.db import Database
 from supportline.enums import AgencyType, CallStatus, ExploitationType, Outcome, Route, Urgency
 from supportline.services.accounts import handler_id_for
@@ -23,9 +23,9 @@ def _values(enum: Any) -> list[str]:
 
 
 def add_period_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="first_day", required=True, type=parse_date, metavar="DATE",
+    parser.add_argument("--from", dest="first_day", required=True, type=parse_day, metavar="DATE",
                         help="first day, YYYY-MM-DD, in the line's time zone")  # fmt: skip
-    parser.add_argument("--to", dest="last_day", required=True, type=parse_date, metavar="DATE",
+    parser.add_argument("--to", dest="last_day", required=True, type=parse_day, metavar="DATE",
                         help="last day, YYYY-MM-DD (included)")  # fmt: skip
 
 

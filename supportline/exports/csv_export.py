@@ -119,6 +119,13 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(NEUTRALISED_STARTS) else cell
 
 
+def number_cell(value: int | float) -> str:
+    """A number as a CSV cell: bare (``-7.7``, ``1200``), never neutralised as text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a number: {type(value).__name__}")
+    return str(value)
+
+
 def unneutralise(cell: str) -> str:
     """The value :func:`neutralise` was given."""
     return cell[1:] if cell.startswith("'") else cell
@@ -213,9 +220,11 @@ def _write_rows(text: IO[str], job: ExportJob) -> None:
         from supportline.exports import figures
 
         writer.writerow(FIGURE_COLUMNS)
-        for row in figures.long_rows(figures.compute(job.db, job.query)):
+        for *labels, value in figures.long_rows(figures.compute(job.db, job.query)):
             job.check_cancelled()
-            writer.writerow([neutralise(str(cell)) for cell in row])
+            # Labels are text (a force area may start with "-"): neutralised. The value is a
+            # number, written bare: "-7.7" is a number to a spreadsheet, never a formula.
+            writer.writerow([*(neutralise(str(cell)) for cell in labels), number_cell(value)])
         return
     writer.writerow(COLUMNS)
     from supportline.exports import call_cells
@@ -259,6 +268,7 @@ __all__ = [
     "export_calls",
     "iter_records",
     "neutralise",
+    "number_cell",
     "row_cells",
     "unneutralise",
     "write",

@@ -178,15 +178,19 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def previous_period(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+def previous_period(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
     """The period of the same length just before ``[start, end)``: the same number of local days
     when both ends are local midnights (so a period across a clock change compares like with
-    like), otherwise the same length of time."""
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    if local_start.time() == time(0) and local_end.time() == time(0):
-        days = (local_end.date() - local_start.date()).days
-        return local_midnight(local_start.date() - timedelta(days=days), zone), start
-    return start - (end - start), start
+    like), otherwise the same length of time. ``None`` when it would begin before the first
+    time there is (``0001-01-01``): there is no previous period to count."""
+    try:
+        local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+        if local_start.time() == time(0) and local_end.time() == time(0):
+            days = (local_end.date() - local_start.date()).days
+            return local_midnight(local_start.date() - timedelta(days=days), zone), start
+        return start - (end - start), start
+    except OverflowError:
+        return None
 
 
 # --- computing ----------------------------------------------------------------------------------
@@ -269,9 +273,11 @@ def compute(
         check()
         per_day, per_hour = _per_day_and_hour(session, db.dialect, where, zone, check)
         previous_totals: Totals | None = None
+        period = None
         if previous and query.opened_from is not None and query.opened_to is not None:
-            start, end = previous_period(query.opened_from, query.opened_to, zone)
-            before = dataclasses.replace(query, opened_from=start, opened_to=end)
+            period = previous_period(query.opened_from, query.opened_to, zone)
+        if period is not None:
+            before = dataclasses.replace(query, opened_from=period[0], opened_to=period[1])
             check()
             previous_totals = _totals(session, conditions_for(db, before))
 

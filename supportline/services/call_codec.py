@@ -8,7 +8,8 @@ later change of shape can still read what was written before.
 Decoding is strict about *shape* and lenient about *content*: an unknown or missing key, a value
 of the wrong JSON type, an unknown enumeration value, a malformed UUID or a datetime without an
 offset is a :class:`ValidationError` whose :class:`FieldError` paths name the key
-(``persons[0].sex``), and every such problem is reported at once. Business rules (a caller's
+(``persons[0].sex``), and every such problem is reported at once. A message says what is wrong,
+never the value (which may be personal data in the wrong place). Business rules (a caller's
 name is required, a phone number must be valid) are *not* checked here: a half-filled form must
 survive a round trip unchanged. ``call_validation.validate_call`` does that when a call is saved.
 
@@ -316,7 +317,7 @@ class _Reader:
         except ValueError:
             parsed = None
         if parsed is None or str(parsed) != value.lower():
-            self._fail(path, f"{value[:50]!r} is not a UUID (8-4-4-4-12 hexadecimal digits)")
+            self._fail(path, "is not a UUID (8-4-4-4-12 hexadecimal digits)")
             return _NO_ID
         return parsed
 
@@ -335,10 +336,10 @@ class _Reader:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            self._fail(path, f"{value[:50]!r} is not an ISO 8601 date and time")
+            self._fail(path, "is not a valid time (ISO 8601, e.g. 2026-06-14T09:30:00+01:00)")
             return _EPOCH
         if parsed.tzinfo is None or parsed.utcoffset() is None:
-            self._fail(path, f"{value[:50]!r} has no UTC offset (e.g. +01:00 or Z)")
+            self._fail(path, "has no UTC offset (e.g. +01:00 or Z)")
             return _EPOCH
         return parsed
 
@@ -359,7 +360,7 @@ class _Reader:
             return enum_cls(value)
         except ValueError:
             allowed = ", ".join(m.value for m in enum_cls)
-            self._fail(path, f"{value[:50]!r} is not one of: {allowed}")
+            self._fail(path, f"is not one of: {allowed}")
             return fallback
 
     def enum(self, key: str, enum_cls: type[E]) -> E:

@@ -30,6 +30,16 @@ The rules:
 - The same checks as saving a call in the form (:func:`call_validation.validate_call`, closed
   routes' required checklist items), and CSV cells are read back with
   :func:`csv_export.unneutralise` (every cell: a leading apostrophe is removed).
+- **Values kept exactly.** Text is stored as the file has it, spaces, tabs and line breaks
+  around it included (the form trims what a person types; an import does not change what
+  another system or an export recorded), so an export imported again is the same call.
+  Phone numbers are still written in international form, as every saved call has them.
+- **UTF-8 and strict JSON.** A file in UTF-16 or UTF-32 is refused once, as a whole. JSON (a
+  JSON Lines row, a CSV file's JSON columns) must not give a key twice in one object; a number
+  too long for Python or nesting too deep is refused like any other malformed JSON.
+- **Messages name the place, not the value**: the line, the column (and the place inside a
+  JSON column) and what is wrong, never the cell's content — a name or a phone number in the
+  wrong column must not end up on a terminal or in a log.
 - Only supervisors and admins may import (:attr:`Permission.IMPORT`). An import is audited as
   COLLECTION: one ``call.import`` event per call added, one ``user.create`` per placeholder and
   one ``calls.import`` event for the file (its name, SHA-256 and the counts). A *dry run* reads
@@ -72,14 +82,14 @@ from supportline.db.models import (
     Referral,
     User,
 )
-from supportline.enums import AuditCategory, Role
+from supportline.enums import AuditCategory, Role, Route
 from supportline.exports.common import PSEUDONYM_PATTERN
 from supportline.exports.csv_export import COLUMNS, MULTI_SEPARATOR, unneutralise
 from supportline.guidance.model import Template
 from supportline.services import audit, call_codec, calls, references
 from supportline.services.actor import Actor, Permission, require
 from supportline.services.call_types import CallData, CallRecord
-from supportline.services.call_validation import validate_call
+from supportline.services.call_validation import text_problem, validate_call
 from supportline.services.errors import FieldError, ServiceError, ValidationError
 
 #: Rows written between flushes of the import transaction (and lookups per database query).
@@ -112,6 +122,16 @@ _CALL_KEYS: Final = (
     "routes", "referrals", "follow_ups", "case_id",
 )  # fmt: skip
 _REFERENCE_RE: Final = re.compile(r"^([A-Z]+)-(\d{4})-(\d{1,9})$")
+_ROUTE_VALUES: Final = frozenset(r.value for r in Route)
+#: Digits in a JSON number; Python refuses to read an integer of more than 4,300 digits.
+JSON_NUMBER_DIGITS: Final = 100
+_HEAD_BYTES: Final = 4096  # read to tell UTF-16 or UTF-32 from UTF-8
+_WIDE_BOMS: Final = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 _PATH_HEAD_RE: Final = re.compile(r"[.\[]")
 
 
@@ -195,23 +215,60 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
+class _BadJsonError(ValueError):
+    """JSON that ``json.loads`` would read but an import must not (its message says why)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _BadJsonError(f"the key {key[:60]!r} is given twice in one object")
+        obj[key] = value
+    return obj
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > JSON_NUMBER_DIGITS:
+        raise _BadJsonError(f"a number has more than {JSON_NUMBER_DIGITS} digits")
+    return int(digits)
+
+
+def json_problem(text: str) -> tuple[Any, str | None]:
+    """``text`` read as strict JSON: (value, None), or (None, what is wrong with it).
+
+    Strict: a key given twice in one object, a number of more than :data:`JSON_NUMBER_DIGITS`
+    digits and nesting deeper than Python can read are refused, like malformed JSON.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int), None
+    except json.JSONDecodeError as exc:
+        return None, f"is not valid JSON: {exc.msg} at character {exc.pos + 1}"
+    except _BadJsonError as exc:
+        return None, f"is not valid JSON here: {exc}"
+    except RecursionError:
+        return None, "is not valid JSON here: it is nested too deeply"
+    except ValueError:  # any other number Python will not read
+        return None, "is not valid JSON here: a number cannot be read"
+
+
 def _csv_value(column: str, cell: str, line: int, problems: list[Problem]) -> Any:
     cell = unneutralise(cell)
     if column in _BOOLEAN_COLUMNS:
         if cell in ("true", "false"):
             return cell == "true"
-        problems.append(Problem(line, column, f"must be true or false, not {cell[:50]!r}"))
+        problems.append(Problem(line, column, "must be true or false"))
         return False
     if column in _NULLABLE_COLUMNS and cell == "":
         return None
     if column in _LIST_COLUMNS:
         return [part.strip() for part in cell.split(MULTI_SEPARATOR.strip()) if part.strip()]
     if column in _JSON_COLUMNS:
-        try:
-            return json.loads(cell)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(line, column, f"is not valid JSON: {exc.msg} at character {exc.pos + 1}"))
+        value, problem = json_problem(cell)
+        if problem is not None:
+            problems.append(Problem(line, column, problem))
             return []
+        return value
     return cell
 
 
@@ -228,6 +285,9 @@ def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
         return
     if header is None:
         problems.append(Problem(0, "", "the file is empty: the first line must be the header"))
+        return
+    if any(_has_surrogates(name) or "\x00" in name for name in header):
+        problems.append(Problem(1, "", "the header is not UTF-8 text: save the file as UTF-8"))
         return
     seen: set[str] = set()
     for name in header:
@@ -282,12 +342,9 @@ def _jsonl_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
             row.problems.append(Problem(number, "", f"is not UTF-8 text (byte {exc.start + 1})"))
             yield row
             continue
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            row.problems.append(
-                Problem(number, "", f"is not valid JSON: {exc.msg} at character {exc.pos + 1}")
-            )
+        value, problem = json_problem(text)
+        if problem is not None:
+            row.problems.append(Problem(number, "", problem))
             yield row
             continue
         if not isinstance(value, dict):
@@ -379,7 +436,7 @@ def _decode(row: _Row, text_of: Callable[[str], str | None]) -> tuple[_Decoded |
         problems.extend([_problem(line, e) for e in exc.errors])
         return None, list(problems)
     try:
-        data = validate_call(data)
+        data = validate_call(data, exact_text=True)
     except ValidationError as exc:
         problems.extend([_problem(line, e) for e in exc.errors])
     problems.extend([_problem(line, e) for e in calls.unfinished_checklists(data, text_of)])
@@ -390,8 +447,9 @@ def _decode(row: _Row, text_of: Callable[[str], str | None]) -> tuple[_Decoded |
     if not isinstance(handler_name, str):
         problems.append(Problem(line, "handler", f"must be text, not {call_codec._json_type(handler_name)}"))
         handler_name = ""
-    elif len(handler_name.strip()) > NAME_MAX:
-        problems.append(Problem(line, "handler", f"is longer than {NAME_MAX} characters"))
+    elif (problem := text_problem(handler_name, NAME_MAX)) is not None:
+        problems.append(Problem(line, "handler", problem))
+        handler_name = ""
     handler_id = uuid.UUID(int=0)
     raw_handler = values.get("handler_id")
     try:
@@ -407,8 +465,9 @@ def _decode(row: _Row, text_of: Callable[[str], str | None]) -> tuple[_Decoded |
             Problem(line, "case_reference", "give both case_id and case_reference, or neither (a new case)")
         )
     chosen = values.get("routes_chosen")
-    if not isinstance(chosen, list) or not all(isinstance(v, str) for v in chosen):
-        problems.append(Problem(line, "routes_chosen", "must be a list of route values"))
+    if not isinstance(chosen, list) or not all(isinstance(v, str) and v in _ROUTE_VALUES for v in chosen):
+        allowed = ", ".join(sorted(_ROUTE_VALUES))
+        problems.append(Problem(line, "routes_chosen", f"must be a list of route values ({allowed})"))
     else:
         actual = sorted(r.route.value for r in data.routes if r.chosen)
         if sorted(chosen) != actual:
@@ -422,13 +481,16 @@ def _decode(row: _Row, text_of: Callable[[str], str | None]) -> tuple[_Decoded |
             )
     problems.extend(_pseudonyms(line, data, handler_name))
     # The call is returned even when it has problems, so that it is compared with the other rows too.
-    return _Decoded(data, reference, case_reference, handler_id, handler_name.strip()), list(problems)
+    return _Decoded(data, reference, case_reference, handler_id, handler_name), list(problems)
 
 
 def _pseudonyms(line: int, data: CallData, handler_name: str) -> Iterator[Problem]:
     """A name or collar number that is a pseudonym (``P-3F9A1C2B``): the row comes from a
     pseudonymised export, whose pseudonyms would be stored as people's names."""
-    message = "is a pseudonym ({value}): a pseudonymised export cannot be imported, only a full-profile one"
+    message = (
+        "is a pseudonym (P- and 8 hexadecimal digits): a pseudonymised export cannot be imported, "
+        "only a full-profile one"
+    )
     fields = (
         ("caller_name", "", data.caller.name),
         ("caller_collar_number", "", data.caller.collar_number),
@@ -438,7 +500,7 @@ def _pseudonyms(line: int, data: CallData, handler_name: str) -> Iterator[Proble
     )
     for column, inner, value in fields:
         if PSEUDONYM_PATTERN.fullmatch(value.strip()):
-            yield Problem(line, column, message.format(value=value.strip()), inner)
+            yield Problem(line, column, message, inner)
 
 
 # --- the plan: what pass one found ----------------------------------------------------------------
@@ -448,7 +510,10 @@ def _in_utc(value: Any) -> Any:
     """``value`` (a call, or any part of one) with every time in UTC: the same instants compare
     equal whatever offset a file wrote them with."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # out of range: validation refuses the row, this only compares it
+            return value
     if isinstance(value, tuple):
         return tuple(_in_utc(v) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -557,7 +622,7 @@ def _note_row(plan: _Plan, line: int, row: _Decoded, problems: list[Problem], gu
     if row.reference:
         first = plan.references.get(row.reference)
         if first is not None:
-            problems.append(Problem(line, "reference", f"{row.reference} is already used on line {first}"))
+            problems.append(Problem(line, "reference", f"the same reference is already used on line {first}"))
         else:
             plan.references[row.reference] = line
     if data.case_id is None:
@@ -572,7 +637,7 @@ def _note_row(plan: _Plan, line: int, row: _Decoded, problems: list[Problem], gu
                     Problem(
                         line,
                         "case_reference",
-                        f"{row.case_reference} is another case's on line {line_of_other}",
+                        f"is the reference of another case, on line {line_of_other}",
                     )
                 )
             else:
@@ -581,7 +646,7 @@ def _note_row(plan: _Plan, line: int, row: _Decoded, problems: list[Problem], gu
                 plan.case_titles[data.case_id] = data.summary[:SUMMARY_MAX]
         elif known[0] != row.case_reference:
             problems.append(
-                Problem(line, "case_reference", f"line {known[1]} gives this case the reference {known[0]}")
+                Problem(line, "case_reference", f"line {known[1]} gives this case another reference")
             )
     for kind, i, child_id in _children(data):
         first = plan.child_ids.get((kind, child_id))
@@ -637,7 +702,7 @@ def _check_database(session: Session, plan: _Plan, problems: list[Problem]) -> N
         ).all():
             line = plan.references[reference]
             if line in new_lines:
-                problems.append(Problem(line, "reference", f"{reference} is another call's in this database"))
+                problems.append(Problem(line, "reference", "is another call's reference in this database"))
     case_lines = {case_id: line for case_id, (_ref, line) in plan.case_refs.items()}
     known_cases: dict[uuid.UUID, str] = {}
     for chunk in _chunks(plan.case_refs):
@@ -650,7 +715,7 @@ def _check_database(session: Session, plan: _Plan, problems: list[Problem]) -> N
                     Problem(
                         line,
                         "case_reference",
-                        f"this case is {known_cases[case_id]} in this database, not {reference}",
+                        f"this case is {known_cases[case_id]} in this database, not the reference given",
                     )
                 )
         else:
@@ -663,7 +728,7 @@ def _check_database(session: Session, plan: _Plan, problems: list[Problem]) -> N
             if case_id != mine:
                 problems.append(
                     Problem(
-                        case_lines[mine], "case_reference", f"{reference} is another case's in this database"
+                        case_lines[mine], "case_reference", "is another case's reference in this database"
                     )
                 )
     for kind, model in _CHILD_KINDS:
@@ -697,8 +762,26 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _encoding_problem(head: bytes) -> Problem | None:
+    """A file in UTF-16 or UTF-32 (by its byte-order mark, or NUL bytes in its first line):
+    one problem for the file, not one for every cell or line."""
+    for bom, name in _WIDE_BOMS:
+        if head.startswith(bom):
+            return Problem(0, "", f"the file is not UTF-8 but {name} text: save it as UTF-8")
+    if b"\x00" in head.split(b"\n", 1)[0]:
+        return Problem(
+            0, "", "the file is not UTF-8 text (its first line has NUL bytes: UTF-16?): save it as UTF-8"
+        )
+    return None
+
+
 def _rows(path: Path, format: ImportFormat, problems: list[Problem]) -> Iterator[_Row]:
     with path.open("rb") as raw:
+        wide = _encoding_problem(raw.read(_HEAD_BYTES))
+        if wide is not None:
+            problems.append(wide)
+            return
+        raw.seek(0)
         if format is ImportFormat.CSV:
             yield from _csv_rows(raw, problems)
         else:
@@ -804,7 +887,7 @@ def _placeholder(user_id: uuid.UUID, name: str, now: datetime) -> User:
     return User(
         id=user_id,
         username=PLACEHOLDER_PREFIX + user_id.hex,
-        display_name=(name or f"Imported user {str(user_id)[:8]}")[:NAME_MAX],
+        display_name=(name if name.strip() else f"Imported user {str(user_id)[:8]}")[:NAME_MAX],
         role=Role.OPERATOR,
         password_hash=PLACEHOLDER_PASSWORD_HASH,
         active=False,

@@ -2,6 +2,11 @@
 
 ``validate_call`` returns a normalised copy (enum values from strings, trimmed text, phone
 numbers in international form) or raises :class:`ValidationError` naming each bad field.
+With ``exact_text=True`` (an import) text is kept exactly as given, spaces and all: a file's
+values are stored as the file has them, and an export read back in gives the same call.
+
+A message names what is wrong with a field, never its value: messages are shown on a terminal
+and in logs, and a cell in the wrong column may hold a name or a phone number.
 """
 
 from __future__ import annotations
@@ -56,6 +61,11 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_FUTURE = timedelta(days=1)
 MAX_ITEMS = 100  # persons, referrals, follow-ups, checklist entries per call
+#: A call's times lie in [EARLIEST_TIME, LATEST_TIME): far enough from the ends of Python's
+#: datetime that converting one to any time zone (or counting a period around it) cannot overflow.
+EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(3000, 1, 1, tzinfo=UTC)
+OUT_OF_RANGE = "is not a valid time: it must lie between the years 1900 and 2999"
 
 
 class PhoneNumberError(ValueError):
@@ -90,9 +100,24 @@ def normalise_phone(raw: str) -> str:
     raise PhoneNumberError("a UK number has 11 digits starting with 0 (e.g. 07700 900123)")
 
 
+def text_problem(value: str, limit: int) -> str | None:
+    """What is wrong with a piece of text for the database, or ``None``: longer than ``limit``,
+    a NUL character (PostgreSQL cannot store one) or a lone surrogate (not Unicode text)."""
+    if len(value) > limit:
+        return f"is {len(value):,} characters; the limit is {limit:,}"
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains characters that are not valid Unicode text (lone surrogates)"
+    return None
+
+
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, *, exact_text: bool = False) -> None:
         self.errors: list[FieldError] = []
+        self.exact_text = exact_text  # never trim text (an import keeps values exactly)
 
     def fail(self, path: str, message: str) -> None:
         self.errors.append(FieldError(path, message))
@@ -101,18 +126,11 @@ class _Checker:
         if not isinstance(value, str):
             self.fail(path, "must be text")
             return ""
-        out = value.strip() if strip else value
+        out = value.strip() if strip and not self.exact_text else value
         if required and not out.strip():
             self.fail(path, "required")
-        elif len(out) > limit:
-            self.fail(path, f"is {len(out):,} characters; the limit is {limit:,}")
-        elif "\x00" in out:
-            self.fail(path, "contains a NUL character")
-        else:
-            try:
-                out.encode("utf-8")
-            except UnicodeEncodeError:
-                self.fail(path, "contains characters that are not valid Unicode text (lone surrogates)")
+        elif (problem := text_problem(out, limit)) is not None:
+            self.fail(path, problem)
         return out
 
     def enum(self, path: str, value: Any, enum_cls: type[E], *, required: bool = True) -> E | None:
@@ -124,7 +142,7 @@ class _Checker:
             return enum_cls(str(value))
         except ValueError:
             allowed = ", ".join(m.value for m in enum_cls)
-            self.fail(path, f"{value!r} is not one of: {allowed}")
+            self.fail(path, f"is not one of: {allowed}")
             return None
 
     def enum_set(self, path: str, values: Any, enum_cls: type[E]) -> frozenset[E]:
@@ -135,7 +153,8 @@ class _Checker:
                 out.add(member)
         return frozenset(out)
 
-    def when(self, path: str, value: Any, *, required: bool = True) -> datetime | None:
+    def when(self, path: str, value: Any, *, required: bool = True, future: bool = False) -> datetime | None:
+        """An aware time in range; more than a day ahead only with ``future`` (a due date)."""
         if value is None:
             if required:
                 self.fail(path, "required")
@@ -146,7 +165,14 @@ class _Checker:
         if value.tzinfo is None or value.utcoffset() is None:
             self.fail(path, "has no time zone")
             return None
-        if value.astimezone(UTC) > datetime.now(UTC) + MAX_FUTURE:
+        try:
+            instant = value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:30+01:00 is before the first instant Python has
+            instant = None
+        if instant is None or not EARLIEST_TIME <= instant < LATEST_TIME:
+            self.fail(path, OUT_OF_RANGE)
+            return None
+        if not future and instant > datetime.now(UTC) + MAX_FUTURE:
             self.fail(path, "is more than a day in the future")
         return value
 
@@ -158,11 +184,11 @@ class _Checker:
 
     def codes(self, path: str, values: Any, known: frozenset[str], upper: bool) -> tuple[str, ...]:
         out: list[str] = []
-        for value in values or ():
+        for i, value in enumerate(values or ()):
             code = str(value).strip()
             code = code.upper() if upper else code.lower()
             if code not in known:
-                self.fail(path, f"{value!r} is not a known code")
+                self.fail(path, f"entry {i + 1} is not a known code")
             elif code in out:
                 self.fail(path, f"{code} is listed twice")
             else:
@@ -224,7 +250,7 @@ def _route(c: _Checker, path: str, r: RouteData) -> RouteData:
     for i, entry in enumerate(entries):
         e = _checklist_entry(c, f"{path}.checklist[{i}]", entry)
         if e.item_id in seen:
-            c.fail(f"{path}.checklist[{i}].item_id", f"{e.item_id!r} is listed twice")
+            c.fail(f"{path}.checklist[{i}].item_id", "the same item is listed twice")
         seen.add(e.item_id)
         checked.append(e)
     reasons = tuple(c.text(f"{path}.suggestion_reasons", x, SUMMARY_MAX) for x in r.suggestion_reasons)
@@ -251,19 +277,21 @@ def _referral(c: _Checker, path: str, r: ReferralData) -> ReferralData:
 
 
 def _follow_up(c: _Checker, path: str, f: FollowUpData) -> FollowUpData:
-    due = f.due_at
-    if not isinstance(due, datetime) or due.tzinfo is None:
-        c.fail(f"{path}.due_at", "must be a date and time with a time zone")
+    due = c.when(f"{path}.due_at", f.due_at, future=True)
     return dataclasses.replace(
         f,
+        due_at=due or f.due_at,
         note=c.text(f"{path}.note", f.note, NOTE_MAX, strip=False),
         done_at=c.when(f"{path}.done_at", f.done_at, required=False),
     )
 
 
-def validate_call(data: CallData) -> CallData:
-    """The normalised call, or :class:`ValidationError` listing every problem."""
-    c = _Checker()
+def validate_call(data: CallData, *, exact_text: bool = False) -> CallData:
+    """The normalised call, or :class:`ValidationError` listing every problem.
+
+    ``exact_text``: keep text exactly as given (an import); otherwise text is trimmed (the form).
+    """
+    c = _Checker(exact_text=exact_text)
     if not isinstance(data.caller, Caller):
         c.fail("caller", "required")
         caller = Caller(name="", agency_type=AgencyType.OTHER)

@@ -256,7 +256,7 @@ BAD_VALUES = [
     (("caller", "agency_type"), None, "caller.agency_type", "must be text, not null"),
     (("caller",), "DS Tregarthen", "caller", "must be an object"),
     (("opened_at",), "2026-06-14T02:17:31", "opened_at", "no UTC offset"),
-    (("opened_at",), "last Tuesday", "opened_at", "not an ISO 8601"),
+    (("opened_at",), "last Tuesday", "opened_at", "is not a valid time (ISO 8601"),
     (("closed_at",), 1781403451, "closed_at", "must be a date and time in text"),
     (("routes", 0, "checklist", 1, "at"), "2026-06-14", "routes[0].checklist[1].at", "no UTC offset"),
     (("routes", 0, "checklist", 0, "state"), "TICKED", "routes[0].checklist[0].state", "not one of"),

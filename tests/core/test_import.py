@@ -335,9 +335,11 @@ def test_every_bad_csv_row_is_reported_and_nothing_is_imported(
         (6, "exploitation_types", "exploitation_types[1]"),
     ]
     messages = [p.message for p in refused.value.problems]
-    assert "'panic' is not one of" in messages[0] and "'maybe'" in messages[1]
-    assert "not valid JSON" in messages[3] and "'bogus' is not one of" in messages[4]
-    assert str(refused.value.problems[0]).startswith("line 2, column urgency: 'panic'")
+    # What is wrong, never the cell's value (issue 12: a cell may hold a name or a phone number).
+    assert messages[0].startswith("is not one of: crisis") and messages[1] == "must be true or false"
+    assert "not valid JSON" in messages[3] and messages[4].startswith("is not one of: ")
+    assert not [m for m in messages if "panic" in m or "maybe" in m or "bogus" in m]
+    assert str(refused.value.problems[0]).startswith("line 2, column urgency: is not one of")
     assert _count(other_db, Call) == 0 and _count(other_db, User) == 1
     assert _count(other_db, AuditEvent, AuditEvent.action.like("call%")) == 0
 
@@ -385,7 +387,8 @@ def test_a_pseudonymised_export_is_refused_naming_its_pseudonyms(
     }
     named = next(p for p in refused.value.problems if p.column == "caller_name")
     assert named.line == 2 and "a pseudonymised export cannot be imported" in named.message
-    assert re.search(r"is a pseudonym \(P-[0-9A-F]{8}\)", named.message)
+    assert "is a pseudonym (P- and 8 hexadecimal digits)" in named.message
+    assert not re.search(r"P-[0-9A-F]{8}", " ".join(p.message for p in refused.value.problems))
     assert _count(other_db, Call) == 0
 
 
@@ -414,7 +417,7 @@ def test_problems_inside_json_columns_and_between_rows(
         (7, "id", ""),
     ]
     assert "already used on line 5" in refused.value.problems[3].message
-    assert "'QQ' is not a known code" in refused.value.problems[2].message
+    assert refused.value.problems[2].message == "entry 1 is not a known code"
     assert "already on line 5" in refused.value.problems[5].message
     assert "says legal but the routes column chooses victim" in refused.value.problems[1].message
 
@@ -505,7 +508,7 @@ def test_references_and_ids_taken_in_the_target_are_refused(
     assert [(p.line, p.column) for p in refused.value.problems] == [
         (2, "reference"), (2, "case_reference"), (2, "persons"),
     ]  # fmt: skip
-    assert "another call's in this database" in refused.value.problems[0].message
+    assert refused.value.problems[0].message == "is another call's reference in this database"
     assert _count(other_db, Call) == 1
 
 
@@ -575,7 +578,8 @@ def test_command_line_import(sqlite_db: Database, tmp_path: Path, run: Run) -> N
         "calls", "import", str(bad), "--user", "ada.admin", "--password-stdin", stdin=f"{ADMIN_PW}\n"
     )
     assert refused.code == 1
-    assert refused.err.splitlines()[0].startswith("line 4, column urgency: 'panic' is not one of")
+    assert refused.err.splitlines()[0].startswith("line 4, column urgency: is not one of")
+    assert "panic" not in refused.err
     assert refused.err.splitlines()[-1] == "bad.csv: 1 problem; nothing was imported"
     wrong = run(*base, "--format", "jsonl", stdin=f"{ADMIN_PW}\n")
     assert wrong.code == 1 and "line 1" in wrong.err  # a CSV file read as JSON Lines
