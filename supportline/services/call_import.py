@@ -289,6 +289,12 @@ def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
     if any(_has_surrogates(name) or "\x00" in name for name in header):
         problems.append(Problem(1, "", "the header is not UTF-8 text: save the file as UTF-8"))
         return
+    if not set(header) & set(COLUMNS):
+        # Most likely a data row (a file without its header): its cells are not echoed as names.
+        problems.append(
+            Problem(1, "", "is not the header: the first line must name the columns (id, reference, …)")
+        )
+        return
     seen: set[str] = set()
     for name in header:
         if name in seen:

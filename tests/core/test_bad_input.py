@@ -498,6 +498,18 @@ def test_import_messages_never_show_the_values_of_bad_cells(
     assert lines[-1].endswith("nothing was imported")
 
 
+def test_a_file_without_its_header_does_not_show_its_first_row(
+    exported_sqlite: Exported, tmp_path: Path
+) -> None:
+    """Its first row was taken for the header: every cell came back as an "unknown column"."""
+    _header, row = exported_sqlite.csv_rows
+    path = write_csv(tmp_path / "headless.csv", [row])
+    problems = refused(exported_sqlite.db, exported_sqlite.actor, path)
+    assert [(p.line, p.column) for p in problems] == [(1, "")]
+    assert "must name the columns" in problems[0].message
+    assert "Tregarthen" not in str(problems[0]) and "Tregarthen" in cell(row, "caller_name")
+
+
 def test_a_pseudonym_is_named_as_one_without_showing_it(exported_sqlite: Exported, tmp_path: Path) -> None:
     header, row = exported_sqlite.csv_rows
     set_cell(row, "caller_name", "P-3F9A1C2B")
