@@ -89,7 +89,7 @@ from supportline.guidance.model import Template
 from supportline.services import audit, call_codec, calls, references
 from supportline.services.actor import Actor, Permission, require
 from supportline.services.call_types import CallData, CallRecord
-from supportline.services.call_validation import text_problem, validate_call
+from supportline.services.call_validation import HASH_RE, text_problem, validate_call
 from supportline.services.errors import FieldError, ServiceError, ValidationError
 
 #: Rows written between flushes of the import transaction (and lookups per database query).
@@ -601,6 +601,8 @@ class _Guidance:
         return self._by_hash
 
     def text_of(self, content_hash: str) -> str | None:
+        if not HASH_RE.fullmatch(content_hash):
+            return None  # not a SHA-256 digest (validation says so): nothing to look up
         if content_hash not in self._texts:
             row = self._session.get(GuidanceVersion, content_hash)
             text: str | None = None
@@ -668,7 +670,11 @@ def _note_row(plan: _Plan, line: int, row: _Decoded, problems: list[Problem], gu
         if f.assignee_id is not None:
             plan.users.setdefault(f.assignee_id, "")
     for i, r in enumerate(data.routes):
-        if r.template_hash and guidance.text_of(r.template_hash) is None:
+        if (
+            r.template_hash
+            and HASH_RE.fullmatch(r.template_hash)
+            and guidance.text_of(r.template_hash) is None
+        ):
             problems.append(
                 Problem(
                     line,

@@ -242,7 +242,7 @@ def _checklist_entry(c: _Checker, path: str, e: ChecklistEntry) -> ChecklistEntr
 
 
 def _route(c: _Checker, path: str, r: RouteData) -> RouteData:
-    if r.template_hash is not None and not HASH_RE.match(str(r.template_hash)):
+    if r.template_hash is not None and not HASH_RE.fullmatch(str(r.template_hash)):
         c.fail(f"{path}.template_hash", "must be a SHA-256 hex digest")
     entries = c.count(f"{path}.checklist", r.checklist)
     seen: set[str] = set()

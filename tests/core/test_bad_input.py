@@ -545,3 +545,18 @@ def test_the_cli_reports_bad_json_and_a_wide_file_without_a_traceback(
         "the file: the file is not UTF-8 but UTF-16 text: save it as UTF-8",
         "wide.jsonl: 1 problem; nothing was imported",
     ]
+
+
+def test_a_template_hash_that_is_not_a_digest_is_one_problem_and_never_looked_up(
+    exported: Exported, other_db: Database, target: Actor, tmp_path: Path
+) -> None:
+    """A lone surrogate in it raised UnicodeEncodeError (looked up in the database); other text
+    was reported twice, the second time with its value."""
+    routes = exported.jsonl["routes"]
+    for value in ("\ud800" + "a" * 63, NAME, "a" * 64 + "\n"):
+        changed = [{**routes[0], "template_hash": value}, *routes[1:]]
+        line = json.dumps({**exported.jsonl, "routes": changed})
+        problems = refused(other_db, target, write_jsonl(tmp_path / "hash.jsonl", [line]))
+        assert [(p.line, p.column, p.field, p.message) for p in problems] == [
+            (1, "routes", "routes[0].template_hash", "must be a SHA-256 hex digest")
+        ]
