@@ -67,6 +67,11 @@ def main(argv: list[str], gui: GuiHooks | None = None) -> int:
                 "the GUI is not available in this installation; see `supportline --help`", EXIT_USAGE
             )
         return gui.run(argv)
+    # Arguments that are not UTF-8 (issue 17) are refused before anything uses them.
+    from supportline.cli.arguments import not_utf8
+
+    if (problem := not_utf8(argv)) is not None:
+        return _fail(problem, EXIT_USAGE)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -560,3 +560,35 @@ def test_a_template_hash_that_is_not_a_digest_is_one_problem_and_never_looked_up
         assert [(p.line, p.column, p.field, p.message) for p in problems] == [
             (1, "routes", "routes[0].template_hash", "must be a SHA-256 hex digest")
         ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (("stats", "--from", "2026-01-01", "--to", "2026-01-02", "--force", "Kent \udcff"), "--force"),
+        (("stats", "--from", "2026-01-01", "--to", "2026-01-02", "--handler=\udcff"), "--handler"),
+        (("export", "--from", "2026-01-01", "--to", "2026-01-02", "--purpose", "\udcff"), "--purpose"),
+    ],
+)
+def test_an_argument_that_is_not_utf8_is_a_usage_error(
+    run: Run, cli_admin: None, tmp_path: Path, argv: tuple[str, ...], named: str
+) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates: UnicodeEncodeError in the
+    database driver before."""
+    extra = ("--output", str(tmp_path / "out.csv")) if argv[0] == "export" else ()
+    result = run(*argv, *extra, "--user", "ada.admin", "--password-stdin", stdin=f"{ADMIN_PW}\n")
+    assert result.code == 2, result.err
+    assert result.err.startswith(f"supportline: error: {named}: the value is not UTF-8 text")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_an_output_file_name_that_is_not_utf8_is_a_usage_error(
+    run: Run, cli_admin: None, tmp_path: Path
+) -> None:
+    out = str(tmp_path / "calls-\udcff.csv")
+    result = run(
+        "export", "--from", "2026-01-01", "--to", "2026-01-02", "--purpose", PURPOSE, "--output", out,
+        "--user", "ada.admin", "--password-stdin", stdin=f"{ADMIN_PW}\n",
+    )  # fmt: skip
+    assert result.code == 2 and "--output: the value is not UTF-8 text" in result.err
+    assert list(tmp_path.iterdir()) == []
