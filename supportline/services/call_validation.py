@@ -142,7 +142,9 @@ class _Checker:
             return enum_cls(str(value))
         except ValueError:
             allowed = ", ".join(m.value for m in enum_cls)
-            self.fail(path, f"is not one of: {allowed}")
+            # The value is named for the form; an import's values are enums by now (call_codec
+            # refuses an unknown one without naming it).
+            self.fail(path, f"{value!r} is not one of: {allowed}")
             return None
 
     def enum_set(self, path: str, values: Any, enum_cls: type[E]) -> frozenset[E]:
