@@ -5,8 +5,10 @@ numbers in international form) or raises :class:`ValidationError` naming each ba
 With ``exact_text=True`` (an import) text is kept exactly as given, spaces and all: a file's
 values are stored as the file has them, and an export read back in gives the same call.
 
-A message names what is wrong with a field, never its value: messages are shown on a terminal
-and in logs, and a cell in the wrong column may hold a name or a phone number.
+Every message an import can reach names what is wrong with a field, never its value: an import
+shows them on a terminal, and a cell in the wrong column may hold a name or a phone number.
+(Only the form reaches the message for an unknown enumeration value, which names it: an import's
+values are enumerations by then, see ``call_codec``.)
 """
 
 from __future__ import annotations
