@@ -234,7 +234,7 @@ def test_huge_numbers_deep_nesting_and_duplicate_keys_in_json_lines(
         good.replace('"sex": "male"', '"sex": "male", "sex": "female"', 1),  # 4: inside persons
         good.replace('"county_lines": false', '"county_lines": -' + "7" * 5001),  # 5
     ]
-    assert all(line != good for line in lines[2:])
+    assert good not in lines
     problems = refused(exported_sqlite.db, exported_sqlite.actor, write_jsonl(tmp_path / "bad.jsonl", lines))
     assert [(p.line, p.column) for p in problems] == [(1, ""), (2, ""), (3, ""), (4, ""), (5, "")]
     messages = [p.message for p in problems]
