@@ -132,7 +132,7 @@ def test_lockout_ends_by_itself_after_lockout_minutes(db):
     for i in range(3):
         with pytest.raises(AuthenticationError):
             accounts.authenticate(db, "ada.admin", "not the password", now=start + timedelta(seconds=i))
-    with pytest.raises(AuthenticationError, match="locked .* 10 minutes"):
+    with pytest.raises(AuthenticationError, match=r"locked .* 10 minutes"):
         accounts.authenticate(db, "ada.admin", PASSWORD, now=start + timedelta(minutes=9))
     actor = accounts.authenticate(db, "ada.admin", PASSWORD, now=start + timedelta(minutes=10, seconds=3))
     assert actor.username == "ada.admin"

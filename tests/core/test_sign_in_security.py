@@ -3,6 +3,7 @@ SQLite write lock during the Argon2 check."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,7 +27,7 @@ class CountingHasher(PasswordHasher):
         self.verified = 0
         self.during_verify: list = []
 
-    def verify(self, hash, password):  # noqa: A002 (argon2's own parameter name)
+    def verify(self, hash, password):
         self.verified += 1
         for hook in self.during_verify:
             hook()
@@ -102,14 +103,10 @@ def test_parallel_wrong_guesses_on_postgresql_in_separate_connections(pg_db):
     test_parallel_wrong_guesses_are_all_counted_and_audited(pg_db)
 
 
-def test_the_argon2_check_holds_no_sqlite_write_lock(tmp_path, counting, _sqlite_template):
+def test_the_argon2_check_holds_no_sqlite_write_lock(sqlite_db, counting):
     """Before: authenticate ran Argon2 inside BEGIN IMMEDIATE; with sign-ins running, call saves
     on other connections failed with "database is locked" after busy_timeout."""
-    import shutil
-
-    path = tmp_path / "locks.db"
-    shutil.copyfile(_sqlite_template, path)
-    db = create_database(f"sqlite:///{path}", busy_timeout_ms=300)
+    db = create_database(sqlite_db.url, busy_timeout_ms=300)
     try:
         admin = make_admin(db)
         saved: list[object] = []
@@ -128,10 +125,8 @@ def test_the_argon2_check_holds_no_sqlite_write_lock(tmp_path, counting, _sqlite
         counting.during_verify.append(while_verifying)
         for username, password in (("ada.admin", PASSWORD), ("nobody.here", "whatever it is")):
             saved.clear()
-            try:
+            with contextlib.suppress(AuthenticationError):
                 accounts.authenticate(db, username, password)
-            except AuthenticationError:
-                pass
             assert len(saved) == 1 and not isinstance(saved[0], Exception), saved
     finally:
         db.dispose()
