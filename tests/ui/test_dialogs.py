@@ -51,7 +51,7 @@ def test_a_short_password_is_shown_beside_its_field_and_nothing_typed_is_lost(
     _fill(dialog, "short")
     with qtbot.waitSignal(dialog.refused, timeout=10_000):
         dialog.create_button.click()
-    assert dialog.error_text("password") == "Must be at least 10 characters"
+    assert dialog.error_text("password") == "Must be at least 12 characters (a few words make a good one)"
     assert dialog.errors["password"].isVisible()
     assert dialog.error_text("username") == ""
     assert dialog.error_text("display_name") == ""
@@ -73,7 +73,7 @@ def test_every_bad_field_is_named_at_once(qtbot: QtBot, sqlite_db: Database, tas
         dialog.create_button.click()
     assert dialog.error_text("username").startswith("Use 1-64 lower-case letters")
     assert dialog.error_text("display_name") == "Required"
-    assert dialog.error_text("password") == "Must be at least 10 characters"
+    assert dialog.error_text("password") == "Must be at least 12 characters (a few words make a good one)"
 
 
 def test_a_mismatched_confirmation_is_caught_before_the_service(
