@@ -105,8 +105,8 @@ class _ChildDialog(QDialog):
         self.message.setAccessibleName(self.tr("Problem"))
         self.message.hide()
         self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )  # the dialog as parent, so that OK becomes its default button (see LoginDialog)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setDefault(True)
         self.buttons.accepted.connect(self.submit)
@@ -172,7 +172,7 @@ class AddAccountDialog(_ChildDialog):
             return
         db, actor = self._db, self._actor
         username, display_name = self.username.text(), self.display_name.text()
-        role: Role = self.role.currentData()
+        role = Role(self.role.currentData())
         password, must_change = self.passwords.password.text(), self.must_change.isChecked()
         self.send(
             lambda: accounts.create_user(
@@ -480,7 +480,7 @@ class AccountsWindow(QDialog):
 
     def set_role_of_selected(self) -> None:
         user = self.selected()
-        role: Role = self.role.currentData()
+        role = Role(self.role.currentData())
         if user is None or role is user.role:
             return
         db, actor, user_id = self._db, self._actor, user.id

@@ -134,7 +134,9 @@ class LoginDialog(QDialog):
         self.message.setAccessibleName(self.tr("Sign-in message"))
         self.message.hide()
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        # Made with the dialog as parent: a button made default before it is in a dialog does not
+        # become the dialog's default, and on show Cancel did, so Enter cancelled the sign-in.
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.sign_in_button = self.buttons.addButton(
             self.tr("Sign in"), QDialogButtonBox.ButtonRole.AcceptRole
         )
