@@ -28,7 +28,7 @@ from supportline.db import Database
 from supportline.enums import Role
 from supportline.gui_hooks import GuiHooks
 from supportline.services import accounts
-from supportline.services.actor import Actor, Permission, require
+from supportline.services.actor import Actor
 
 
 def register(commands: Any) -> None:
@@ -87,7 +87,7 @@ def add_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
                 f"{db.describe()} already has accounts: sign in as an administrator with --user NAME"
             )
         actor = sign_in(db, args.user, passwords)
-        require(actor, Permission.USER_ADMIN)  # before asking for the new password, not after
+        accounts.require_admin(db, actor, "user.create")  # before asking for the new password
         password = passwords.read(f"New password for {args.name}", confirm=True)
         record = accounts.create_user(
             db, actor, args.name, display_name, role, password, must_change_password=args.temporary
@@ -174,37 +174,41 @@ def _register_admin_actions(sub: Any) -> None:
 
 
 def _admin_action(
-    args: argparse.Namespace, act: Callable[[Database, Actor, uuid.UUID], accounts.UserRecord]
+    args: argparse.Namespace,
+    action: str,
+    act: Callable[[Database, Actor, uuid.UUID], accounts.UserRecord],
 ) -> accounts.UserRecord:
     passwords = Passwords(args.password_stdin)
     with opened_database(migrate=True) as (_env, db):
         actor = sign_in(db, args.user, passwords)
-        require(actor, Permission.USER_ADMIN)
+        accounts.require_admin(db, actor, action)  # refused (and audited) as the action itself
         target = accounts.get_user(db, actor, args.name)
         return act(db, actor, target.id)
 
 
 def disable_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
-    record = _admin_action(args, accounts.disable_user)
+    record = _admin_action(args, "user.disable", accounts.disable_user)
     print(f"disabled {record.username}: it can no longer sign in (its calls keep its name)")
     return 0
 
 
 def enable_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
-    record = _admin_action(args, accounts.enable_user)
+    record = _admin_action(args, "user.enable", accounts.enable_user)
     print(f"enabled {record.username}")
     return 0
 
 
 def unlock_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
-    record = _admin_action(args, accounts.unlock_user)
+    record = _admin_action(args, "user.unlock", accounts.unlock_user)
     print(f"unlocked {record.username}")
     return 0
 
 
 def set_role_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     role = Role(args.role)
-    record = _admin_action(args, lambda db, actor, user_id: accounts.set_role(db, actor, user_id, role))
+    record = _admin_action(
+        args, "user.role", lambda db, actor, user_id: accounts.set_role(db, actor, user_id, role)
+    )
     print(f"{record.username} is now {record.role.label}")
     return 0
 
@@ -213,7 +217,7 @@ def reset_password_command(args: argparse.Namespace, gui: GuiHooks | None) -> in
     passwords = Passwords(args.password_stdin)
     with opened_database(migrate=True) as (_env, db):
         actor = sign_in(db, args.user, passwords)
-        require(actor, Permission.USER_ADMIN)  # before asking for the new password, not after
+        accounts.require_admin(db, actor, "user.password.reset")  # before asking for the new one
         target = accounts.get_user(db, actor, args.name)
         password = passwords.read(f"New password for {target.username}", confirm=True)
         record = accounts.reset_password(db, actor, target.id, password)

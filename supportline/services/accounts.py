@@ -123,6 +123,18 @@ def _validate_new_user(username: str, display_name: str, role: object, password:
     return errors
 
 
+def require_admin(db: Database, actor: Actor, action: str, user_id: uuid.UUID | None = None) -> None:
+    """``require(actor, USER_ADMIN)``; a refusal is audited (``<action>.refused``, reason
+    ``permission``) in its own transaction before it is raised."""
+    try:
+        require(actor, Permission.USER_ADMIN)
+    except PermissionDeniedError:
+        with db.write() as session:
+            audit.record(session, actor, AuditCategory.ALTERATION, f"{action}.refused", "user",
+                         user_id or "", reason="permission")  # fmt: skip
+        raise
+
+
 def _is_locked(user: User, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
@@ -214,7 +226,7 @@ def create_user(
 ) -> UserRecord:
     """Add an account. ``must_change_password``: the password given is a first one for the person
     to replace at their first sign-in (the Accounts window sets it)."""
-    require(actor, Permission.USER_ADMIN)
+    require_admin(db, actor, "user.create")
     username = normalise_username(username)
     errors = _validate_new_user(username, display_name, role, password)
     if errors:
@@ -232,7 +244,7 @@ def create_user(
 
 
 def list_users(db: Database, actor: Actor) -> list[UserRecord]:
-    require(actor, Permission.USER_ADMIN)
+    require_admin(db, actor, "user.list")
     now = datetime.now(UTC)
     with db.read() as session:
         users = session.scalars(select(User).order_by(User.username)).all()
@@ -241,7 +253,7 @@ def list_users(db: Database, actor: Actor) -> list[UserRecord]:
 
 def get_user(db: Database, actor: Actor, username: str) -> UserRecord:
     """One account by user name (admins), or NotFoundError naming it."""
-    require(actor, Permission.USER_ADMIN)
+    require_admin(db, actor, "user.get")
     name = normalise_username(username)
     with db.read() as session:
         user = session.scalar(select(User).where(User.username == name))
@@ -553,7 +565,7 @@ def _other_active_admins(session: Session, user_id: uuid.UUID) -> int:
 
 def disable_user(db: Database, actor: Actor, user_id: uuid.UUID) -> UserRecord:
     """Disable an account: it can no longer sign in, and stays named on the calls it handled."""
-    require(actor, Permission.USER_ADMIN)
+    require_admin(db, actor, "user.disable", user_id)
     if user_id == actor.user_id:
         _refuse(db, actor, "user.disable", user_id, "own account",
                 "you cannot disable your own account; ask another administrator")  # fmt: skip
@@ -576,7 +588,7 @@ def disable_user(db: Database, actor: Actor, user_id: uuid.UUID) -> UserRecord:
 
 
 def enable_user(db: Database, actor: Actor, user_id: uuid.UUID) -> UserRecord:
-    require(actor, Permission.USER_ADMIN)
+    require_admin(db, actor, "user.enable", user_id)
     with db.write() as session:
         user = _target(session, user_id)
         if not user.active:
@@ -587,7 +599,7 @@ def enable_user(db: Database, actor: Actor, user_id: uuid.UUID) -> UserRecord:
 
 
 def set_role(db: Database, actor: Actor, user_id: uuid.UUID, role: Role | str) -> UserRecord:
-    require(actor, Permission.USER_ADMIN)
+    require_admin(db, actor, "user.role", user_id)
     try:
         new_role = Role(role)
     except ValueError:
@@ -620,7 +632,7 @@ def set_role(db: Database, actor: Actor, user_id: uuid.UUID, role: Role | str) -
 def reset_password(db: Database, actor: Actor, user_id: uuid.UUID, password: str) -> UserRecord:
     """An administrator sets a new password for someone, to be changed at their next sign-in;
     the account is unlocked too."""
-    require(actor, Permission.USER_ADMIN)
+    require_admin(db, actor, "user.password.reset", user_id)
     with db.read() as session:
         target = _target(session, user_id)
         username, display_name = target.username, target.display_name
@@ -643,7 +655,7 @@ def reset_password(db: Database, actor: Actor, user_id: uuid.UUID, password: str
 
 def unlock_user(db: Database, actor: Actor, user_id: uuid.UUID) -> UserRecord:
     """End a lockout now (and forget the failed sign-ins counted)."""
-    require(actor, Permission.USER_ADMIN)
+    require_admin(db, actor, "user.unlock", user_id)
     now = datetime.now(UTC)
     with db.write() as session:
         user = _target(session, user_id)

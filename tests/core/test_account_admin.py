@@ -94,6 +94,16 @@ def test_only_admins_administer_accounts(db):
         with pytest.raises(PermissionDeniedError):
             attempt()
     assert _user(db, "sam.supervisor").role is Role.SUPERVISOR
+    refused = _events(
+        db, "user.disable.refused", "user.role.refused", "user.password.reset.refused",
+        "user.unlock.refused", "user.list.refused",
+    )  # fmt: skip
+    assert [e.action for e in refused] == [
+        "user.disable.refused", "user.role.refused", "user.password.reset.refused",
+        "user.unlock.refused", "user.list.refused",
+    ]  # fmt: skip
+    assert all(e.actor_id == supervisor.user_id for e in refused)
+    assert all(json.loads(e.details) == {"reason": "permission"} for e in refused)
 
 
 def test_reset_password_must_be_changed_at_the_next_sign_in(db):

@@ -116,3 +116,15 @@ def test_a_temporary_first_password(run: Run, cli_db: Database) -> None:
     _add(run, "ben.okafor", "operator", "--temporary")
     with pytest.raises(accounts.PasswordChangeRequiredError):
         accounts.authenticate(cli_db, "ben.okafor", NEW_PW)
+
+
+def test_a_non_admin_is_refused_and_the_refusal_is_audited(run: Run, cli_db: Database) -> None:
+    add_first_admin(run)
+    _add(run, "ben.okafor")
+    result = run(
+        "users", "disable", "ada.admin", "--user", "ben.okafor", "--password-stdin", stdin=f"{NEW_PW}\n"
+    )
+    assert result.code != 0 and "may not do this" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert _actions(cli_db, "user.disable") == ["user.disable.refused"]
+    assert accounts.get_user(cli_db, accounts.authenticate(cli_db, "ada.admin", ADMIN_PW), "ada.admin").active

@@ -295,3 +295,17 @@ def test_the_admin_menu_opens_the_accounts_window_and_only_admins_have_it(
     assert window.accounts_window is not None
     qtbot.waitUntil(lambda: len(window.accounts_window.users) == 2, timeout=10_000)
     assert ("Ctrl+Shift+A", "Accounts: add, disable, unlock, reset passwords") in window.shortcuts()
+
+
+def test_screen_lock_unlock_and_sign_out_are_audited(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, make_window, tasks: TaskRunner
+) -> None:
+    window = make_window(sqlite_db, admin)
+    window.lock()
+    window.lock_view.password.setText(PASSWORD)
+    with qtbot.waitSignal(window.lock_view.unlocked, timeout=10_000):
+        window.lock_view.unlock()
+    window.close()
+    tasks.wait_until_idle()
+    assert _actions(sqlite_db, "screen.") == ["screen.lock", "screen.unlock"]
+    assert _actions(sqlite_db, "logout") == ["logout"]
