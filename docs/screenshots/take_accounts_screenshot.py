@@ -35,7 +35,7 @@ PEOPLE = (
     ("t.pengelly", "Tamsin Pengelly", Role.ADVISER),
     ("g.morcambe", "Gethin Morcambe", Role.OPERATOR),
 )
-FIRST_PASSWORD = "Bramble-gate-at-noon"
+FIRST_PASSWORD = "Bramble-gate-at-noon"  # noqa: S105 (a fictitious demo password)
 
 
 def main(out: str, password: str) -> None:
