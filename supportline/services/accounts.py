@@ -552,15 +552,17 @@ def _target(session: Session, user_id: uuid.UUID) -> User:
 
 
 def _other_active_admins(session: Session, user_id: uuid.UUID) -> int:
-    """Active administrators other than ``user_id``. On PostgreSQL their rows are locked for
-    the transaction, so two administrators demoting each other at once cannot both succeed
-    (SQLite's BEGIN IMMEDIATE already lets one writer in at a time)."""
+    """Active administrators other than ``user_id``. On PostgreSQL every active admin's row is
+    locked for the transaction (the target's too, all in one order), so two administrators
+    demoting or disabling each other at once queue: the second sees the first's change and is
+    refused. SQLite's BEGIN IMMEDIATE already lets one writer in at a time."""
     ids = session.scalars(
         select(User.id)
-        .where(User.role == Role.ADMIN, User.active.is_(True), User.id != user_id)
+        .where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.id)
         .with_for_update()
     ).all()
-    return len(ids)
+    return sum(1 for i in ids if i != user_id)
 
 
 def disable_user(db: Database, actor: Actor, user_id: uuid.UUID) -> UserRecord:

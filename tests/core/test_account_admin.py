@@ -177,3 +177,41 @@ def test_sign_out_and_screen_lock_are_recorded(db):
     events = _events(db, "screen.lock", "screen.unlock", "logout")
     assert [e.action for e in events] == ["screen.lock", "screen.unlock", "logout"]
     assert {e.category for e in events} == {AuditCategory.ACCESS}
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one_active_admin(db):
+    """On PostgreSQL each transaction locks every active admin's row, in one order: the second
+    waits for the first, then sees that it would leave no administrator. (Before, each locked
+    only the other admins' rows: both went ahead, and nobody was left to administer.)"""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    ada = make_admin(db)
+    bea = make_user(db, ada, "bea.admin", Role.ADMIN)
+    both_read = threading.Barrier(2)
+
+    def in_step(_conn, _cursor, statement, _params, _context, _many):
+        if "FOR UPDATE" in statement:  # PostgreSQL: both have read their target; now lock
+            both_read.wait(timeout=10)
+
+    def disable(actor, target):
+        try:
+            accounts.disable_user(db, actor, target)
+        except accounts.AccountRuleError:
+            return "refused"
+        return "disabled"
+
+    event.listen(db.engine, "before_cursor_execute", in_step)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            outcomes = sorted(pool.map(disable, (ada, bea), (bea.user_id, ada.user_id)))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", in_step)
+    assert outcomes == ["disabled", "refused"]
+    with db.read() as session:
+        active_admins = session.scalars(
+            select(User.username).where(User.role == Role.ADMIN, User.active.is_(True))
+        ).all()
+    assert len(active_admins) == 1
