@@ -192,6 +192,11 @@ class LoginDialog(QDialog):
         return not self.sign_in_button.isEnabled()
 
     @property
+    def can_change_password(self) -> bool:
+        """Attached with a way to replace a password an administrator reset."""
+        return self._change_password is not None
+
+    @property
     def changing_password(self) -> bool:
         """The password was reset: the dialog is asking for a new one."""
         return self._reset_password is not None
