@@ -309,3 +309,18 @@ def test_screen_lock_unlock_and_sign_out_are_audited(
     tasks.wait_until_idle()
     assert _actions(sqlite_db, "screen.") == ["screen.lock", "screen.unlock"]
     assert _actions(sqlite_db, "logout") == ["logout"]
+
+
+def test_a_mnemonic_moves_to_the_check_box_without_changing_it(qtbot: QtBot, window: AccountsWindow) -> None:
+    dialog = window.show_add_dialog()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.username, timeout=5_000)
+    assert dialog.must_change.isChecked()
+    qtbot.keyClick(dialog.username, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)
+    qtbot.wait(300)  # longer than a button's animated click
+    assert QApplication.focusWidget() is dialog.must_change
+    assert dialog.must_change.isChecked()  # unchanged
+    qtbot.keyClick(dialog.must_change, Qt.Key.Key_Space)
+    assert not dialog.must_change.isChecked()
+    dialog.reject()

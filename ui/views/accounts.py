@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -66,6 +66,17 @@ def failure_text(exc: BaseException) -> str:
     if isinstance(exc, ServiceError):
         return sentence(str(exc))
     return f"That did not work: {str(exc) or type(exc).__name__}"
+
+
+class FocusOnlyCheckBox(QCheckBox):
+    """Its mnemonic (Alt + the underlined letter) moves the focus to it and never ticks or
+    unticks it: Space does that, once the person is there."""
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.Shortcut:
+            self.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return True
+        return super().event(e)
 
 
 class _PasswordFields:
@@ -158,7 +169,9 @@ class AddAccountDialog(_ChildDialog):
         self.form.addRow(self.tr("&Display name"), self.display_name)
         self.form.addRow(self.tr("&Role"), self.role)
         self.passwords = _PasswordFields(self, self.form, self.tr("&First password"))
-        self.must_change = QCheckBox(self.tr("&They choose their own password at their first sign-in"))
+        self.must_change = FocusOnlyCheckBox(
+            self.tr("&They choose their own password at their first sign-in")
+        )
         self.must_change.setChecked(True)
         self.form.addRow(self.must_change)
         self.username.setFocus()
