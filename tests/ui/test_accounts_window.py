@@ -212,7 +212,11 @@ def test_own_account_cannot_be_disabled_or_demoted_from_the_window(window: Accou
     assert window.reset_button.isEnabled()  # one's own password may be changed
 
 
-def test_tab_reaches_every_control(qtbot: QtBot, window: AccountsWindow) -> None:
+def test_tab_reaches_every_control(
+    qtbot: QtBot, window: AccountsWindow, sqlite_db: Database, admin: Actor
+) -> None:
+    make_user(sqlite_db, admin, "olu.operator", Role.OPERATOR)
+    _wait_loaded(qtbot, window, lambda: window.refresh(keep="olu.operator"))
     window.activateWindow()
     window.table.setFocus()
     seen: set[QWidget] = set()
@@ -221,14 +225,17 @@ def test_tab_reaches_every_control(qtbot: QtBot, window: AccountsWindow) -> None
         assert focus is not None
         seen.add(focus)
         qtbot.keyClick(focus, Qt.Key.Key_Tab)
-    expected = {
-        window.table,
-        window.add_button,
-        window.reset_button,
-        window.refresh_button,
-        window.close_button,
-    }
-    assert expected <= seen
+    enabled = {
+        w
+        for w in (
+            window.table, window.add_button, window.disable_button, window.enable_button,
+            window.reset_button, window.unlock_button, window.role, window.role_button,
+            window.refresh_button, window.close_button,
+        )
+        if w.isEnabled()
+    }  # fmt: skip
+    assert window.role in enabled and window.disable_button in enabled
+    assert enabled <= seen
 
 
 def test_sign_in_shows_the_notice_and_forces_a_new_password_after_a_reset(
