@@ -89,6 +89,7 @@ def _create(env: Environment, url: object, password: str | None) -> Database:
         password=password,
         busy_timeout_ms=env.settings.sqlite_busy_timeout_ms,
         max_failed_logins=env.settings.max_failed_logins,
+        lockout_minutes=env.settings.lockout_minutes,
     )
 
 

@@ -31,6 +31,14 @@ KEYRING_SERVICE = "supportline"
 THEMES = ("system", "light", "dark")
 
 
+DEFAULT_SYSTEM_USE_NOTICE = (
+    "This system is for authorised staff of the advice line only. It holds sensitive personal data: "
+    "use it only for your work on the line. Every sign-in and every record you open, change or "
+    "export is logged with your name, and may be checked. Misuse can lead to disciplinary action "
+    "and prosecution (Computer Misuse Act 1990, Data Protection Act 2018)."
+)
+
+
 class ConfigError(ValueError):
     """A setting is unknown, of the wrong type or out of range; the message names the key."""
 
@@ -97,6 +105,17 @@ class Settings:
     max_failed_logins: int = dataclasses.field(
         default=5, metadata={"help": "Failed sign-ins in a row before an account is locked (1-100)."}
     )
+    lockout_minutes: int = dataclasses.field(
+        default=10,
+        metadata={
+            "help": "How long an account stays locked after max_failed_logins wrong passwords (1-1440); "
+            "an administrator can unlock it sooner."
+        },
+    )
+    system_use_notice: str = dataclasses.field(
+        default=DEFAULT_SYSTEM_USE_NOTICE,
+        metadata={"help": "Shown on the sign-in: who may use this system and that its use is recorded."},
+    )
     sqlite_busy_timeout_ms: int = dataclasses.field(
         default=5000, metadata={"help": "How long SQLite waits for a lock held by another writer."}
     )
@@ -126,6 +145,7 @@ class Settings:
         ranges = {
             "idle_lock_minutes": (1, 240),
             "max_failed_logins": (1, 100),
+            "lockout_minutes": (1, 1440),
             "sqlite_busy_timeout_ms": (0, 600_000),
             "backups_to_keep": (0, 1000),
         }
@@ -133,6 +153,8 @@ class Settings:
             value = getattr(self, key)
             if not low <= value <= high:
                 raise ConfigError(f"{key}: {value} is out of range ({low} to {high})")
+        if len(self.system_use_notice) > 2000:
+            raise ConfigError("system_use_notice: longer than 2000 characters")
         if self.theme not in THEMES:
             raise ConfigError(f"theme: {self.theme!r} is not one of {', '.join(THEMES)}")
         if self.database_url and _parse_url(self.database_url) is None:

@@ -137,7 +137,7 @@ def run(argv: list[str]) -> int:
         return EXIT_CONFIG
     style.apply(app, env.settings.theme)  # the user's own choice follows once they sign in
     tasks = default_runner()
-    sign_in = LoginDialog(tasks=tasks)
+    sign_in = LoginDialog(tasks=tasks, notice=env.settings.system_use_notice)
     gave_up: list[bool] = []
     sign_in.rejected.connect(lambda: gave_up.append(True))
     # A first start has no database file and no account to sign in to: it goes to the first
@@ -207,7 +207,11 @@ def _start(
             if admin is None:
                 return EXIT_CANCELLED
             sign_in.set_username(admin.username)
-        sign_in.attach(partial(accounts.authenticate, db), db.describe())
+        sign_in.attach(
+            partial(accounts.authenticate, db),
+            db.describe(),
+            change_password=partial(accounts.change_password_at_sign_in, db),
+        )
         # While the person types (or their password is checked) the main window is built, empty
         # and nobody's: it holds no call data until sign_in, and is thrown away if they give up.
         window = MainWindow(env, db, None, tasks=tasks)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QTabBar,
@@ -52,6 +53,7 @@ from ui.views.help_window import HelpWindow
 from ui.views.lock import LockView
 
 if TYPE_CHECKING:
+    from ui.views.accounts import AccountsWindow
     from ui.views.call_form import CallForm
     from ui.views.export_dialog import ExportDialog
     from ui.views.stats_dashboard import StatsDashboard
@@ -161,6 +163,7 @@ class MainWindow(QMainWindow):
 
         self.lock_view = LockView(db, None, self._tasks)
         self.lock_view.unlocked.connect(self.unlock)
+        self.locked_changed.connect(self.lock_view.record_locked)  # audited: screen lock/unlock
         self.pages = QStackedWidget()
         self.pages.addWidget(self.tabs)
         self.pages.addWidget(self.lock_view)
@@ -168,6 +171,8 @@ class MainWindow(QMainWindow):
 
         self.export_action: QAction | None = None
         self.stats_action: QAction | None = None
+        self.accounts_action: QAction | None = None
+        self.accounts_window: AccountsWindow | None = None
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
@@ -345,7 +350,7 @@ class MainWindow(QMainWindow):
         self._tabs_separator = view_menu.addSeparator()  # Statistics goes above it
         view_menu.addAction(self.next_tab_action)
         view_menu.addAction(self.previous_tab_action)
-        help_menu = bar.addMenu(self.tr("&Help"))
+        self.help_menu = help_menu = bar.addMenu(self.tr("&Help"))
         help_menu.addAction(self.guidance_action)
         help_menu.addAction(self.help_action)
         help_menu.addAction(self.about_action)
@@ -371,6 +376,35 @@ class MainWindow(QMainWindow):
             )
             self.view_menu.insertSeparator(self._tabs_separator)
             self.view_menu.insertAction(self._tabs_separator, self.stats_action)
+        if self.actor.can(Permission.USER_ADMIN):
+            self._add_accounts_action()
+
+    def _add_accounts_action(self) -> None:
+        """Admins: an Admin menu (before Help) with the Accounts window (Ctrl+Shift+A)."""
+        self.accounts_action = self._action(
+            self.tr("&Accounts…"),
+            self.show_accounts,
+            "Ctrl+Shift+A",
+            tip=self.tr("Add, disable, unlock accounts and reset passwords (Ctrl+Shift+A)"),
+        )
+        self.admin_menu = QMenu(self.tr("&Admin"), self)
+        self.admin_menu.addAction(self.accounts_action)
+        self.menuBar().insertMenu(self.help_menu.menuAction(), self.admin_menu)
+
+    def show_accounts(self) -> AccountsWindow | None:
+        """The Accounts window (administrators only)."""
+        from ui.views.accounts import AccountsWindow
+
+        if self.accounts_action is None or self._locked:
+            return None
+        if self.accounts_window is None:
+            self.accounts_window = AccountsWindow(self.db, self.actor, self._tasks, parent=self)
+        else:
+            self.accounts_window.refresh()
+        self.accounts_window.show()
+        self.accounts_window.raise_()
+        self.accounts_window.activateWindow()
+        return self.accounts_window
 
     def _make_toolbar(self) -> None:
         self.toolbar = QToolBar(self.tr("Main toolbar"))
@@ -832,6 +866,8 @@ class MainWindow(QMainWindow):
             self.guidance_window.close()
         if self.stats_window is not None:
             self.stats_window.close()
+        if self.accounts_window is not None:
+            self.accounts_window.close()
         if self.export_dialog is not None and self.export_dialog.isVisible():
             if self.export_dialog.running:
                 self.export_dialog.hide()  # it finishes behind the lock and shows again on unlock
@@ -904,6 +940,11 @@ class MainWindow(QMainWindow):
             *(
                 [("Ctrl+Shift+T", self.tr("Statistics: figures and charts for a period"))]
                 if self.stats_action is not None
+                else []
+            ),
+            *(
+                [("Ctrl+Shift+A", self.tr("Accounts: add, disable, unlock, reset passwords"))]
+                if self.accounts_action is not None
                 else []
             ),
             ("Ctrl+F", self.tr("In a guidance pane: find in its text (F3 next, Shift+F3 previous)")),
@@ -1064,9 +1105,13 @@ class MainWindow(QMainWindow):
             self.guidance_window.close()
         if self.stats_window is not None:
             self.stats_window.close()
+        if self.accounts_window is not None:
+            self.accounts_window.close()
         if self.export_dialog is not None and self.export_dialog.running:
             self.export_dialog.cancel_export()  # a half export never stays behind
             self.export_dialog.wait(10_000)
+        if self._actor is not None:
+            self.lock_view.record_sign_out()  # audited: the person signed out
         self._tasks.wait_until_idle(10_000)
         super().closeEvent(event)
 

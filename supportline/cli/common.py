@@ -161,7 +161,12 @@ def opened_database(*, migrate: bool) -> Iterator[tuple[Environment, Database]]:
 
 def sign_in(db: Database, username: str, passwords: Passwords) -> Actor:
     password = passwords.read(f"Password for {username}")
-    return accounts.authenticate(db, username, password)
+    try:
+        return accounts.authenticate(db, username, password)
+    except accounts.PasswordChangeRequiredError as exc:
+        raise CliError(
+            f"{exc} (`supportline users password --user {username}`, or sign in to the app)"
+        ) from exc
 
 
 def parse_date(text: str) -> date:

@@ -43,6 +43,7 @@ class Database:
     engine: Engine
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_ZONE))
     max_failed_logins: int = 5
+    lockout_minutes: int = 10
 
     def __post_init__(self) -> None:
         self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
@@ -133,6 +134,7 @@ def create_database(
     schema: str | None = None,
     busy_timeout_ms: int = 5000,
     max_failed_logins: int = 5,
+    lockout_minutes: int = 10,
     echo: bool = False,
 ) -> Database:
     """An engine for ``url`` with this project's settings on every pooled connection.
@@ -169,7 +171,9 @@ def create_database(
         raise DatabaseUnavailableError(
             f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql+psycopg"
         )
-    return Database(engine=engine, zone=tz, max_failed_logins=max_failed_logins)
+    return Database(
+        engine=engine, zone=tz, max_failed_logins=max_failed_logins, lockout_minutes=lockout_minutes
+    )
 
 
 def check_connection(db: Database) -> None:

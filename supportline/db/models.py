@@ -86,6 +86,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Migration 0006 (accounts): a lockout that ends by itself, and a password to change at the
+    # next sign-in (set by an administrator's reset). ``failed_logins`` and these change with
+    # plain UPDATEs that do not bump ``version`` (services/accounts.py).
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -86,14 +86,20 @@ def test_only_admins_add_users_and_names_are_unique(db):
     assert [u.username for u in accounts.list_users(db, admin)] == ["ada.admin", "olu.operator"]
 
 
-def test_set_password_unlocks(sqlite_db):
+def test_password_reset_unlocks_and_must_be_changed(sqlite_db):
     sqlite_db.max_failed_logins = 1
     admin = make_admin(sqlite_db)
     operator = make_user(sqlite_db, admin, "olu.operator", Role.OPERATOR)
     with pytest.raises(AuthenticationError):
         accounts.authenticate(sqlite_db, "olu.operator", "nope nope nope")
-    accounts.set_password(sqlite_db, admin, operator.user_id, "a brand new passphrase")
-    assert accounts.authenticate(sqlite_db, "olu.operator", "a brand new passphrase").role is Role.OPERATOR
+    accounts.reset_password(sqlite_db, admin, operator.user_id, "a brand new passphrase")
+    with pytest.raises(accounts.PasswordChangeRequiredError):
+        accounts.authenticate(sqlite_db, "olu.operator", "a brand new passphrase")
+    actor = accounts.change_password_at_sign_in(
+        sqlite_db, "olu.operator", "a brand new passphrase", "my own quiet meadow"
+    )
+    assert actor.role is Role.OPERATOR
+    assert accounts.authenticate(sqlite_db, "olu.operator", "my own quiet meadow").role is Role.OPERATOR
 
 
 def test_any_reader_of_calls_can_list_handlers_by_name(db):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -51,7 +52,7 @@ def test_a_short_password_is_shown_beside_its_field_and_nothing_typed_is_lost(
     _fill(dialog, "short")
     with qtbot.waitSignal(dialog.refused, timeout=10_000):
         dialog.create_button.click()
-    assert dialog.error_text("password") == "Must be at least 10 characters"
+    assert dialog.error_text("password") == "Must be at least 12 characters (a few words make a good one)"
     assert dialog.errors["password"].isVisible()
     assert dialog.error_text("username") == ""
     assert dialog.error_text("display_name") == ""
@@ -73,7 +74,7 @@ def test_every_bad_field_is_named_at_once(qtbot: QtBot, sqlite_db: Database, tas
         dialog.create_button.click()
     assert dialog.error_text("username").startswith("Use 1-64 lower-case letters")
     assert dialog.error_text("display_name") == "Required"
-    assert dialog.error_text("password") == "Must be at least 10 characters"
+    assert dialog.error_text("password") == "Must be at least 12 characters (a few words make a good one)"
 
 
 def test_a_mismatched_confirmation_is_caught_before_the_service(
@@ -176,3 +177,32 @@ def test_an_administrator_created_meanwhile_replaces_what_was_typed_ahead(
     assert dialog.username.text() == "femi.okonkwo" and dialog.password.text() == ""
     dialog.attach(lambda _u, _p: pytest.fail("nothing typed ahead is sent"), "SQLite test")
     assert tasks.pending == 0
+
+
+def test_enter_in_the_password_signs_in_and_never_cancels(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, tasks: TaskRunner
+) -> None:
+    """Before: the Sign in button was made default before it was in the dialog, so on show
+    Cancel became the default button and Enter in the password box closed the sign-in."""
+    dialog = LoginDialog.for_database(sqlite_db, tasks=tasks)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.username.setText("ada.admin")
+    dialog.password.setText(PASSWORD)
+    with qtbot.waitSignal(dialog.signed_in, timeout=10_000):
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    assert dialog.result() == LoginDialog.DialogCode.Accepted and dialog.actor == admin
+
+
+def test_enter_in_the_first_admin_dialog_creates_the_account(
+    qtbot: QtBot, sqlite_db: Database, tasks: TaskRunner
+) -> None:
+    dialog = FirstAdminDialog(sqlite_db, tasks=tasks)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    _fill(dialog, PASSWORD)
+    with qtbot.waitSignal(dialog.created, timeout=10_000):
+        qtbot.keyClick(dialog.confirm, Qt.Key.Key_Return)
+    assert dialog.record is not None

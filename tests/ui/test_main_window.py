@@ -161,8 +161,9 @@ def test_menus_and_shortcuts(
 ) -> None:
     window = make_window(sqlite_db, admin)
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "&Call", "&View", "&Help"]
+    assert menus == ["&File", "&Call", "&View", "&Admin", "&Help"]  # Admin: admins only
     keys = {
+        window.accounts_action: ["Ctrl+Shift+A"],
         window.new_call_action: ["Ctrl+N"],
         window.close_tab_action: ["Ctrl+W"],
         window.find_action: ["Ctrl+F"],

@@ -80,7 +80,7 @@ class FirstAdminDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.hide()
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)  # see LoginDialog
         self.create_button = buttons.addButton(
             self.tr("Create account"), QDialogButtonBox.ButtonRole.AcceptRole
         )

@@ -1,12 +1,16 @@
 """The lock screen: everything on the window hidden until the signed-in person's password is given.
 
 Operators step away from a screen full of victims' details; Ctrl+L (or a few idle minutes)
-puts this view in front of everything. The password is checked by ``accounts.authenticate`` on
+puts this view in front of everything. Locking and unlocking are recorded in the audit log
+(``screen.lock``, ``screen.unlock``), and so is signing out when the window closes (``logout``).
+The password is checked by ``accounts.authenticate`` on
 the task runner, like signing in, so a wrong one counts towards locking the account and is
 audited. Only the person who is signed in can unlock: another user's password is refused.
 """
 
 from __future__ import annotations
+
+import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,6 +30,8 @@ from supportline.services.actor import Actor, signed_in
 from supportline.services.errors import AuthenticationError
 from ui.tasks import TaskRunner
 from ui.views.login import sentence
+
+log = logging.getLogger(__name__)
 
 
 class LockView(QWidget):
@@ -101,6 +107,27 @@ class LockView(QWidget):
     @property
     def busy(self) -> bool:
         return not self.unlock_button.isEnabled()
+
+    def record_locked(self, locked: bool) -> None:
+        """Audit the screen locking or unlocking, on the runner (a failure is logged, not shown:
+        the lock itself must work with the database away)."""
+        if self._actor is None:
+            return
+        db, actor = self._db, self._actor
+        self._tasks.run(
+            lambda: accounts.record_screen_lock(db, actor, locked=locked),
+            on_failure=lambda exc: log.warning("screen lock not recorded: %s", type(exc).__name__),
+        )
+
+    def record_sign_out(self) -> None:
+        """Audit the signed-in person signing out (the window is closing)."""
+        if self._actor is None:
+            return
+        db, actor = self._db, self._actor
+        self._tasks.run(
+            lambda: accounts.sign_out(db, actor),
+            on_failure=lambda exc: log.warning("sign-out not recorded: %s", type(exc).__name__),
+        )
 
     def reset(self) -> None:
         """Ready for the password: empty box, no old message, focus in the box."""

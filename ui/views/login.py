@@ -8,6 +8,10 @@ The dialog is the first screen of a start and appears before the database layer 
 (``ui/app.py``): it needs nothing but Qt until ``attach`` gives it the way to check a password.
 A person who types faster than the start is not held up: Sign in pressed before then is kept
 and goes ahead the moment the database is ready.
+
+The system-use notice (the ``system_use_notice`` setting) is shown above the fields. A password
+an administrator reset is refused with ``PasswordChangeRequiredError``: the dialog then asks for
+a new password (twice) and signs in with it (``accounts.change_password_at_sign_in``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
 
 #: Checks a user name and password: the Actor signed in, or AuthenticationError.
 Authenticate = Callable[[str, str], "Actor"]
+#: Signs in with a user name, the password an administrator reset and a new one: the Actor.
+ChangePassword = Callable[[str, str, str], "Actor"]
 
 
 def sentence(message: str) -> str:
@@ -61,11 +67,14 @@ class LoginDialog(QDialog):
         *,
         username: str = "",
         tasks: TaskRunner | None = None,
+        notice: str = "",
         parent: QWidget | None = None,
     ) -> None:
         """A dialog not yet attached to a database: it can be typed into, and a sign-in waits."""
         super().__init__(parent)
         self._authenticate: Authenticate | None = None
+        self._change_password: ChangePassword | None = None
+        self._reset_password: str | None = None  # the one an administrator set, while changing it
         self._waiting = False  # Sign in was pressed before the database was ready
         self._tasks = tasks or default_runner()
         self.actor: Actor | None = None
@@ -87,10 +96,37 @@ class LoginDialog(QDialog):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName(self.tr("Password"))
-        form = QFormLayout()
+        self.notice = QLabel(notice.strip())
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        self.notice.setAccessibleName(self.tr("System-use notice"))
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.setVisible(bool(notice.strip()))
+
+        self.new_password = QLineEdit()
+        self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.new_password.setAccessibleName(self.tr("New password"))
+        self.confirm_password = QLineEdit()
+        self.confirm_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm_password.setAccessibleName(self.tr("New password again"))
+        self.change_hint = QLabel(
+            self.tr(
+                "An administrator reset your password. Choose a new one of at least 12 characters "
+                "(a few words make a good one); common passwords and your own name are refused."
+            )
+        )
+        self.change_hint.setObjectName("subheading")
+        self.change_hint.setWordWrap(True)
+        self.change_hint.hide()
+
+        self.form = form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(self.tr("&User name"), self.username)
         form.addRow(self.tr("&Password"), self.password)
+        form.addRow(self.tr("&New password"), self.new_password)
+        form.addRow(self.tr("Ne&w password again"), self.confirm_password)
+        form.setRowVisible(self.new_password, False)
+        form.setRowVisible(self.confirm_password, False)
 
         self.message = QLabel()
         self.message.setObjectName("error")
@@ -98,7 +134,9 @@ class LoginDialog(QDialog):
         self.message.setAccessibleName(self.tr("Sign-in message"))
         self.message.hide()
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        # Made with the dialog as parent: a button made default before it is in a dialog does not
+        # become the dialog's default, and on show Cancel did, so Enter cancelled the sign-in.
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.sign_in_button = self.buttons.addButton(
             self.tr("Sign in"), QDialogButtonBox.ButtonRole.AcceptRole
         )
@@ -113,7 +151,9 @@ class LoginDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(tagline)
         layout.addWidget(where)
+        layout.addWidget(self.notice)
         layout.addSpacing(6)
+        layout.addWidget(self.change_hint)
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addSpacing(4)
@@ -128,13 +168,18 @@ class LoginDialog(QDialog):
         *,
         username: str = "",
         tasks: TaskRunner | None = None,
+        notice: str = "",
         parent: QWidget | None = None,
     ) -> LoginDialog:
         """A dialog that signs in to ``db`` (``accounts.authenticate``)."""
         from supportline.services import accounts
 
-        dialog = cls(username=username, tasks=tasks, parent=parent)
-        dialog.attach(partial(accounts.authenticate, db), db.describe())
+        dialog = cls(username=username, tasks=tasks, notice=notice, parent=parent)
+        dialog.attach(
+            partial(accounts.authenticate, db),
+            db.describe(),
+            change_password=partial(accounts.change_password_at_sign_in, db),
+        )
         return dialog
 
     @property
@@ -146,10 +191,24 @@ class LoginDialog(QDialog):
     def busy(self) -> bool:
         return not self.sign_in_button.isEnabled()
 
-    def attach(self, authenticate: Authenticate, where: str) -> None:
+    @property
+    def can_change_password(self) -> bool:
+        """Attached with a way to replace a password an administrator reset."""
+        return self._change_password is not None
+
+    @property
+    def changing_password(self) -> bool:
+        """The password was reset: the dialog is asking for a new one."""
+        return self._reset_password is not None
+
+    def attach(
+        self, authenticate: Authenticate, where: str, *, change_password: ChangePassword | None = None
+    ) -> None:
         """The database is open: sign-ins are checked with ``authenticate`` from now on, and one
-        asked for while it was opening goes ahead."""
+        asked for while it was opening goes ahead. ``change_password`` replaces a password an
+        administrator reset (without it, such a sign-in is only refused)."""
         self._authenticate = authenticate
+        self._change_password = change_password
         self.where.setText(self.tr("Database: %s") % where)
         if self._waiting:
             self._waiting = False
@@ -176,6 +235,9 @@ class LoginDialog(QDialog):
     def sign_in(self) -> None:
         if self.busy:
             return
+        if self.changing_password:
+            self._send_new_password()
+            return
         username, password = self.username.text().strip(), self.password.text()
         if not username or not password:
             self._show(self.tr("Enter your user name and password."))
@@ -192,7 +254,65 @@ class LoginDialog(QDialog):
             owner=self,
         )
 
+    def _send_new_password(self) -> None:
+        new, again = self.new_password.text(), self.confirm_password.text()
+        if not new:
+            self._show(self.tr("Enter a new password, twice."))
+            self.new_password.setFocus()
+            return
+        if new != again:
+            self._show(self.tr("The two new passwords are not the same."))
+            self.confirm_password.clear()
+            self.confirm_password.setFocus()
+            return
+        change, old, username = self._change_password, self._reset_password, self.username.text().strip()
+        assert change is not None and old is not None  # changing_password
+        self._set_busy(True)
+        self._tasks.run(
+            lambda: change(username, old, new),
+            on_success=self._accepted,
+            on_failure=self._change_refused,
+            owner=self,
+        )
+
+    def _ask_for_new_password(self, old_password: str, text: str) -> None:
+        self._reset_password = old_password
+        self.username.setReadOnly(True)
+        self.form.setRowVisible(self.password, False)
+        self.form.setRowVisible(self.new_password, True)
+        self.form.setRowVisible(self.confirm_password, True)
+        self.change_hint.show()
+        self.sign_in_button.setText(self.tr("Change password and sign in"))
+        self._show(text)
+        self.new_password.setFocus()
+
+    def _leave_password_change(self) -> None:
+        self._reset_password = None
+        self.new_password.clear()
+        self.confirm_password.clear()
+        self.form.setRowVisible(self.new_password, False)
+        self.form.setRowVisible(self.confirm_password, False)
+        self.form.setRowVisible(self.password, True)
+        self.change_hint.hide()
+
+    def _change_refused(self, exc: BaseException) -> None:
+        from supportline.services.errors import ValidationError
+
+        self._set_busy(False)
+        if isinstance(exc, ValidationError):
+            text = "\n".join(self.tr("The new password %s.") % e.message for e in exc.errors)
+            self.new_password.clear()
+            self.confirm_password.clear()
+            self.new_password.setFocus()
+            self._show(text)
+            self.refused.emit(text)
+            return
+        self._leave_password_change()
+        self._refused(exc)
+
     def _accepted(self, actor: Actor) -> None:
+        if self.changing_password:
+            self._leave_password_change()
         self.actor = actor
         self.password.clear()
         self._set_busy(False)
@@ -203,9 +323,15 @@ class LoginDialog(QDialog):
         from sqlalchemy.exc import SQLAlchemyError  # loaded long since: a check ran
 
         from supportline.db import DatabaseUnavailableError
+        from supportline.services.accounts import PasswordChangeRequiredError
         from supportline.services.errors import AuthenticationError
 
         self._set_busy(False)
+        if isinstance(exc, PasswordChangeRequiredError) and self._change_password is not None:
+            self._ask_for_new_password(self.password.text(), sentence(str(exc)) + ".")
+            self.password.clear()
+            self.refused.emit(self.message.text())
+            return
         if isinstance(exc, AuthenticationError):
             text = sentence(str(exc))
         elif isinstance(exc, DatabaseUnavailableError | SQLAlchemyError):
@@ -223,6 +349,8 @@ class LoginDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         self.sign_in_button.setEnabled(not busy)
-        self.sign_in_button.setText(self.tr("Signing in…") if busy else self.tr("Sign in"))
-        self.username.setReadOnly(busy)
-        self.password.setReadOnly(busy)
+        idle_text = self.tr("Change password and sign in") if self.changing_password else self.tr("Sign in")
+        self.sign_in_button.setText(self.tr("Signing in…") if busy else idle_text)
+        self.username.setReadOnly(busy or self.changing_password)
+        for edit in (self.password, self.new_password, self.confirm_password):
+            edit.setReadOnly(busy)
