@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,11 @@ from sqlalchemy.orm import Session
 from supportline.db.engine import Database
 from supportline.db.models import AuditEvent
 from supportline.enums import AuditCategory
+from supportline.services import audit_chain  # noqa: F401  # chains every new event before it is flushed
 from supportline.services.actor import Actor, Permission, require
+
+#: The result of an audited action: done, or refused (a refused action is audited too).
+OUTCOMES = ("allowed", "refused")
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,8 @@ class AuditRecord:
     record_type: str
     record_id: str
     details: dict[str, Any]
+    workstation: str = ""
+    outcome: str = "allowed"
 
 
 def record(
@@ -38,14 +45,24 @@ def record(
     record_type: str = "",
     record_id: object = "",
     *,
+    outcome: str = "allowed",
     actor_name: str | None = None,
     at: datetime | None = None,
     **details: Any,
 ) -> None:
-    """Add one audit event to ``session``'s transaction."""
+    """Add one audit event to ``session``'s transaction.
+
+    ``outcome`` is ``"allowed"`` or ``"refused"``. The event records the workstation (host name)
+    and takes its place in the hash chain when the session flushes (``audit_chain``); if it
+    cannot be written, the transaction — and so the action — fails.
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"audit outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
     session.add(
         AuditEvent(
             at=at or datetime.now(UTC),
+            workstation=workstation(),
+            outcome=outcome,
             actor_id=actor.user_id if actor else None,
             actor_name=actor_name if actor_name is not None else (actor.username if actor else "system"),
             category=category,
@@ -55,6 +72,14 @@ def record(
             details=json.dumps(details, default=str, ensure_ascii=False, sort_keys=True),
         )
     )
+
+
+def workstation() -> str:
+    """This computer's host name, as an audit event records it."""
+    try:
+        return socket.gethostname()[:100]
+    except OSError:
+        return ""
 
 
 def events_for(db: Database, actor: Actor, record_id: object, limit: int = 500) -> list[AuditRecord]:
@@ -92,6 +117,8 @@ def _to_record(row: AuditEvent) -> AuditRecord:
         record_type=row.record_type,
         record_id=row.record_id,
         details=json.loads(row.details or "{}"),
+        workstation=row.workstation,
+        outcome=row.outcome,
     )
 
 

@@ -114,16 +114,27 @@ LATER_CALL_COLUMNS = {
 }
 
 
+# The audit columns of 0005 (workstation, outcome and the hash chain), for every earlier revision.
+LATER_AUDIT_COLUMNS = dict.fromkeys(
+    ("0001", "0002", "0003"), ("workstation", "outcome", "prev_hash", "event_hash")
+)
+
+
 def _save_at(db, revision, data, admin=None):
     columns = LATER_CALL_COLUMNS.get(revision, ())
+    audit_columns = LATER_AUDIT_COLUMNS.get(revision, ())
     with db.engine.begin() as conn:
         for name in columns:
             conn.execute(text(f"ALTER TABLE calls ADD COLUMN {name} BOOLEAN NOT NULL DEFAULT false"))
+        for name in audit_columns:
+            conn.execute(text(f"ALTER TABLE audit_events ADD COLUMN {name} VARCHAR(100) NOT NULL DEFAULT ''"))
     admin = admin or make_admin(db)
     saved = calls.save_call(db, admin, data)
     with db.engine.begin() as conn:
         for name in columns:
             conn.execute(text(f"ALTER TABLE calls DROP COLUMN {name}"))
+        for name in audit_columns:
+            conn.execute(text(f"ALTER TABLE audit_events DROP COLUMN {name}"))
     return admin, saved
 
 
