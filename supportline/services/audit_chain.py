@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import operator
 import re
 import uuid
 from collections.abc import Iterator
@@ -43,6 +44,8 @@ from sqlalchemy.orm import attributes as orm_attributes
 
 from supportline.db.engine import Database
 from supportline.db.models import AuditEvent
+from supportline.enums import AuditCategory
+from supportline.services.actor import Actor, Permission
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +98,23 @@ def _text_of(value: object) -> str:
     return str(value)
 
 
+_hashed_of = operator.attrgetter(*_HASHED_COLUMNS)
+
+
 def canonical(values: dict[str, Any] | Any, prev_hash: str) -> bytes:
     """The bytes that are hashed: the chain version, every stored column but ``id`` and the two
     hashes, then ``prev_hash``, as a compact JSON array (fixed order, no key sorting needed).
 
     ``values`` is a mapping or an object with the columns as attributes (a model or a row).
     """
-    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
-    document = [CHAIN_VERSION, *(_text_of(get(name)) for name in _HASHED_COLUMNS), prev_hash]
+    fields = (
+        tuple(values.get(name) for name in _HASHED_COLUMNS)
+        if isinstance(values, dict)
+        else _hashed_of(values)
+    )
+    document: list[object] = [CHAIN_VERSION]
+    document.extend(value if type(value) is str else _text_of(value) for value in fields)
+    document.append(prev_hash)
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -280,6 +292,13 @@ def _check(
     content_ok = event_hash(row, row.prev_hash) == row.event_hash
     if content_ok and row.prev_hash == expected:
         return None
+    if content_ok and following is not None and row.prev_hash == following.event_hash:
+        return ChainBreak(
+            row.id,
+            "reordered",
+            f"events {row.id} and {following.id} were swapped: event {row.id} follows {following.id} "
+            "in the chain",
+        )
     # The next event links to the one before this: this one was put in afterwards.
     if following is not None and following.prev_hash == expected:
         return ChainBreak(
@@ -297,13 +316,6 @@ def _check(
             previous_id,
             "inserted",
             f"event {previous_id} was inserted: event {row.id} links to the event before it",
-        )
-    if following is not None and row.prev_hash == following.event_hash:
-        return ChainBreak(
-            row.id,
-            "reordered",
-            f"events {row.id} and {following.id} were swapped: event {row.id} follows {following.id} "
-            "in the chain",
         )
     where = conn.execute(
         select(AuditEvent.id).where(AuditEvent.event_hash == row.prev_hash).order_by(AuditEvent.id).limit(1)
@@ -383,3 +395,49 @@ def role_grants_sql(role: str) -> list[str]:
         f"GRANT SELECT, INSERT ON TABLE audit_events TO {quoted}",
         f"GRANT USAGE ON SEQUENCE audit_events_id_seq TO {quoted}",
     ]
+
+
+# --- the services: verify and anchor, for supervisors and admins ----------------------------------
+
+
+def verify_trail(db: Database, actor: Actor, anchor: str | None = None) -> VerifyReport:
+    """``verify``, by someone allowed to read the trail; the check and its result are audited."""
+    from supportline.services import audit  # audit imports this module
+
+    audit.require_audited(db, actor, Permission.AUDIT_READ, "audit.verify")
+    report = verify(db, anchor)
+    details: dict[str, Any] = {"events": report.events, "ok": report.ok}
+    if anchor is not None:
+        details.update(anchor=anchor, anchor_event_id=report.anchor_event_id)
+    if report.broken is not None:
+        details.update(broken_event_id=report.broken.event_id, broken=report.broken.kind)
+    with db.write() as session:
+        audit.record(session, actor, AuditCategory.CONSULTATION, "audit.verify", "audit_event", "", **details)
+    return report
+
+
+def anchor_trail(db: Database, actor: Actor) -> Head | None:
+    """The head of the chain now, recorded as an ``audit.anchor`` event (``None``: empty trail).
+
+    The organisation keeps the printed hash somewhere the database's owner cannot change; a later
+    ``verify --anchor HASH`` proves that no event up to it has changed since.
+    """
+    from supportline.services import audit
+
+    audit.require_audited(db, actor, Permission.AUDIT_READ, "audit.anchor")
+    with db.write() as session:
+        conn = session.connection()
+        lock_and_read_head(conn)  # nobody adds an event between reading the head and anchoring it
+        row = conn.execute(
+            select(AuditEvent.id, AuditEvent.event_hash, AuditEvent.at)
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        found = Head(row.id, row.event_hash, row.at)
+        audit.record(
+            session, actor, AuditCategory.ACCESS, "audit.anchor", "audit_event", found.event_id,
+            head_hash=found.event_hash,
+        )  # fmt: skip
+    return found
