@@ -52,6 +52,7 @@ from ui.views.help_window import HelpWindow
 from ui.views.lock import LockView
 
 if TYPE_CHECKING:
+    from ui.views.audit_viewer import AuditViewer
     from ui.views.call_form import CallForm
     from ui.views.export_dialog import ExportDialog
     from ui.views.stats_dashboard import StatsDashboard
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self.guidance_window: GuidanceLibraryWindow | None = None
         self.export_dialog: ExportDialog | None = None
         self.stats_window: StatsDashboard | None = None
+        self.audit_window: AuditViewer | None = None
         # One library of guidance templates for the whole app; its files are read on the runner.
         self.guidance = GuidanceLibrary(configured_dir(env.settings))
         self._guidance_busy = True
@@ -168,6 +170,7 @@ class MainWindow(QMainWindow):
 
         self.export_action: QAction | None = None
         self.stats_action: QAction | None = None
+        self.audit_action: QAction | None = None
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
@@ -371,6 +374,11 @@ class MainWindow(QMainWindow):
             )
             self.view_menu.insertSeparator(self._tabs_separator)
             self.view_menu.insertAction(self._tabs_separator, self.stats_action)
+        if self.actor.can(Permission.AUDIT_READ):  # the audit viewer (issue 12)
+            self.audit_action = a(
+                self.tr("&Audit trail"), self.show_audit_viewer, tip=self.tr("Who did what, and when")
+            )
+            self.view_menu.insertAction(self._tabs_separator, self.audit_action)
 
     def _make_toolbar(self) -> None:
         self.toolbar = QToolBar(self.tr("Main toolbar"))
@@ -832,6 +840,8 @@ class MainWindow(QMainWindow):
             self.guidance_window.close()
         if self.stats_window is not None:
             self.stats_window.close()
+        if self.audit_window is not None:
+            self.audit_window.close()
         if self.export_dialog is not None and self.export_dialog.isVisible():
             if self.export_dialog.running:
                 self.export_dialog.hide()  # it finishes behind the lock and shows again on unlock
@@ -958,6 +968,23 @@ class MainWindow(QMainWindow):
         self.stats_window.raise_()
         self.stats_window.activateWindow()
         return self.stats_window
+
+    def show_audit_viewer(self) -> AuditViewer | None:
+        """The audit viewer (supervisors and admins); a call's event opens the call here."""
+        from ui.views.audit_viewer import AuditViewer
+
+        if self.audit_action is None or self._locked:
+            return None
+        viewer = self.audit_window
+        if viewer is None:
+            viewer = self.audit_window = AuditViewer(self.db, self.actor, self._tasks, parent=self)
+            viewer.record_requested.connect(self.open_call)
+        else:
+            viewer.refresh()
+        viewer.show()
+        viewer.raise_()
+        viewer.activateWindow()
+        return viewer
 
     def show_calls(self, query: CallQuery) -> None:
         """Bring the window forward with the call list showing ``query``'s calls."""
