@@ -209,11 +209,12 @@ class AuditViewer(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)  # ids and times break at hyphens and spaces otherwise
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((150, 120, 110, 130, 70, 70, 260)):
+        for column, width in enumerate((165, 130, 110, 130, 80, 95, 290)):
             self.table.setColumnWidth(column, width)
         self.table.doubleClicked.connect(lambda _index: self.open_record())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
