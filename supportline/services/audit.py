@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import socket
 import uuid
 from collections.abc import Iterator
@@ -145,12 +146,31 @@ class AuditFilter:
     outcome: str | None = None  # "allowed" | "refused"
 
     def describe(self) -> dict[str, str]:
-        """The filter as audit details (ids and user names, never record content)."""
-        return {
-            k: (v.astimezone(UTC).isoformat() if isinstance(v, datetime) else str(v))
-            for k, v in asdict(self).items()
-            if v not in (None, "")
-        }
+        """The filter as audit details: user names, actions, ids and times, never anything else.
+
+        The boxes are free text, and somebody may type a caller's name into one: a value not in
+        the shape of what the box is for is recorded only as its length.
+        """
+        described: dict[str, str] = {}
+        for name, value in asdict(self).items():
+            if value in (None, ""):
+                continue
+            if isinstance(value, datetime):
+                described[name] = value.astimezone(UTC).isoformat()
+            elif _FILTER_SHAPES[name].match(str(value)):
+                described[name] = str(value)
+            else:
+                described[name] = f"(other text, {len(str(value))} characters)"
+        return described
+
+
+# What each filter's value looks like when it is what the box is for (see AuditFilter.describe).
+_FILTER_SHAPES = {
+    "user": re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$"),  # accounts.USERNAME_RE
+    "action": re.compile(r"^[a-z0-9_.-]{1,64}\*?$"),
+    "record_id": re.compile(r"^[0-9A-Za-z-]{1,40}$"),  # a UUID, a number or a reference
+    "outcome": re.compile(r"^(allowed|refused)$"),
+}
 
 
 def _filtered(query: Select[Any], filters: AuditFilter) -> Select[Any]:

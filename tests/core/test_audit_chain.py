@@ -436,3 +436,16 @@ def test_export_writes_the_selection_as_csv_and_is_audited_as_a_disclosure(db, t
         "format": "csv",
         "rows": 3,
     }
+
+
+def test_filter_text_that_is_not_a_user_action_or_id_is_recorded_only_by_its_length(db):
+    admin = make_admin(db)
+    typed = AuditFilter(user="Morwenna Tregarthen", action="07700 900417", record_id="SL-2026-000012")
+    assert audit.list_events(db, admin, typed) == []
+    last = _events(db)[-1]
+    assert "Tregarthen" not in last.details and "900417" not in last.details
+    assert json.loads(last.details)["filters"] == {
+        "user": "(other text, 19 characters)",
+        "action": "(other text, 12 characters)",
+        "record_id": "SL-2026-000012",
+    }
