@@ -129,7 +129,7 @@ def other_db(db: Database, request: pytest.FixtureRequest, tmp_path: Path) -> It
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         with other.engine.begin() as conn:
             conn.execute(text("SET LOCAL session_replication_role = replica"))  # past the audit triggers
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     else:
         template: Path = request.getfixturevalue("_sqlite_template")
         path = tmp_path / "other.db"
