@@ -440,4 +440,5 @@ def anchor_trail(db: Database, actor: Actor) -> Head | None:
             session, actor, AuditCategory.ACCESS, "audit.anchor", "audit_event", found.event_id,
             head_hash=found.event_hash,
         )  # fmt: skip
+    log.info("audit trail anchored at event %d: %s", found.event_id, found.event_hash)
     return found
