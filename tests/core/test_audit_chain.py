@@ -449,3 +449,26 @@ def test_filter_text_that_is_not_a_user_action_or_id_is_recorded_only_by_its_len
         "action": "(other text, 12 characters)",
         "record_id": "SL-2026-000012",
     }
+
+
+def test_a_rolled_back_event_leaves_no_hole_in_the_chain(db):
+    admin = make_admin(db)
+
+    def fails_after_its_event_was_flushed() -> None:
+        with db.write() as session:
+            audit.record(session, admin, AuditCategory.CONSULTATION, "call.view", "call", "a")
+            session.flush()
+            raise RuntimeError("the action failed")
+
+    with pytest.raises(RuntimeError):
+        fails_after_its_event_was_flushed()
+    with db.write() as session:
+        audit.record(session, admin, AuditCategory.CONSULTATION, "call.view", "call", "b")
+        session.flush()
+        savepoint = session.begin_nested()
+        audit.record(session, admin, AuditCategory.CONSULTATION, "call.view", "call", "c")
+        session.flush()
+        savepoint.rollback()
+        audit.record(session, admin, AuditCategory.CONSULTATION, "call.view", "call", "d")
+    assert [e.record_id for e in _events(db)][1:] == ["b", "d"]
+    assert verify(db).ok
