@@ -53,6 +53,7 @@ from ui.views.help_window import HelpWindow
 from ui.views.lock import LockView
 
 if TYPE_CHECKING:
+    from ui.views.audit_viewer import AuditViewer
     from ui.views.accounts import AccountsWindow
     from ui.views.call_form import CallForm
     from ui.views.export_dialog import ExportDialog
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
         self.guidance_window: GuidanceLibraryWindow | None = None
         self.export_dialog: ExportDialog | None = None
         self.stats_window: StatsDashboard | None = None
+        self.audit_window: AuditViewer | None = None
         # One library of guidance templates for the whole app; its files are read on the runner.
         self.guidance = GuidanceLibrary(configured_dir(env.settings))
         self._guidance_busy = True
@@ -171,6 +173,7 @@ class MainWindow(QMainWindow):
 
         self.export_action: QAction | None = None
         self.stats_action: QAction | None = None
+        self.audit_action: QAction | None = None
         self.accounts_action: QAction | None = None
         self.accounts_window: AccountsWindow | None = None
         self._make_actions()
@@ -376,6 +379,11 @@ class MainWindow(QMainWindow):
             )
             self.view_menu.insertSeparator(self._tabs_separator)
             self.view_menu.insertAction(self._tabs_separator, self.stats_action)
+        if self.actor.can(Permission.AUDIT_READ):  # the audit viewer (issue 12)
+            self.audit_action = a(
+                self.tr("&Audit trail"), self.show_audit_viewer, tip=self.tr("Who did what, and when")
+            )
+            self.view_menu.insertAction(self._tabs_separator, self.audit_action)
         if self.actor.can(Permission.USER_ADMIN):
             self._add_accounts_action()
 
@@ -866,6 +874,8 @@ class MainWindow(QMainWindow):
             self.guidance_window.close()
         if self.stats_window is not None:
             self.stats_window.close()
+        if self.audit_window is not None:
+            self.audit_window.close()
         if self.accounts_window is not None:
             self.accounts_window.close()
         if self.export_dialog is not None and self.export_dialog.isVisible():
@@ -999,6 +1009,23 @@ class MainWindow(QMainWindow):
         self.stats_window.raise_()
         self.stats_window.activateWindow()
         return self.stats_window
+
+    def show_audit_viewer(self) -> AuditViewer | None:
+        """The audit viewer (supervisors and admins); a call's event opens the call here."""
+        from ui.views.audit_viewer import AuditViewer
+
+        if self.audit_action is None or self._locked:
+            return None
+        viewer = self.audit_window
+        if viewer is None:
+            viewer = self.audit_window = AuditViewer(self.db, self.actor, self._tasks, parent=self)
+            viewer.record_requested.connect(self.open_call)
+        else:
+            viewer.refresh()
+        viewer.show()
+        viewer.raise_()
+        viewer.activateWindow()
+        return viewer
 
     def show_calls(self, query: CallQuery) -> None:
         """Bring the window forward with the call list showing ``query``'s calls."""

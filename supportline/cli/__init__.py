@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from supportline import __version__
 from supportline.cli import (
+    audit_commands,
     calls_commands,
     db_commands,
     demo_command,
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     guidance_commands.register(commands)
     export_commands.register(commands)
     stats_command.register(commands)
+    audit_commands.register(commands)
     return parser
 
 

@@ -13,6 +13,7 @@ from supportline.db import DatabaseUnavailableError, check_connection, create_da
 from supportline.db.backup import backup
 from supportline.db.migrate import current_revision, head_revision, schema_diff
 from supportline.gui_hooks import GuiHooks
+from supportline.services import audit_chain
 
 UPGRADE_HINT = "run `supportline db upgrade`"
 
@@ -75,6 +76,12 @@ def schema_problem(db: Any) -> str | None:
         listed = "; ".join(describe_difference(d) for d in differences[:5])
         more = f" and {len(differences) - 5} more" if len(differences) > 5 else ""
         return f"the schema differs from the models: {listed}{more}"
+    missing = audit_chain.missing_triggers(db)
+    if missing:
+        return (
+            f"the audit trail is not append-only: trigger(s) missing on audit_events: {', '.join(missing)}; "
+            "recreate them as migration 0005 does, then run `supportline audit verify`"
+        )
     return None
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -375,6 +376,14 @@ class AuditEvent(Base):
     record_type: Mapped[str] = mapped_column(String(SHORT_MAX), default="")
     record_id: Mapped[str] = mapped_column(String(SHORT_MAX), default="", index=True)
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    # Issue 12 (migration 0005): where and with what result, and the hash chain that makes the
+    # trail tamper-evident (services.audit_chain): event_hash = SHA-256(canonical content, prev_hash).
+    workstation: Mapped[str] = mapped_column(String(SHORT_MAX), default="")
+    outcome: Mapped[str] = mapped_column(String(10), default="allowed")
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    event_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    __table_args__ = (CheckConstraint("outcome IN ('allowed', 'refused')", name="outcome"),)
 
 
 class ReferenceCounter(Base):

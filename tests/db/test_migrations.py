@@ -115,21 +115,28 @@ LATER_CALL_COLUMNS = {
 
 
 # The same for users (migration 0006, accounts): every revision before it lacks them.
-LATER_USER_COLUMNS = {
-    "0001": (("locked_until", "TIMESTAMP"), ("must_change_password", "BOOLEAN NOT NULL DEFAULT false")),
-    "0002": (("locked_until", "TIMESTAMP"), ("must_change_password", "BOOLEAN NOT NULL DEFAULT false")),
-    "0003": (("locked_until", "TIMESTAMP"), ("must_change_password", "BOOLEAN NOT NULL DEFAULT false")),
-}
+LATER_USER_COLUMNS = dict.fromkeys(
+    ("0001", "0002", "0003", "0004", "0005"),
+    (("locked_until", "TIMESTAMP"), ("must_change_password", "BOOLEAN NOT NULL DEFAULT false")),
+)
+
+# The audit columns of 0005 (workstation, outcome and the hash chain), for every earlier revision.
+LATER_AUDIT_COLUMNS = dict.fromkeys(
+    ("0001", "0002", "0003", "0004"), ("workstation", "outcome", "prev_hash", "event_hash")
+)
 
 
 def _save_at(db, revision, data, admin=None):
     columns = LATER_CALL_COLUMNS.get(revision, ())
     user_columns = LATER_USER_COLUMNS.get(revision, ())
+    audit_columns = LATER_AUDIT_COLUMNS.get(revision, ())
     with db.engine.begin() as conn:
         for name in columns:
             conn.execute(text(f"ALTER TABLE calls ADD COLUMN {name} BOOLEAN NOT NULL DEFAULT false"))
         for name, kind in user_columns:
             conn.execute(text(f"ALTER TABLE users ADD COLUMN {name} {kind}"))
+        for name in audit_columns:
+            conn.execute(text(f"ALTER TABLE audit_events ADD COLUMN {name} VARCHAR(100) NOT NULL DEFAULT ''"))
     admin = admin or make_admin(db)
     saved = calls.save_call(db, admin, data)
     with db.engine.begin() as conn:
@@ -137,6 +144,8 @@ def _save_at(db, revision, data, admin=None):
             conn.execute(text(f"ALTER TABLE calls DROP COLUMN {name}"))
         for name, _kind in user_columns:
             conn.execute(text(f"ALTER TABLE users DROP COLUMN {name}"))
+        for name in audit_columns:
+            conn.execute(text(f"ALTER TABLE audit_events DROP COLUMN {name}"))
     return admin, saved
 
 

@@ -23,7 +23,7 @@ from alembic import op
 from supportline.db.types import UTCDateTime
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
