@@ -142,4 +142,7 @@ def configure(log_dir: Path, *, retention_days: int, level: int = logging.INFO) 
         root.addHandler(handler)
         root.setLevel(level)
         warnings.showwarning = _log_warning
+    # SQLAlchemy logs statements at INFO and result rows at DEBUG (call data): never into our file,
+    # whatever the root level.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     return log_file
