@@ -16,7 +16,7 @@ from supportline.db import Database
 from supportline.db.models import AuditEvent, Call, Draft, ErasureRequest, Person, Referral, RouteAdvice
 from supportline.enums import Role
 from supportline.services import drafts, erasure, retention
-from supportline.services.call_types import CallQuery, PersonData
+from supportline.services.call_types import CallQuery
 from supportline.services.calls import get_call, list_calls, save_call
 from supportline.services.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tests.factories import full_call, make_admin, make_user
