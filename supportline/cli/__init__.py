@@ -22,8 +22,10 @@ from supportline.cli import (
     calls_commands,
     db_commands,
     demo_command,
+    erasure_commands,
     export_commands,
     guidance_commands,
+    retention_commands,
     selftest,
     stats_command,
     users_commands,
@@ -57,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     guidance_commands.register(commands)
     export_commands.register(commands)
     stats_command.register(commands)
+    retention_commands.register(commands)
+    erasure_commands.register(commands)
     return parser
 
 
