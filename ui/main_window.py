@@ -40,8 +40,8 @@ from supportline.services import calls, drafts
 from supportline.services.actor import Actor, Permission, signed_in
 from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.drafts import DraftRecord
+from ui import clipboard, style
 from ui import formatting as fmt
-from ui import style
 from ui.models.call_list import CallListModel
 from ui.tasks import TaskRunner, default_runner
 from ui.user_layout import UserLayout
@@ -54,6 +54,7 @@ from ui.views.lock import LockView
 if TYPE_CHECKING:
     from ui.views.call_form import CallForm
     from ui.views.export_dialog import ExportDialog
+    from ui.views.retention import RetentionDialog
     from ui.views.stats_dashboard import StatsDashboard
 
 __all__ = ["HIDDEN_AT_FIRST", "CloseChoice", "MainWindow", "QuitChoice"]
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self.guidance_window: GuidanceLibraryWindow | None = None
         self.export_dialog: ExportDialog | None = None
         self.stats_window: StatsDashboard | None = None
+        self.retention_window: RetentionDialog | None = None
         # One library of guidance templates for the whole app; its files are read on the runner.
         self.guidance = GuidanceLibrary(configured_dir(env.settings))
         self._guidance_busy = True
@@ -168,6 +170,7 @@ class MainWindow(QMainWindow):
 
         self.export_action: QAction | None = None
         self.stats_action: QAction | None = None
+        self.retention_action: QAction | None = None  # administrators (Permission.RETENTION_ADMIN)
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
@@ -221,6 +224,7 @@ class MainWindow(QMainWindow):
             self.theme_actions[choice].setChecked(True)
             self._apply_theme()
         self._add_permitted_actions()
+        clipboard.guard()  # from now on, what is copied from this window is cleared on lock and quit
         self.user_label.setText(self.tr("Signed in as %s (%s)") % (actor.display_name, actor.role.label))
         self._restore_layout()
         if not self._guidance_busy:
@@ -362,6 +366,13 @@ class MainWindow(QMainWindow):
             )
             self.file_menu.insertSeparator(self._lock_separator)
             self.file_menu.insertAction(self._lock_separator, self.export_action)
+        if self.actor.can(Permission.RETENTION_ADMIN):
+            self.retention_action = a(
+                self.tr("&Retention review…"),
+                self.show_retention,
+                tip=self.tr("What the retention schedule erases, and what it keeps, with reasons"),
+            )
+            self.file_menu.insertAction(self._lock_separator, self.retention_action)
         if self.actor.can(Permission.EXPORT_FIGURES):
             self.stats_action = a(
                 self.tr("S&tatistics"),
@@ -826,12 +837,15 @@ class MainWindow(QMainWindow):
             return
         self._locked = True
         self.flush_drafts()
+        clipboard.clear_ours()  # personal data copied from the app does not wait on the clipboard
         if self.help_window is not None:
             self.help_window.close()
         if self.guidance_window is not None:
             self.guidance_window.close()
         if self.stats_window is not None:
             self.stats_window.close()
+        if self.retention_window is not None:
+            self.retention_window.close()  # a run goes on behind the lock; its result shows on reopening
         if self.export_dialog is not None and self.export_dialog.isVisible():
             if self.export_dialog.running:
                 self.export_dialog.hide()  # it finishes behind the lock and shows again on unlock
@@ -959,6 +973,19 @@ class MainWindow(QMainWindow):
         self.stats_window.activateWindow()
         return self.stats_window
 
+    def show_retention(self) -> RetentionDialog | None:
+        """The retention review (administrators): due and kept records, erase after a confirm."""
+        from ui.views.retention import RetentionDialog
+
+        if self.retention_action is None or self._locked:
+            return None
+        if self.retention_window is None:
+            self.retention_window = RetentionDialog(self.env, self.db, self.actor, self._tasks, parent=self)
+        self.retention_window.show()
+        self.retention_window.raise_()
+        self.retention_window.refresh()
+        return self.retention_window
+
     def show_calls(self, query: CallQuery) -> None:
         """Bring the window forward with the call list showing ``query``'s calls."""
         if self._locked:
@@ -1053,6 +1080,7 @@ class MainWindow(QMainWindow):
             for form in unsaved:  # locked: nobody to ask; the drafts are kept
                 form.flush_draft()
         self.save_layout()
+        clipboard.clear_ours()
         self._clock.stop()
         self._idle_timer.stop()
         app = QApplication.instance()
