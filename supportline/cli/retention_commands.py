@@ -122,7 +122,7 @@ def run_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
         with progress_line("erased") as progress:
             result = retention.run(
                 db, actor, env.settings, as_of=as_of, batch_size=args.batch_size, log_dir=env.paths.log_dir,
-                progress=(lambda done: progress(done, 0)) if progress else None,
+                progress=_erased_so_far if progress else None,
             )  # fmt: skip
     resumed = " (an interrupted run, continued)" if result.resumed else ""
     print(
@@ -141,6 +141,10 @@ def run_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _erased_so_far(done: int) -> None:
+    print(f"\rerased: {done:,} records", end="", file=sys.stderr, flush=True)
 
 
 def hold_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:

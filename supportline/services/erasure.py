@@ -72,6 +72,7 @@ from supportline.services.errors import (
     FieldError,
     NotFoundError,
     PermissionDeniedError,
+    ServiceError,
     ValidationError,
 )
 
@@ -384,10 +385,15 @@ def request_erasure(
         raise ValidationError([FieldError("target_type", f"must be one of {', '.join(TARGETS)}")])
     reason = _check_reason(reason)
     now = datetime.now(UTC)
+    try:
+        with db.write() as session:
+            finder = _find_call if target_type == TARGET_CALL else _find_person
+            target_id, reference, case_id = finder(session, target)
+            _check_hold(session, case_id)
+    except LegalHoldError:
+        refused(db, actor, "erasure.request", target_id, reason="legal hold")
+        raise
     with db.write() as session:
-        finder = _find_call if target_type == TARGET_CALL else _find_person
-        target_id, reference, case_id = finder(session, target)
-        _check_hold(session, case_id)
         pending = session.scalar(
             select(ErasureRequest.id).where(
                 ErasureRequest.target_id == target_id, ErasureRequest.status == PENDING
@@ -416,37 +422,57 @@ def request_erasure(
         return _request_record(session, row)
 
 
+def _target_case(session: Session, row: ErasureRequest) -> uuid.UUID:
+    if row.target_type == TARGET_CALL:
+        case_id = session.scalar(select(Call.case_id).where(Call.id == row.target_id))
+    else:
+        case_id = session.scalar(select(Person.case_id).where(Person.id == row.target_id))
+    if case_id is None:
+        raise NotFoundError(f"the {row.target_type} of request {row.id} no longer exists")
+    return case_id
+
+
+def _pending(session: Session, request_id: uuid.UUID, *, lock: bool) -> ErasureRequest:
+    query = select(ErasureRequest).where(ErasureRequest.id == request_id)
+    row = session.scalars(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise NotFoundError(f"no erasure request {request_id}")
+    if row.status != PENDING:
+        raise ConflictError(f"erasure request {request_id} is already {row.status}")
+    return row
+
+
+def _approval_refusal(db: Database, actor: Actor, request_id: uuid.UUID) -> ServiceError | None:
+    """Why ``actor`` may not approve this request now (the two-person rule, a legal hold)."""
+    with db.read() as session:
+        row = _pending(session, request_id, lock=False)
+        if row.requested_by_id == actor.user_id:
+            return PermissionDeniedError(
+                "two-person rule: you asked for this erasure, "
+                "so another supervisor or an administrator must approve it"
+            )
+        try:
+            _check_hold(session, _target_case(session, row))
+        except LegalHoldError as exc:
+            return exc
+    return None
+
+
 def approve_erasure(db: Database, actor: Actor, request_id: uuid.UUID) -> ErasureResult:
     """Approve a pending request (not one's own) and erase its target at once."""
     require_audited(db, actor, Permission.ERASURE_APPROVE, "erasure.approve", request_id)
+    refusal = _approval_refusal(db, actor, request_id)
+    if refusal is not None:
+        why = "two-person rule" if isinstance(refusal, PermissionDeniedError) else "legal hold"
+        refused(db, actor, "erasure.approve", request_id, reason=why)
+        raise refusal
     now = datetime.now(UTC)
     with db.write() as session:
-        row = session.scalars(
-            select(ErasureRequest).where(ErasureRequest.id == request_id).with_for_update()
-        ).first()
-        if row is None:
-            raise NotFoundError(f"no erasure request {request_id}")
-        if row.status != PENDING:
-            raise ConflictError(f"erasure request {request_id} is already {row.status}")
-        own = row.requested_by_id == actor.user_id
-    if own:
-        refused(db, actor, "erasure.approve", request_id, reason="two-person rule: own request")
-        raise PermissionDeniedError(
-            "two-person rule: you asked for this erasure, "
-            "so another supervisor or an administrator must approve it"
-        )
-    with db.write() as session:
-        row = session.scalars(
-            select(ErasureRequest).where(ErasureRequest.id == request_id).with_for_update()
-        ).first()
-        if row is None or row.status != PENDING:
-            raise ConflictError(f"erasure request {request_id} was decided meanwhile")
-        if row.target_type == TARGET_CALL:
-            case_id = session.scalar(select(Call.case_id).where(Call.id == row.target_id))
-        else:
-            case_id = session.scalar(select(Person.case_id).where(Person.id == row.target_id))
-        if case_id is None:
-            raise NotFoundError(f"the {row.target_type} of request {request_id} no longer exists")
+        row = _pending(session, request_id, lock=True)
+        case_id = _target_case(session, row)
+        # The case row locked (PostgreSQL), as placing a hold locks it: a hold is placed before
+        # this erasure or after it, never during; checked again here for one placed meanwhile.
+        session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
         _check_hold(session, case_id)
         erase = erase_call_rows if row.target_type == TARGET_CALL else erase_person_rows
         erased = erase(session, row.target_id)

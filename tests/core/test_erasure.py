@@ -166,6 +166,10 @@ def test_a_case_on_legal_hold_cannot_be_erased(db: Database, people) -> None:
     assert get_call(db, admin, call.id, audit_view=False).id == call.id
     with db.read() as session:
         assert session.scalar(select(ErasureRequest.status)) == "pending"
+    assert [(d["outcome"], d["reason"]) for d in actions(db, "erasure.approve")] == [
+        ("refused", "legal hold")
+    ]
+    assert [d["outcome"] for d in actions(db, "erasure.request")] == ["allowed", "refused"]
 
 
 # --- the FTS5 fault -------------------------------------------------------------------------------
