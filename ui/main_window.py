@@ -53,6 +53,7 @@ from ui.views.lock import LockView
 
 if TYPE_CHECKING:
     from ui.views.call_form import CallForm
+    from ui.views.erasure import ErasureDialog
     from ui.views.export_dialog import ExportDialog
     from ui.views.retention import RetentionDialog
     from ui.views.stats_dashboard import StatsDashboard
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
         self.export_dialog: ExportDialog | None = None
         self.stats_window: StatsDashboard | None = None
         self.retention_window: RetentionDialog | None = None
+        self.erasure_window: ErasureDialog | None = None
         # One library of guidance templates for the whole app; its files are read on the runner.
         self.guidance = GuidanceLibrary(configured_dir(env.settings))
         self._guidance_busy = True
@@ -171,6 +173,7 @@ class MainWindow(QMainWindow):
         self.export_action: QAction | None = None
         self.stats_action: QAction | None = None
         self.retention_action: QAction | None = None  # administrators (Permission.RETENTION_ADMIN)
+        self.erasure_action: QAction | None = None  # supervisors and administrators
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
@@ -373,6 +376,13 @@ class MainWindow(QMainWindow):
                 tip=self.tr("What the retention schedule erases, and what it keeps, with reasons"),
             )
             self.file_menu.insertAction(self._lock_separator, self.retention_action)
+        if self.actor.can(Permission.ERASURE_REQUEST) or self.actor.can(Permission.ERASURE_APPROVE):
+            self.erasure_action = a(
+                self.tr("Er&asure requests…"),
+                self.show_erasure,
+                tip=self.tr("Ask for a call's erasure, or approve another supervisor's request"),
+            )
+            self.file_menu.insertAction(self._lock_separator, self.erasure_action)
         if self.actor.can(Permission.EXPORT_FIGURES):
             self.stats_action = a(
                 self.tr("S&tatistics"),
@@ -846,6 +856,8 @@ class MainWindow(QMainWindow):
             self.stats_window.close()
         if self.retention_window is not None:
             self.retention_window.close()  # a run goes on behind the lock; its result shows on reopening
+        if self.erasure_window is not None:
+            self.erasure_window.close()
         if self.export_dialog is not None and self.export_dialog.isVisible():
             if self.export_dialog.running:
                 self.export_dialog.hide()  # it finishes behind the lock and shows again on unlock
@@ -985,6 +997,19 @@ class MainWindow(QMainWindow):
         self.retention_window.raise_()
         self.retention_window.refresh()
         return self.retention_window
+
+    def show_erasure(self) -> ErasureDialog | None:
+        """Erasure requests (supervisors and admins): request, and approve someone else's."""
+        from ui.views.erasure import ErasureDialog
+
+        if self.erasure_action is None or self._locked:
+            return None
+        if self.erasure_window is None:
+            self.erasure_window = ErasureDialog(self.db, self.actor, self._tasks, parent=self)
+        self.erasure_window.show()
+        self.erasure_window.raise_()
+        self.erasure_window.refresh()
+        return self.erasure_window
 
     def show_calls(self, query: CallQuery) -> None:
         """Bring the window forward with the call list showing ``query``'s calls."""

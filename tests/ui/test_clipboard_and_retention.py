@@ -123,3 +123,41 @@ def test_the_guard_compares_before_clearing_even_unnotified(qtbot: QtBot) -> Non
     guard.copy(SECRET)
     assert guard.clear_ours() is True
     assert board() == ""
+
+
+def test_erasure_requests_in_the_app_need_a_second_person(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, make_window: MakeWindow
+) -> None:
+    call = save_call(sqlite_db, admin, full_call())
+    operator = make_user(sqlite_db, admin, "oli.operator", Role.OPERATOR)
+    assert make_window(sqlite_db, operator).erasure_action is None
+    first = make_user(sqlite_db, admin, "sam.first", Role.SUPERVISOR)
+    second = make_user(sqlite_db, admin, "kim.second", Role.SUPERVISOR)
+
+    window = make_window(sqlite_db, first)
+    dialog = window.show_erasure()
+    assert dialog is not None
+    dialog.call.setText(call.reference)
+    dialog.reason.setText("DSR-2026-11")
+    dialog.request_button.click()
+    qtbot.waitUntil(lambda: len(dialog.requests) == 1, timeout=10_000)
+    assert [r.target_reference for r in dialog.requests] == [call.reference]
+    assert "must approve it" in dialog.status.text()
+    dialog.table.selectRow(0)
+    dialog.confirm = lambda request: True  # type: ignore[method-assign]
+    with qtbot.waitSignal(dialog.finished_action, timeout=10_000) as own:
+        dialog.approve_button.click()
+    assert own.args == [False]
+    assert "two-person rule" in dialog.status.text()
+
+    other = make_window(sqlite_db, second).show_erasure()
+    assert other is not None
+    qtbot.waitUntil(lambda: len(other.requests) == 1, timeout=10_000)
+    other.table.selectRow(0)
+    assert other.approve_button.isEnabled()
+    other.confirm = lambda request: True  # type: ignore[method-assign]
+    with qtbot.waitSignal(other.loaded, timeout=10_000):
+        other.approve_button.click()
+    assert other.requests[0].status == "done"
+    with sqlite_db.read() as session:
+        assert session.get(Call, call.id) is None
