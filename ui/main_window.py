@@ -375,14 +375,14 @@ class MainWindow(QMainWindow):
                 self.show_retention,
                 tip=self.tr("What the retention schedule erases, and what it keeps, with reasons"),
             )
-            self.file_menu.insertAction(self._lock_separator, self.retention_action)
+            self.file_menu.insertAction(self.export_action or self._lock_separator, self.retention_action)
         if self.actor.can(Permission.ERASURE_REQUEST) or self.actor.can(Permission.ERASURE_APPROVE):
             self.erasure_action = a(
                 self.tr("Er&asure requests…"),
                 self.show_erasure,
                 tip=self.tr("Ask for a call's erasure, or approve another supervisor's request"),
             )
-            self.file_menu.insertAction(self._lock_separator, self.erasure_action)
+            self.file_menu.insertAction(self.export_action or self._lock_separator, self.erasure_action)
         if self.actor.can(Permission.EXPORT_FIGURES):
             self.stats_action = a(
                 self.tr("S&tatistics"),
