@@ -128,13 +128,13 @@ def _as_of(as_of: datetime | None) -> datetime:
 
 
 def _blockers(case_id: Any) -> tuple[Exists, Exists, Exists]:
+    """(on legal hold, has an open call, has a follow-up not done) for the case ``case_id``:
+    EXISTS subqueries correlated to the outer query's ``calls`` row."""
     other = aliased(Call)
     held = exists().where(CaseHold.case_id == case_id, CaseHold.released_at.is_(None))
     open_call = exists().where(other.case_id == case_id, other.status == CallStatus.OPEN)
-    pending = (
-        exists()
-        .where(FollowUp.done_at.is_(None))
-        .where(FollowUp.call_id.in_(select(other.id).where(other.case_id == case_id)))
+    pending = exists().where(
+        FollowUp.done_at.is_(None), FollowUp.call_id == other.id, other.case_id == case_id
     )
     return held, open_call, pending
 
@@ -213,19 +213,23 @@ def review(
     """What the schedule would erase on ``as_of`` (default now), and what it keeps, with reasons."""
     erasure.require_audited(db, actor, Permission.RETENTION_ADMIN, "retention.review")
     when = _as_of(as_of)
+    zone = db.zone  # dates in reasons are the line's days, as --as-of is
+    local = when.astimezone(zone)
     days = settings.retention_closed_call_days
     items: list[RetentionItem] = []
     with db.write() as session:
         for call_id, reference, closed_at, case_ref, held, open_call, pending in session.execute(
             _old_closed_calls(settings, when)
         ):
-            closed = f"closed {closed_at:%Y-%m-%d}, more than {days} days before {when:%Y-%m-%d}"
+            closed = (
+                f"closed {closed_at.astimezone(zone):%Y-%m-%d} (over {days} days before {local:%Y-%m-%d})"
+            )
             blockers = [
                 text
                 for flag, text in (
-                    (held, f"case {case_ref} is on legal hold"),
-                    (open_call, f"case {case_ref} has a call still open"),
-                    (pending, f"case {case_ref} has a follow-up not done"),
+                    (held, f"{case_ref} is on legal hold"),
+                    (open_call, f"{case_ref} has a call still open"),
+                    (pending, f"{case_ref} has a follow-up not done"),
                 )
                 if flag
             ]
@@ -242,7 +246,7 @@ def review(
                         str(call_id),
                         reference,
                         ERASE,
-                        f"{closed}; case {case_ref} has no open call, no follow-up due and no legal hold",
+                        f"{closed}; {case_ref}: no open call, no follow-up due, no legal hold",
                     )
                 )
         for draft_id, updated_at in session.execute(_due_drafts(settings, when)):
@@ -252,12 +256,12 @@ def review(
                     str(draft_id),
                     "",
                     ERASE,
-                    f"unsaved draft last changed {updated_at:%Y-%m-%d}, "
-                    f"more than {settings.retention_draft_days} days before {when:%Y-%m-%d}",
+                    f"unsaved draft last changed {updated_at.astimezone(zone):%Y-%m-%d}, "
+                    f"more than {settings.retention_draft_days} days before {local:%Y-%m-%d}",
                 )
             )
         count, oldest = _audit_due(session, settings, when)
-        if count:
+        if count and oldest is not None:
             items.append(
                 RetentionItem(
                     "audit",
@@ -265,7 +269,7 @@ def review(
                     f"{count} events",
                     REPORT,
                     f"{count} audit events older than {settings.retention_audit_days} days "
-                    f"(oldest {oldest:%Y-%m-%d}); {AUDIT_NOT_ERASED}",
+                    f"(oldest {oldest.astimezone(zone):%Y-%m-%d}); {AUDIT_NOT_ERASED}",
                 )
             )
         for path in _due_logs(log_dir, settings, when):

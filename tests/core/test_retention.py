@@ -134,11 +134,16 @@ def test_an_open_call_or_a_follow_up_in_the_case_keeps_a_closed_call(db: Databas
         db, admin, follow_ups=(FollowUpData(due_at=CLOSED + timedelta(days=1), note="ring"),)
     )
 
+    unrelated = old_call(db, admin)  # its own case: what keeps the others must not keep it
+
     review = retention.review(db, admin, SETTINGS, as_of=AS_OF)
     reasons = {i.id: i.reason for i in review.of(retention.KEEP, "call")}
     assert "a call still open" in reasons[str(first)]
     assert "follow-up not done" in reasons[str(with_follow_up)]
-    assert retention.run(db, admin, SETTINGS, as_of=AS_OF).calls_erased == 0
+    assert [i.id for i in review.of(retention.ERASE, "call")] == [str(unrelated)]
+    assert retention.run(db, admin, SETTINGS, as_of=AS_OF).calls_erased == 1
+    with pytest.raises(NotFoundError):
+        get_call(db, admin, unrelated, audit_view=False)
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(db: Database) -> None:

@@ -45,7 +45,7 @@ class RetentionDialog(QDialog):
         self.env, self.db, self.actor, self._tasks = env, db, actor, tasks
         self.review_result: retention.RetentionReview | None = None
         self.setWindowTitle(self.tr("Retention review"))
-        self.resize(900, 520)
+        self.resize(1000, 520)
 
         self.as_of = QDateEdit(QDate.currentDate())
         self.as_of.setCalendarPopup(True)
@@ -126,7 +126,8 @@ class RetentionDialog(QDialog):
                 if column == 3:
                     cell.setToolTip(value)
                 self.table.setItem(row, column, cell)
-        self.table.resizeColumnsToContents()
+        for column in range(3):  # the reason takes the rest of the width (whole in its tooltip)
+            self.table.resizeColumnToContents(column)
         due, kept = len(review.due), len(review.of(retention.KEEP))
         self.summary.setText(
             self.tr("As of %s: %d due for erasure, %d kept.")
