@@ -442,14 +442,23 @@ def run(
         raise ValidationError([FieldError("batch_size", "must be between 1 and 10,000")])
     run_id, when, resumed = _start_or_resume(db, actor, as_of)
     done = 0
-    for step in (_erase_call_batch, _erase_draft_batch):
-        while True:
-            count = step(db, actor, settings, run_id, when, batch_size)
-            if not count:
-                break
-            done += count
-            if progress is not None:
-                progress(done)
+    try:
+        for step in (_erase_call_batch, _erase_draft_batch):
+            while True:
+                count = step(db, actor, settings, run_id, when, batch_size)
+                if not count:
+                    break
+                done += count
+                if progress is not None:
+                    progress(done)
+    except BaseException:
+        # Interrupted: what the finished batches erased is scrubbed from the files all the same.
+        if done:
+            try:
+                erasure.scrub(db)
+            except Exception:  # the interruption is what the caller must hear about
+                log.warning("the search index and WAL could not be scrubbed after an interrupted run")
+        raise
     scrubbed = erasure.scrub(db)
     logs = _due_logs(log_dir, settings, when)
     for path in logs:
