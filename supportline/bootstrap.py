@@ -34,21 +34,14 @@ def load_environment() -> Environment:
     return Environment(paths=paths, settings=load_settings(paths))
 
 
-def configure_logging(paths: Paths, level: int = logging.INFO) -> Path:
-    """Log to a rotating file in the log folder. Never log personal data or passwords."""
-    import logging.handlers  # here: the GUI's first screen does without it (ui/app.py)
+def configure_logging(paths: Paths, level: int = logging.INFO, *, retention_days: int | None = None) -> Path:
+    """Log to a daily rotating file in the log folder (0600 in a 0700 folder), kept
+    ``retention_days`` (the ``log_retention_days`` setting). Never personal data or passwords:
+    exceptions are logged as type and frames only (``supportline.logging_setup``)."""
+    from supportline import logging_setup  # here: the GUI's first screen does without it (ui/app.py)
 
-    paths.log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = paths.log_dir / "supportline.log"
-    root = logging.getLogger()
-    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-        )
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-        root.setLevel(level)
-    return log_file
+    days = Settings().log_retention_days if retention_days is None else retention_days
+    return logging_setup.configure(paths.log_dir, retention_days=days, level=level)
 
 
 def open_database(env: Environment, prompt: PasswordPrompt | None = None) -> Database:

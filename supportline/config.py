@@ -75,8 +75,10 @@ class Paths:
         )
 
     def ensure(self) -> None:
+        from supportline.private_files import private_folder
+
         for folder in (self.config_dir, self.data_dir, self.log_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_folder(folder)  # 0700: they hold call data, logs and settings
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,28 @@ class Settings:
             "Each user's own choice (View > Theme) overrides it on their sign-in."
         },
     )
+    # --- retention (docs/administration.md, "Retention and erasure"): sample defaults; each
+    # organisation sets its own periods from its retention schedule.
+    retention_closed_call_days: int = dataclasses.field(
+        default=6 * 365 + 2,
+        metadata={
+            "help": "Erase a closed call this many days after it was closed, unless its case is on "
+            "legal hold or has an open call or follow-up (sample default: 6 years)."
+        },
+    )
+    retention_draft_days: int = dataclasses.field(
+        default=30, metadata={"help": "Erase an unsaved draft this many days after its last change."}
+    )
+    log_retention_days: int = dataclasses.field(
+        default=90, metadata={"help": "Delete application log files older than this many days."}
+    )
+    retention_audit_days: int = dataclasses.field(
+        default=7 * 365 + 2,
+        metadata={
+            "help": "Audit events older than this many days are reported as due by the retention "
+            "review (sample default: 7 years)."
+        },
+    )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -148,6 +172,10 @@ class Settings:
             "lockout_minutes": (1, 1440),
             "sqlite_busy_timeout_ms": (0, 600_000),
             "backups_to_keep": (0, 1000),
+            "retention_closed_call_days": (1, 36_500),
+            "retention_draft_days": (1, 36_500),
+            "log_retention_days": (1, 36_500),
+            "retention_audit_days": (1, 36_500),
         }
         for key, (low, high) in ranges.items():
             value = getattr(self, key)

@@ -155,7 +155,9 @@ def _start(
     app: QApplication, env: Environment, tasks: TaskRunner, sign_in: LoginDialog, gave_up: list[bool]
 ) -> int:
     try:
-        wait_for(tasks, partial(configure_logging, env.paths))  # the file handler, behind the sign-in too
+        wait_for(
+            tasks, partial(configure_logging, env.paths, retention_days=env.settings.log_retention_days)
+        )  # the file handler, behind the sign-in too
         wait_for(tasks, load_the_rest)
     except ImportError as exc:
         log.exception("a part of the program cannot be loaded")

@@ -41,8 +41,8 @@ from supportline.services import calls, drafts
 from supportline.services.actor import Actor, Permission, signed_in
 from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.drafts import DraftRecord
+from ui import clipboard, style
 from ui import formatting as fmt
-from ui import style
 from ui.models.call_list import CallListModel
 from ui.tasks import TaskRunner, default_runner
 from ui.user_layout import UserLayout
@@ -56,7 +56,9 @@ if TYPE_CHECKING:
     from ui.views.audit_viewer import AuditViewer
     from ui.views.accounts import AccountsWindow
     from ui.views.call_form import CallForm
+    from ui.views.erasure import ErasureDialog
     from ui.views.export_dialog import ExportDialog
+    from ui.views.retention import RetentionDialog
     from ui.views.stats_dashboard import StatsDashboard
 
 __all__ = ["HIDDEN_AT_FIRST", "CloseChoice", "MainWindow", "QuitChoice"]
@@ -126,6 +128,8 @@ class MainWindow(QMainWindow):
         self.export_dialog: ExportDialog | None = None
         self.stats_window: StatsDashboard | None = None
         self.audit_window: AuditViewer | None = None
+        self.retention_window: RetentionDialog | None = None
+        self.erasure_window: ErasureDialog | None = None
         # One library of guidance templates for the whole app; its files are read on the runner.
         self.guidance = GuidanceLibrary(configured_dir(env.settings))
         self._guidance_busy = True
@@ -176,6 +180,8 @@ class MainWindow(QMainWindow):
         self.audit_action: QAction | None = None
         self.accounts_action: QAction | None = None
         self.accounts_window: AccountsWindow | None = None
+        self.retention_action: QAction | None = None  # administrators (Permission.RETENTION_ADMIN)
+        self.erasure_action: QAction | None = None  # supervisors and administrators
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
@@ -229,6 +235,7 @@ class MainWindow(QMainWindow):
             self.theme_actions[choice].setChecked(True)
             self._apply_theme()
         self._add_permitted_actions()
+        clipboard.guard()  # from now on, what is copied from this window is cleared on lock and quit
         self.user_label.setText(self.tr("Signed in as %s (%s)") % (actor.display_name, actor.role.label))
         self._restore_layout()
         if not self._guidance_busy:
@@ -370,6 +377,20 @@ class MainWindow(QMainWindow):
             )
             self.file_menu.insertSeparator(self._lock_separator)
             self.file_menu.insertAction(self._lock_separator, self.export_action)
+        if self.actor.can(Permission.RETENTION_ADMIN):
+            self.retention_action = a(
+                self.tr("&Retention review…"),
+                self.show_retention,
+                tip=self.tr("What the retention schedule erases, and what it keeps, with reasons"),
+            )
+            self.file_menu.insertAction(self.export_action or self._lock_separator, self.retention_action)
+        if self.actor.can(Permission.ERASURE_REQUEST) or self.actor.can(Permission.ERASURE_APPROVE):
+            self.erasure_action = a(
+                self.tr("Er&asure requests…"),
+                self.show_erasure,
+                tip=self.tr("Ask for a call's erasure, or approve another supervisor's request"),
+            )
+            self.file_menu.insertAction(self.export_action or self._lock_separator, self.erasure_action)
         if self.actor.can(Permission.EXPORT_FIGURES):
             self.stats_action = a(
                 self.tr("S&tatistics"),
@@ -868,6 +889,7 @@ class MainWindow(QMainWindow):
             return
         self._locked = True
         self.flush_drafts()
+        clipboard.clear_ours()  # personal data copied from the app does not wait on the clipboard
         if self.help_window is not None:
             self.help_window.close()
         if self.guidance_window is not None:
@@ -878,6 +900,10 @@ class MainWindow(QMainWindow):
             self.audit_window.close()
         if self.accounts_window is not None:
             self.accounts_window.close()
+        if self.retention_window is not None:
+            self.retention_window.close()  # a run goes on behind the lock; its result shows on reopening
+        if self.erasure_window is not None:
+            self.erasure_window.close()
         if self.export_dialog is not None and self.export_dialog.isVisible():
             if self.export_dialog.running:
                 self.export_dialog.hide()  # it finishes behind the lock and shows again on unlock
@@ -1026,6 +1052,31 @@ class MainWindow(QMainWindow):
         viewer.raise_()
         viewer.activateWindow()
         return viewer
+    def show_retention(self) -> RetentionDialog | None:
+        """The retention review (administrators): due and kept records, erase after a confirm."""
+        from ui.views.retention import RetentionDialog
+
+        if self.retention_action is None or self._locked:
+            return None
+        if self.retention_window is None:
+            self.retention_window = RetentionDialog(self.env, self.db, self.actor, self._tasks, parent=self)
+        self.retention_window.show()
+        self.retention_window.raise_()
+        self.retention_window.refresh()
+        return self.retention_window
+
+    def show_erasure(self) -> ErasureDialog | None:
+        """Erasure requests (supervisors and admins): request, and approve someone else's."""
+        from ui.views.erasure import ErasureDialog
+
+        if self.erasure_action is None or self._locked:
+            return None
+        if self.erasure_window is None:
+            self.erasure_window = ErasureDialog(self.db, self.actor, self._tasks, parent=self)
+        self.erasure_window.show()
+        self.erasure_window.raise_()
+        self.erasure_window.refresh()
+        return self.erasure_window
 
     def show_calls(self, query: CallQuery) -> None:
         """Bring the window forward with the call list showing ``query``'s calls."""
@@ -1121,6 +1172,7 @@ class MainWindow(QMainWindow):
             for form in unsaved:  # locked: nobody to ask; the drafts are kept
                 form.flush_draft()
         self.save_layout()
+        clipboard.clear_ours()
         self._clock.stop()
         self._idle_timer.stop()
         app = QApplication.instance()

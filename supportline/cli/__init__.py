@@ -23,8 +23,10 @@ from supportline.cli import (
     calls_commands,
     db_commands,
     demo_command,
+    erasure_commands,
     export_commands,
     guidance_commands,
+    retention_commands,
     selftest,
     stats_command,
     users_commands,
@@ -59,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     export_commands.register(commands)
     stats_command.register(commands)
     audit_commands.register(commands)
+    retention_commands.register(commands)
+    erasure_commands.register(commands)
     return parser
 
 

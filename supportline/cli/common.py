@@ -143,7 +143,7 @@ def database_password_prompt(message: str) -> str | None:
 def opened_database(*, migrate: bool) -> Iterator[tuple[Environment, Database]]:
     """Settings, logging and the configured database, brought to the current schema if ``migrate``."""
     env = bootstrap.load_environment()
-    bootstrap.configure_logging(env.paths)
+    bootstrap.configure_logging(env.paths, retention_days=env.settings.log_retention_days)
     try:
         db = bootstrap.open_database(env, prompt=database_password_prompt)
     except PasswordRequiredError as exc:

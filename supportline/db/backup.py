@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from supportline.db.engine import Database
+from supportline.private_files import private_file, private_folder
 
 
 class BackupError(RuntimeError):
@@ -19,9 +20,10 @@ class BackupError(RuntimeError):
 def backup_sqlite(db: Database, target: Path) -> Path:
     """Copy a live SQLite database (WAL included) to ``target`` atomically."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent, tighten=False)
     tmp = target.with_name(f".{target.name}.partial")
     try:
+        private_file(tmp)  # a copy of the database: 0600 like the database itself
         with db.engine.connect() as conn:
             source = conn.connection.dbapi_connection
             assert isinstance(source, sqlite3.Connection)

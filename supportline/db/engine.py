@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from supportline.db.types import parse_stored
+from supportline.private_files import private_sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,9 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted content is overwritten with zeros, whatever SQLite was compiled with: erased
+            # personal data must be gone from the file, not only unreachable (services/erasure.py).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         finally:
             cursor.close()
@@ -147,8 +151,9 @@ def create_database(
     url = make_url(url) if isinstance(url, str) else url
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            # 0600 in a 0700 folder before SQLite creates it (its -wal and -shm take its mode).
+            private_sqlite_file(Path(url.database))
         engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         event.listen(engine, "begin", _sqlite_begin)

@@ -394,3 +394,73 @@ class ReferenceCounter(Base):
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- retention and erasure (migration 0007; services/retention.py, services/erasure.py) ----------
+
+
+class CaseHold(Base):
+    """A legal hold on a case: while it is in force (not released) no call of the case is erased,
+    by the retention schedule or on request. Released holds stay, as the record of the decision."""
+
+    __tablename__ = "case_holds"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(SUMMARY_MAX))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    placed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    release_reason: Mapped[str] = mapped_column(String(SUMMARY_MAX), default="")
+
+
+class ErasureRequest(Base):
+    """Erasure of one call or one person, asked for by one supervisor and approved by another."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    target_type: Mapped[str] = mapped_column(String(20))  # "call" or "person"
+    target_id: Mapped[uuid.UUID] = mapped_column(index=True)  # no FK: the target is erased
+    target_reference: Mapped[str] = mapped_column(String(REFERENCE_MAX), default="")  # the call's
+    reason: Mapped[str] = mapped_column(String(SUMMARY_MAX))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending, done
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ErasureRecord(Base):
+    """What was erased (table and field names, row ids), when, why and by whom: never the content."""
+
+    __tablename__ = "erasure_records"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    basis: Mapped[str] = mapped_column(String(20))  # "request" or "retention"
+    target_type: Mapped[str] = mapped_column(String(20))  # "call", "person" or "draft"
+    target_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    target_reference: Mapped[str] = mapped_column(String(REFERENCE_MAX), default="")
+    reason: Mapped[str] = mapped_column(String(SUMMARY_MAX))
+    request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("erasure_requests.id"))
+    retention_run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("retention_runs.id"))
+    requested_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    erased_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    erased: Mapped[str] = mapped_column(Text, default="{}")  # JSON {table: {"fields": [...], "ids": [...]}}
+
+
+class RetentionRun(Base):
+    """One run of the retention schedule; unfinished (``finished_at`` empty) until every batch
+    is done, so an interrupted run is continued, with the same ``as_of``, by the next one."""
+
+    __tablename__ = "retention_runs"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    calls_erased: Mapped[int] = mapped_column(Integer, default=0)
+    drafts_erased: Mapped[int] = mapped_column(Integer, default=0)

@@ -21,6 +21,10 @@ class Permission(StrEnum):
     USER_ADMIN = "user.admin"
     GUIDANCE_ADMIN = "guidance.admin"
     AUDIT_READ = "audit.read"
+    RETENTION_ADMIN = "retention.admin"  # review and run the retention schedule
+    LEGAL_HOLD = "retention.hold"  # place and release a legal hold on a case
+    ERASURE_REQUEST = "erasure.request"
+    ERASURE_APPROVE = "erasure.approve"  # never one's own request (services/erasure.py)
 
 
 _BASE = {Permission.CALL_READ, Permission.CALL_WRITE}
@@ -36,6 +40,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.EXPORT_FIGURES,
             Permission.IMPORT,
             Permission.AUDIT_READ,
+            Permission.LEGAL_HOLD,
+            Permission.ERASURE_REQUEST,
+            Permission.ERASURE_APPROVE,
         }
     ),
     Role.ADMIN: frozenset(Permission),
