@@ -136,3 +136,15 @@ def full_call(opened_at: datetime | None = None, **changes: object) -> CallData:
     import dataclasses
 
     return dataclasses.replace(data, **changes)  # type: ignore[arg-type]
+
+
+def without_advice(data: CallData) -> CallData:
+    """``data`` with its routes chosen and suggested as they are, but no advice recorded on them
+    (what an operator, who may not record advice, can save)."""
+    import dataclasses
+
+    routes = tuple(
+        RouteData(route=r.route, chosen=r.chosen, suggested=r.suggested, suggestion_reasons=r.suggestion_reasons)
+        for r in data.routes
+    )
+    return dataclasses.replace(data, routes=routes)

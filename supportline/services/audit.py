@@ -40,9 +40,14 @@ def record(
     *,
     actor_name: str | None = None,
     at: datetime | None = None,
+    outcome: str = "allowed",
     **details: Any,
 ) -> None:
-    """Add one audit event to ``session``'s transaction."""
+    """Add one audit event to ``session``'s transaction.
+
+    ``outcome`` is "allowed" or "refused" (kept in ``details`` until it has a column of its own)."""
+    if outcome != "allowed":
+        details["outcome"] = outcome
     session.add(
         AuditEvent(
             at=at or datetime.now(UTC),
