@@ -144,7 +144,9 @@ def without_advice(data: CallData) -> CallData:
     import dataclasses
 
     routes = tuple(
-        RouteData(route=r.route, chosen=r.chosen, suggested=r.suggested, suggestion_reasons=r.suggestion_reasons)
+        RouteData(
+            route=r.route, chosen=r.chosen, suggested=r.suggested, suggestion_reasons=r.suggestion_reasons
+        )
         for r in data.routes
     )
     return dataclasses.replace(data, routes=routes)
