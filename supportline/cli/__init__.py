@@ -25,6 +25,7 @@ from supportline.cli import (
     demo_command,
     export_commands,
     guidance_commands,
+    permissions_command,
     selftest,
     stats_command,
     users_commands,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     guidance_commands.register(commands)
     export_commands.register(commands)
     stats_command.register(commands)
+    permissions_command.register(commands)
     return parser
 
 

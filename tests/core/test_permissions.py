@@ -30,6 +30,7 @@ from supportline.services.actor import Actor, Permission, require
 from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.errors import PermissionDeniedError
 from supportline.services.permissions import Action
+from tests.conftest import Run
 from tests.factories import PASSWORD, full_call, make_admin, make_user, without_advice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -317,3 +318,12 @@ def test_the_page_is_printed_by_the_module() -> None:
     assert out == permissions.markdown()
     assert "| `advice.write` | – | yes | yes | yes |" in out
     assert "| `call.print` | print a call | `export.personal` | Supervisor, Administrator |" in out
+
+
+def test_the_command_line_prints_the_table_and_the_page(run: Run) -> None:
+    page = run("permissions", "--markdown")
+    assert page.code == 0 and page.out == permissions.markdown()
+    table = run("permissions")
+    assert table.code == 0
+    assert any(line.split()[:1] == ["advice.record"] and "adviser, supervisor, admin" in line
+               for line in table.out.splitlines())  # fmt: skip
