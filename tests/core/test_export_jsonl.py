@@ -153,7 +153,8 @@ def test_only_supervisors_and_admins_export_calls(db: Database, admin: Actor, tm
     assert not path.exists()
     supervisor = make_user(db, admin, "sam.supervisor", Role.SUPERVISOR)
     result = export(db, supervisor, path)
-    [event] = audit.recent_events(db, admin, action="calls.export")
+    [event, refusal] = audit.recent_events(db, admin, action="calls.export")  # newest first
+    assert (refusal.actor_name, refusal.details["outcome"]) == ("olu.operator", "refused")
     assert event.category is AuditCategory.DISCLOSURE
     assert (event.details["format"], event.details["rows"], event.details["sha256"]) == (
         "jsonl", 0, result.sha256,
