@@ -150,3 +150,17 @@ def without_advice(data: CallData) -> CallData:
         for r in data.routes
     )
     return dataclasses.replace(data, routes=routes)
+
+
+def outcome(event: object) -> str:
+    """An audit event's outcome ("allowed" or "refused"): an ``AuditEvent`` row or an
+    ``AuditRecord``, whether the outcome is a column of its own or (for now) in ``details``."""
+    import json
+
+    column = getattr(event, "outcome", None)
+    if column:
+        return str(column)
+    details = getattr(event, "details", None) or {}
+    if isinstance(details, str):
+        details = json.loads(details or "{}")
+    return str(details.get("outcome", "allowed"))

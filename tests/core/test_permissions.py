@@ -31,7 +31,7 @@ from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.errors import PermissionDeniedError
 from supportline.services.permissions import Action
 from tests.conftest import Run
-from tests.factories import PASSWORD, full_call, make_admin, make_user, without_advice
+from tests.factories import PASSWORD, full_call, make_admin, make_user, outcome, without_advice
 
 ROOT = Path(__file__).resolve().parents[2]
 OP, AD, SU, AM = Role.OPERATOR, Role.ADVISER, Role.SUPERVISOR, Role.ADMIN
@@ -174,7 +174,7 @@ def _refusals(db: Database, actor: Actor, action: Action) -> list[AuditEvent]:
         rows = session.scalars(
             select(AuditEvent).where(AuditEvent.actor_id == actor.user_id, AuditEvent.action == action.value)
         ).all()
-    return [r for r in rows if json.loads(r.details or "{}").get("outcome") == "refused"]
+    return [r for r in rows if outcome(r) == "refused"]
 
 
 def _calls(db: Database) -> int:

@@ -22,7 +22,7 @@ from supportline.guidance.loader import GuidanceLibrary
 from supportline.services import calls
 from supportline.services.actor import Actor
 from supportline.services.call_types import CallQuery, ChecklistEntry, RouteData
-from tests.factories import full_call, make_admin, make_user, without_advice
+from tests.factories import full_call, make_admin, make_user, outcome, without_advice
 from tests.ui.guidance_helpers import write_templates
 from tests.ui.test_guidance_pane import choose, fill_caller, row_for, save
 from ui.models import call_list
@@ -74,7 +74,7 @@ def make_form(
 def _refusals(db: Database) -> list[str]:
     with db.read() as session:
         rows = session.scalars(select(AuditEvent)).all()
-    return [r.action for r in rows if json.loads(r.details or "{}").get("outcome") == "refused"]
+    return [r.action for r in rows if outcome(r) == "refused"]
 
 
 def test_an_operator_reads_the_guidance_but_cannot_record_advice(
