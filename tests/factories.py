@@ -136,3 +136,31 @@ def full_call(opened_at: datetime | None = None, **changes: object) -> CallData:
     import dataclasses
 
     return dataclasses.replace(data, **changes)  # type: ignore[arg-type]
+
+
+def without_advice(data: CallData) -> CallData:
+    """``data`` with its routes chosen and suggested as they are, but no advice recorded on them
+    (what an operator, who may not record advice, can save)."""
+    import dataclasses
+
+    routes = tuple(
+        RouteData(
+            route=r.route, chosen=r.chosen, suggested=r.suggested, suggestion_reasons=r.suggestion_reasons
+        )
+        for r in data.routes
+    )
+    return dataclasses.replace(data, routes=routes)
+
+
+def outcome(event: object) -> str:
+    """An audit event's outcome ("allowed" or "refused"): an ``AuditEvent`` row or an
+    ``AuditRecord``, whether the outcome is a column of its own or (for now) in ``details``."""
+    import json
+
+    column = getattr(event, "outcome", None)
+    if column:
+        return str(column)
+    details = getattr(event, "details", None) or {}
+    if isinstance(details, str):
+        details = json.loads(details or "{}")
+    return str(details.get("outcome", "allowed"))

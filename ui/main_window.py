@@ -53,8 +53,8 @@ from ui.views.help_window import HelpWindow
 from ui.views.lock import LockView
 
 if TYPE_CHECKING:
-    from ui.views.audit_viewer import AuditViewer
     from ui.views.accounts import AccountsWindow
+    from ui.views.audit_viewer import AuditViewer
     from ui.views.call_form import CallForm
     from ui.views.erasure import ErasureDialog
     from ui.views.export_dialog import ExportDialog
@@ -1052,6 +1052,7 @@ class MainWindow(QMainWindow):
         viewer.raise_()
         viewer.activateWindow()
         return viewer
+
     def show_retention(self) -> RetentionDialog | None:
         """The retention review (administrators): due and kept records, erase after a confirm."""
         from ui.views.retention import RetentionDialog

@@ -2,8 +2,9 @@
 
 Every subcommand works on the same services as the GUI. Expected failures (bad settings, an
 unreachable database, a refused sign-in, invalid input, …) end with one line on stderr,
-``supportline: error: …``, and exit code 2 for a usage or configuration mistake, 1 otherwise;
-never with a traceback.
+``supportline: error: …``, and exit code 2 for a usage or configuration mistake, 3 when the
+user's role may not do what was asked (the refusal is in the audit trail), 1 otherwise; never
+with a traceback.
 """
 
 from __future__ import annotations
@@ -26,19 +27,20 @@ from supportline.cli import (
     erasure_commands,
     export_commands,
     guidance_commands,
+    permissions_command,
     retention_commands,
     selftest,
     stats_command,
     users_commands,
 )
-from supportline.cli.common import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_USAGE, CliError
+from supportline.cli.common import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_REFUSED, EXIT_USAGE, CliError
 from supportline.config import ConfigError, SecretsUnavailableError
 from supportline.db import DatabaseUnavailableError
 from supportline.db.backup import BackupError
 from supportline.db.schema_version import MigrationError
 from supportline.gui_hooks import GuiHooks, is_gui_invocation
 from supportline.resources import ResourcesNotFoundError
-from supportline.services.errors import ServiceError, ValidationError
+from supportline.services.errors import PermissionDeniedError, ServiceError, ValidationError
 
 PROG = "supportline"
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.register(commands)
     retention_commands.register(commands)
     erasure_commands.register(commands)
+    permissions_command.register(commands)
     return parser
 
 
@@ -94,6 +97,8 @@ def main(argv: list[str], gui: GuiHooks | None = None) -> int:
         return _fail(f"configuration: {exc}", EXIT_USAGE)
     except ValidationError as exc:
         return _fail(_validation_message(exc), EXIT_FAILURE)
+    except PermissionDeniedError as exc:
+        return _fail(str(exc), EXIT_REFUSED)
     except (
         ServiceError,
         DatabaseUnavailableError,

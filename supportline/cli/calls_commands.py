@@ -5,9 +5,11 @@ the same shape), all or nothing, each problem reported with its line and column.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ from supportline.services import call_import
 from supportline.services.actor import Actor
 from supportline.services.call_types import CallQuery, CallSummary
 from supportline.services.call_validation import EARLIEST_TIME, LATEST_TIME
-from supportline.services.calls import MAX_PAGE, list_calls
+from supportline.services.calls import MAX_PAGE, list_calls, record_listing
 
 SUMMARY_WIDTH = 50
 #: The days ``--from`` and ``--to`` accept: the years a call's times can have.
@@ -104,23 +106,29 @@ def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datet
 
 def iter_calls(
     db: Database, actor: Actor, start: datetime, end: datetime, limit: int | None
-) -> Iterator[CallSummary]:
-    """Every call in the range, oldest first, fetched a page at a time."""
-    offset = 0
-    remaining = limit
-    while remaining is None or remaining > 0:
-        size = MAX_PAGE if remaining is None else min(MAX_PAGE, remaining)
-        page = list_calls(
-            db,
-            actor,
-            CallQuery(opened_from=start, opened_to=end, offset=offset, limit=size, descending=False),
-        )
-        yield from page.rows
-        offset += len(page.rows)
-        if remaining is not None:
-            remaining -= len(page.rows)
-        if not page.has_more or not page.rows:
-            return
+) -> Generator[CallSummary]:
+    """Every call in the range, oldest first, fetched a page at a time. Once the first page is
+    read (a refusal is raised, and audited, before it), the listing is audited once, however it
+    ends: ``call.list`` with the period and how many calls were handed out. Close the iterator
+    (``contextlib.closing``) before the database is."""
+    query = CallQuery(opened_from=start, opened_to=end, descending=False)
+    size = MAX_PAGE if limit is None else min(MAX_PAGE, limit)
+    page = list_calls(db, actor, dataclasses.replace(query, limit=size), audited=False)
+    handed_out = 0
+    try:
+        while True:
+            for row in page.rows:
+                yield row
+                handed_out += 1
+            remaining = None if limit is None else limit - handed_out
+            if not page.has_more or not page.rows or remaining == 0:
+                return
+            size = MAX_PAGE if remaining is None else min(MAX_PAGE, remaining)
+            page = list_calls(
+                db, actor, dataclasses.replace(query, offset=handed_out, limit=size), audited=False
+            )
+    finally:
+        record_listing(db, actor, query, results=handed_out)
 
 
 def as_json(call: CallSummary, zone: ZoneInfo) -> dict[str, Any]:
@@ -162,11 +170,11 @@ def list_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     with opened_database(migrate=True) as (_env, db):
         actor = sign_in(db, args.user, passwords)
         start, end = day_bounds(args.first_day, args.last_day, db.zone)
-        calls = iter_calls(db, actor, start, end, args.limit)
-        if args.format == "json":
-            _write_json(calls, db.zone)
-            return 0
-        rows = [as_row(c, db.zone) for c in calls]
+        with contextlib.closing(iter_calls(db, actor, start, end, args.limit)) as calls:
+            if args.format == "json":
+                _write_json(calls, db.zone)
+                return 0
+            rows = [as_row(c, db.zone) for c in calls]
     if not rows:
         print(f"no calls opened from {args.first_day} to {args.last_day} ({db.zone.key} time)")
         return 0

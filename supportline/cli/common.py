@@ -23,6 +23,7 @@ Command = Callable[[argparse.Namespace, GuiHooks | None], int]
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_REFUSED = 3  # the signed-in user's role may not do this (PermissionDeniedError)
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader went away
 
 

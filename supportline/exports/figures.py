@@ -57,6 +57,7 @@ from supportline.db.models import (
 from supportline.enums import (
     AgeGroup,
     AgencyType,
+    AuditCategory,
     CallStatus,
     ExploitationType,
     Outcome,
@@ -68,7 +69,8 @@ from supportline.enums import (
 )
 from supportline.exports.common import ExportCancelled, conditions_for, query_filters
 from supportline.reference_data import country_name
-from supportline.services.actor import Actor, Permission, require
+from supportline.services import audit, permissions
+from supportline.services.actor import Actor
 from supportline.services.call_types import CallQuery
 
 #: ``opened_at`` values fetched from the database at a time for the day and hour buckets.
@@ -335,9 +337,18 @@ def figures_for(
     previous: bool = True,
     cancelled: Callable[[], bool] | None = None,
 ) -> Figures:
-    """:func:`compute` for a person: only supervisors and admins (``Permission.EXPORT_FIGURES``)."""
-    require(actor, Permission.EXPORT_FIGURES)
-    return compute(db, query, previous=previous, cancelled=cancelled)
+    """:func:`compute` for a person: only supervisors and admins (``Permission.EXPORT_FIGURES``).
+
+    Figures hold no row per call, but they are processing of the calls: each is audited as a
+    consultation (``figures.view``: the filters, as an export's, and the number of calls)."""
+    permissions.check(db, actor, permissions.Action.FIGURES_VIEW)
+    result = compute(db, query, previous=previous, cancelled=cancelled)
+    with db.write() as session:
+        audit.record(
+            session, actor, AuditCategory.CONSULTATION, "figures.view", "call", "",
+            filters=query_filters(query), calls=result.totals.calls,
+        )  # fmt: skip
+    return result
 
 
 def _value(value: Any) -> str:

@@ -33,10 +33,11 @@ from supportline.exports.common import (
     count_matching,
     query_filters,
 )
-from supportline.services import audit
-from supportline.services.actor import Actor, Permission, require
+from supportline.services import audit, permissions
+from supportline.services.actor import Actor
 from supportline.services.call_types import CallQuery
 from supportline.services.errors import FieldError, ValidationError
+from supportline.services.permissions import Action
 
 HASH_CHUNK = 1 << 20
 
@@ -121,7 +122,10 @@ def export(
     """
     options = options or ExportOptions()
     format, profile, purpose = validate_request(format, profile, purpose, options)
-    require(actor, Permission.EXPORT_FIGURES if profile is Profile.FIGURES else Permission.EXPORT_PERSONAL)
+    permissions.check(
+        db, actor, Action.FIGURES_EXPORT if profile is Profile.FIGURES else Action.CALLS_EXPORT,
+        format=format.value, profile=profile.value, file_name=Path(path).name,
+    )  # fmt: skip
     options = ExportOptions(
         bom=options.bom,
         marking=options.marking.strip(),

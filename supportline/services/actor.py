@@ -1,52 +1,15 @@
-"""Who is acting, and what each role may do."""
+"""Who is acting, and what each role may do (the table itself: :mod:`supportline.services.permissions`)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
 
 from supportline.enums import Role
 from supportline.services.errors import PermissionDeniedError
+from supportline.services.permissions import ROLE_PERMISSIONS, Permission
 
-
-class Permission(StrEnum):
-    CALL_READ = "call.read"
-    CALL_WRITE = "call.write"
-    ADVICE_WRITE = "advice.write"
-    HANDOVER_WRITE = "handover.write"
-    EXPORT_PERSONAL = "export.personal"
-    EXPORT_FIGURES = "export.figures"
-    IMPORT = "import"
-    USER_ADMIN = "user.admin"
-    GUIDANCE_ADMIN = "guidance.admin"
-    AUDIT_READ = "audit.read"
-    RETENTION_ADMIN = "retention.admin"  # review and run the retention schedule
-    LEGAL_HOLD = "retention.hold"  # place and release a legal hold on a case
-    ERASURE_REQUEST = "erasure.request"
-    ERASURE_APPROVE = "erasure.approve"  # never one's own request (services/erasure.py)
-
-
-_BASE = {Permission.CALL_READ, Permission.CALL_WRITE}
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OPERATOR: frozenset(_BASE),
-    Role.ADVISER: frozenset(_BASE | {Permission.ADVICE_WRITE}),
-    Role.SUPERVISOR: frozenset(
-        _BASE
-        | {
-            Permission.ADVICE_WRITE,
-            Permission.HANDOVER_WRITE,
-            Permission.EXPORT_PERSONAL,
-            Permission.EXPORT_FIGURES,
-            Permission.IMPORT,
-            Permission.AUDIT_READ,
-            Permission.LEGAL_HOLD,
-            Permission.ERASURE_REQUEST,
-            Permission.ERASURE_APPROVE,
-        }
-    ),
-    Role.ADMIN: frozenset(Permission),
-}
+__all__ = ["ROLE_PERMISSIONS", "Actor", "Permission", "require", "signed_in"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +26,10 @@ class Actor:
 
 
 def require(actor: Actor, permission: Permission) -> None:
+    """Raise :class:`PermissionDeniedError` unless ``actor``'s role holds ``permission``.
+
+    Not audited: a service entry point uses :func:`supportline.services.permissions.check`,
+    which records the refusal."""
     if not actor.can(permission):
         raise PermissionDeniedError(
             f"{actor.username} ({actor.role.label}) may not do this: "

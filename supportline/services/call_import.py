@@ -86,8 +86,8 @@ from supportline.enums import AuditCategory, Role, Route
 from supportline.exports.common import PSEUDONYM_PATTERN
 from supportline.exports.csv_export import COLUMNS, MULTI_SEPARATOR, unneutralise
 from supportline.guidance.model import Template
-from supportline.services import audit, call_codec, calls, references
-from supportline.services.actor import Actor, Permission, require
+from supportline.services import audit, call_codec, calls, permissions, references
+from supportline.services.actor import Actor
 from supportline.services.call_types import CallData, CallRecord
 from supportline.services.call_validation import HASH_RE, text_problem, validate_call
 from supportline.services.errors import FieldError, ServiceError, ValidationError
@@ -815,7 +815,7 @@ def import_calls(
     ``templates`` are guidance templates besides the shipped ones whose exact text may be stored
     for a route's ``template_hash``. Raises :class:`ImportRefusedError` listing every problem.
     """
-    require(actor, Permission.IMPORT)
+    permissions.check(db, actor, permissions.Action.CALLS_IMPORT, file_name=Path(path).name)
     path = Path(path)
     try:
         fmt = ImportFormat.for_path(path) if format is None else ImportFormat(format)
@@ -842,6 +842,8 @@ def import_calls(
         if not problems:
             _check_database(session, plan, problems)
         plan.library_versions = dict(guidance.from_library)
+    if (problems or plan.rows == 0) and not dry_run:
+        _audit_refused(db, actor, path, fmt, sha256, plan.rows, max(len(problems), 1))
     if problems:
         raise ImportRefusedError(sorted(problems, key=lambda p: p.line))
     if plan.rows == 0:
@@ -869,9 +871,20 @@ def import_calls(
     return result
 
 
+def _audit_refused(
+    db: Database, actor: Actor, path: Path, fmt: ImportFormat, sha256: str, rows: int, problems: int
+) -> None:
+    """A file refused for what it holds is audited too: how many problems, never what they quote."""
+    with db.write() as session:
+        audit.record(
+            session, actor, AuditCategory.COMBINATION, "calls.import", "call", "", outcome="refused",
+            file_name=path.name, sha256=sha256, format=fmt.value, rows=rows, problems=problems,
+        )  # fmt: skip
+
+
 def _audit_file(session: Session, actor: Actor, result: ImportResult) -> None:
     audit.record(
-        session, actor, AuditCategory.COLLECTION, "calls.import", "call", "",
+        session, actor, AuditCategory.COMBINATION, "calls.import", "call", "",
         file_name=result.path.name, sha256=result.sha256, format=result.format.value,
         rows=result.rows, imported=result.imported, skipped=result.skipped, differing=len(result.differing),
         cases_created=result.cases_created, placeholder_users=result.placeholder_users,

@@ -39,8 +39,8 @@ from supportline.db.models import (
 )
 from supportline.enums import AuditCategory, CallStatus, ChecklistState
 from supportline.guidance import provenance
-from supportline.services import audit, call_search, references
-from supportline.services.actor import Actor, Permission, require
+from supportline.services import audit, call_search, permissions, references
+from supportline.services.actor import Actor
 from supportline.services.call_types import (
     CallData,
     Caller,
@@ -821,6 +821,40 @@ def _changed_fields(before: CallData, after: CallData) -> list[str]:
     return changed
 
 
+def _check_advice_and_link(actor: Actor, call: Call | None, data: CallData) -> uuid.UUID | None:
+    """Refuse (inside the save's transaction) a save that records route advice without
+    ``ADVICE_WRITE`` or links the call to another case without its permission. Returns the case
+    the call was in before (``None`` for a new call), for :func:`_audit_link`."""
+    before = tuple(_route_data(r) for r in call.route_advice) if call is not None else ()
+    if not actor.can(permissions.RULES[permissions.Action.ADVICE_RECORD].permission):
+        changed = permissions.advice_changes(before, data.routes)
+        if changed:
+            raise permissions.refusal(
+                actor, permissions.Action.ADVICE_RECORD, data.id,
+                detail="this save changes " + ", ".join(changed), fields=changed,
+            )  # fmt: skip
+    previous = call.case_id if call is not None else None
+    linking = data.case_id is not None and data.case_id != previous
+    if linking and not actor.can(permissions.RULES[permissions.Action.CALL_LINK].permission):
+        raise permissions.refusal(actor, permissions.Action.CALL_LINK, data.id, case_id=str(data.case_id))
+    return previous
+
+
+def _audit_link(
+    session: Session, actor: Actor, call: Call, data: CallData, previous: uuid.UUID | None
+) -> None:
+    """A call saved into an existing case it was not in (``data.case_id``, given) is a combination
+    of records (DPA 2018 s.62): audited with ids and references, no content."""
+    if data.case_id is None or data.case_id == previous:
+        return
+    audit.record(
+        session, actor, AuditCategory.COMBINATION, "call.link", "call", call.id,
+        reference=call.reference, case=call.case.reference, case_id=str(call.case_id),
+        previous_case_id=str(previous) if previous else "",
+    )  # fmt: skip
+
+
+@permissions.audits_refusals
 def save_call(
     db: Database, actor: Actor, data: CallData, *, expected_version: int | None = None, is_demo: bool = False
 ) -> CallRecord:
@@ -830,7 +864,7 @@ def save_call(
     refused with :class:`ConflictError`. ``None`` means "create, or repeat a save": the same UUID
     saved twice updates the one row.
     """
-    require(actor, Permission.CALL_WRITE)
+    permissions.check(db, actor, permissions.Action.CALL_SAVE, data.id)
     data = validate_call(data)
     now = datetime.now(UTC)
     try:
@@ -838,6 +872,7 @@ def save_call(
             # A new call (the usual case) skips loading the whole call graph.
             call = _load(session, data.id) if _exists(session, data.id) else None
             _check_references(session, data, call.case_id if call else None)
+            previous_case = _check_advice_and_link(actor, call, data)
             if call is None:
                 call = _create(session, db, actor, data, now, is_demo)
                 _apply(session, call, data, now)
@@ -846,6 +881,7 @@ def save_call(
                     session, actor, AuditCategory.COLLECTION, "call.create", "call", call.id,
                     reference=call.reference, case=call.case.reference,
                 )  # fmt: skip
+                _audit_link(session, actor, call, data, previous_case)
                 return _record(call, handler_name=actor.display_name)
             else:
                 if expected_version is not None and expected_version != call.version:
@@ -866,6 +902,7 @@ def save_call(
                     session, actor, AuditCategory.ALTERATION, "call.update", "call", call.id,
                     reference=call.reference, fields=_changed_fields(before, data), version=call.version,
                 )  # fmt: skip
+                _audit_link(session, actor, call, data, previous_case)
             session.flush()
             return _record(call)
     except StaleDataError as exc:
@@ -946,6 +983,7 @@ def close_call(
     expected_version: int | None = None,
 ) -> CallRecord:
     """Close an open call at ``closed_at`` (after it was opened)."""
+    permissions.check(db, actor, permissions.Action.CALL_CLOSE, call_id)
     current = get_call(db, actor, call_id, audit_view=False)
     data = dataclasses.replace(current.data, status=CallStatus.CLOSED, closed_at=closed_at)
     return save_call(
@@ -955,7 +993,7 @@ def close_call(
 
 def get_call(db: Database, actor: Actor, call_id: uuid.UUID, *, audit_view: bool = True) -> CallRecord:
     """One call, whole. Opening a record is a consultation, and is logged as one."""
-    require(actor, Permission.CALL_READ)
+    permissions.check(db, actor, permissions.Action.CALL_VIEW, call_id)
     if not audit_view:
         with db.read() as session:
             call = _load(session, call_id)
@@ -983,14 +1021,20 @@ def _check_page(offset: int, limit: int) -> None:
         raise ValidationError(errors)
 
 
-def list_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> CallPage:
+def list_calls(
+    db: Database, actor: Actor, query: CallQuery | None = None, *, audited: bool = True
+) -> CallPage:
     """One page of the call list in the query's order (newest first by default).
 
-    A text search is a consultation of personal data: it is audited (its length and the number
-    of results, never the text itself).
+    A listing shows officers' names and a text search finds personal data: both are
+    consultations, audited once per listing, with its first page (``offset`` 0): the filters set
+    and the number of results, the length of the text, never the text itself (see
+    :func:`record_listing`). ``audited=False`` leaves that to the caller, who must then call
+    :func:`record_listing` (the GUI, once a query typed as the person searches has settled; the
+    command line, with the number of calls it printed).
     """
-    require(actor, Permission.CALL_READ)
     query = query or CallQuery()
+    permissions.check(db, actor, _listing_action(query))
     _check_page(query.offset, query.limit)
     search = call_search.parse(query.text)
     with db.read() as session:
@@ -998,18 +1042,62 @@ def list_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> Ca
             session, db.dialect, query, search, query.offset, query.limit + 1, zone=db.zone
         )
         rows = call_search.summaries(session, ids[: query.limit])
-    if query.text.strip():
-        with db.write() as session:
-            audit.record(
-                session, actor, AuditCategory.CONSULTATION, "call.search", "call", "",
-                text_length=len(query.text.strip()), results=len(rows),
-            )  # fmt: skip
+    if audited and query.offset == 0:
+        record_listing(db, actor, query, results=len(rows))
     return CallPage(rows=tuple(rows), offset=query.offset, has_more=len(ids) > query.limit)
+
+
+def _listing_action(query: CallQuery) -> permissions.Action:
+    return permissions.Action.CALL_SEARCH if query.text.strip() else permissions.Action.CALL_LIST
+
+
+_LISTING_FILTERS = (
+    "status", "urgency", "route", "agency_type", "force_area", "handler_id", "exploitation_type",
+    "outcome", "opened_hour",
+)  # fmt: skip
+
+
+def record_listing(db: Database, actor: Actor, query: CallQuery, *, results: int) -> None:
+    """Audit one listing or text search of calls (``call.list`` or ``call.search``), in its own
+    transaction: the period and the names of the other filters set, the number of results and
+    the text's length; never the text or a filter's value."""
+    action = _listing_action(query)
+    permissions.check(db, actor, action)
+    text = query.text.strip()
+    details: dict[str, Any] = {
+        "filters": [name for name in _LISTING_FILTERS if getattr(query, name) not in (None, "")],
+        "results": results,
+    }
+    for name in ("opened_from", "opened_to"):
+        value = getattr(query, name)
+        if value is not None:
+            details[name] = value.isoformat()
+    if text:
+        details["text_length"] = len(text)
+    with db.write() as session:
+        audit.record(session, actor, AuditCategory.CONSULTATION, action.value, "call", "", **details)
+
+
+def record_disclosure(db: Database, actor: Actor, call_id: uuid.UUID, *, means: str) -> None:
+    """Audit a call leaving the system other than by an export: ``means`` is "copy" (to the
+    clipboard) or "print". Call it when it happens; it is refused without the permission."""
+    actions = {"copy": permissions.Action.CALL_COPY, "print": permissions.Action.CALL_PRINT}
+    if means not in actions:
+        raise ValidationError([FieldError("means", f"must be one of: {', '.join(actions)}")])
+    action = actions[means]
+    permissions.check(db, actor, action, call_id)
+    with db.write() as session:
+        reference = session.scalar(select(Call.reference).where(Call.id == call_id))
+        if reference is None:
+            raise NotFoundError(f"no call with id {call_id}")
+        audit.record(
+            session, actor, AuditCategory.DISCLOSURE, action.value, "call", call_id, reference=reference
+        )
 
 
 def count_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> int:
     """How many calls the query's filters and text match (its sort and page do not matter)."""
-    require(actor, Permission.CALL_READ)
+    permissions.check(db, actor, permissions.Action.CALL_COUNT)
     query = query or CallQuery()
     with db.read() as session:
         return call_search.count(session, db.dialect, query, call_search.parse(query.text), zone=db.zone)
@@ -1027,7 +1115,7 @@ def earlier_calls(
     """The same officer's earlier calls, newest first: the collar number exactly (ignoring case)
     or the phone number (compared normalised, so any format matches). Empty input, or a phone
     number not yet complete enough to read, finds nothing. Each lookup is audited."""
-    require(actor, Permission.CALL_READ)
+    permissions.check(db, actor, permissions.Action.CALL_EARLIER)
     _check_page(0, limit)
     collar = collar_number.strip()
     try:

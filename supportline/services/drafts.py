@@ -35,9 +35,9 @@ from sqlalchemy.orm import Session
 from supportline.db.engine import Database
 from supportline.db.models import SUMMARY_MAX, Draft
 from supportline.enums import AuditCategory
-from supportline.services import audit
-from supportline.services.actor import Actor, Permission, require
-from supportline.services.errors import FieldError, NotFoundError, PermissionDeniedError, ValidationError
+from supportline.services import audit, permissions
+from supportline.services.actor import Actor
+from supportline.services.errors import FieldError, NotFoundError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +106,17 @@ def _decode(row: Draft) -> DraftRecord:
     )
 
 
-def _check_owner(actor: Actor, owner: uuid.UUID) -> None:
+def _check_owner(actor: Actor, owner: uuid.UUID, action: permissions.Action, draft_id: uuid.UUID) -> None:
+    """Another user's draft is refused whatever the role (raised inside the transaction and
+    audited after it, by ``permissions.audits_refusals``)."""
     if owner != actor.user_id:
-        raise PermissionDeniedError("this draft belongs to another user: only they can open or discard it")
+        raise permissions.refusal(
+            actor, action, draft_id, reason="another user's draft",
+            text="this draft belongs to another user: only they can open or discard it",
+        )  # fmt: skip
 
 
+@permissions.audits_refusals
 def save_draft(
     db: Database,
     actor: Actor,
@@ -126,7 +132,7 @@ def save_draft(
     :class:`ValidationError` if ``payload`` is not a JSON object or is larger than
     :data:`MAX_PAYLOAD_BYTES`; :class:`PermissionDeniedError` if the id is another user's draft.
     """
-    require(actor, Permission.CALL_WRITE)
+    permissions.check(db, actor, permissions.Action.DRAFT_SAVE, draft_id)
     errors: list[FieldError] = []
     if not isinstance(title, str) or len(title) > SUMMARY_MAX:
         errors.append(FieldError("title", f"must be text of at most {SUMMARY_MAX} characters"))
@@ -154,7 +160,7 @@ def save_draft(
                 call=str(call_id), is_edit=is_edit,
             )  # fmt: skip
         else:
-            _check_owner(actor, owner)
+            _check_owner(actor, owner, permissions.Action.DRAFT_SAVE, draft_id)
             session.execute(
                 update(Draft)
                 .where(Draft.id == draft_id)
@@ -167,7 +173,7 @@ def save_draft(
 
 def list_drafts(db: Database, actor: Actor) -> tuple[DraftRecord, ...]:
     """The actor's own drafts, newest first (what a restart offers to restore)."""
-    require(actor, Permission.CALL_WRITE)
+    permissions.check(db, actor, permissions.Action.DRAFT_LIST)
     with db.read() as session:
         rows = session.scalars(
             select(Draft)
@@ -184,13 +190,14 @@ def list_drafts(db: Database, actor: Actor) -> tuple[DraftRecord, ...]:
     return tuple(out)
 
 
+@permissions.audits_refusals
 def get_draft(db: Database, actor: Actor, draft_id: uuid.UUID) -> DraftRecord:
-    require(actor, Permission.CALL_WRITE)
+    permissions.check(db, actor, permissions.Action.DRAFT_OPEN, draft_id)
     with db.read() as session:
         row = session.get(Draft, draft_id)
         if row is None or row.kind != KIND:
             raise NotFoundError(f"no draft with id {draft_id}")
-        _check_owner(actor, row.user_id)
+        _check_owner(actor, row.user_id, permissions.Action.DRAFT_OPEN, draft_id)
     try:
         return _decode(row)
     except ValueError as exc:
@@ -207,14 +214,15 @@ def _delete(
     )  # fmt: skip
 
 
+@permissions.audits_refusals
 def discard_draft(db: Database, actor: Actor, draft_id: uuid.UUID) -> None:
     """Delete the actor's draft ``draft_id``; a draft that is already gone is not an error."""
-    require(actor, Permission.CALL_WRITE)
+    permissions.check(db, actor, permissions.Action.DRAFT_DISCARD, draft_id)
     with db.write() as session:
         row = session.execute(select(Draft.user_id, Draft.call_id).where(Draft.id == draft_id)).first()
         if row is None:
             return
-        _check_owner(actor, row.user_id)
+        _check_owner(actor, row.user_id, permissions.Action.DRAFT_DISCARD, draft_id)
         _delete(session, actor, draft_id, row.call_id, "discarded")
 
 
@@ -223,7 +231,7 @@ def discard_drafts_for_call(db: Database, actor: Actor, call_id: uuid.UUID) -> i
 
     Other users' drafts of the same call (someone else editing it) are theirs, and stay.
     """
-    require(actor, Permission.CALL_WRITE)
+    permissions.check(db, actor, permissions.Action.DRAFT_DISCARD, call_id)
     with db.write() as session:
         ids = session.scalars(
             select(Draft.id).where(Draft.user_id == actor.user_id, Draft.call_id == call_id)

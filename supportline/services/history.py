@@ -23,8 +23,9 @@ from sqlalchemy import select
 
 from supportline.db.engine import Database
 from supportline.db.models import AuditEvent, Call, User
-from supportline.enums import CallStatus
-from supportline.services.actor import Actor, Permission, require
+from supportline.enums import AuditCategory, CallStatus
+from supportline.services import audit, permissions
+from supportline.services.actor import Actor
 from supportline.services.errors import NotFoundError
 
 CREATE: Final = "call.create"
@@ -112,9 +113,10 @@ def _actions(events: Sequence[tuple[str, list[str]]], current: CallStatus) -> li
 
 
 def call_history(db: Database, actor: Actor, call_id: uuid.UUID) -> tuple[HistoryEntry, ...]:
-    """Every creation and change of call ``call_id``, oldest first."""
-    require(actor, Permission.CALL_READ)
-    with db.read() as session:
+    """Every creation and change of call ``call_id``, oldest first. A view of a call's history
+    is a consultation (DPA 2018 s.62): audited, in the same transaction as the reading."""
+    permissions.check(db, actor, permissions.Action.CALL_HISTORY, call_id)
+    with db.write() as session:
         status = session.scalar(select(Call.status).where(Call.id == call_id))
         if status is None:
             raise NotFoundError(f"no call with id {call_id}")
@@ -131,6 +133,9 @@ def call_history(db: Database, actor: Actor, call_id: uuid.UUID) -> tuple[Histor
             .order_by(AuditEvent.at, AuditEvent.id)
             .limit(MAX_EVENTS)
         ).all()
+        audit.record(
+            session, actor, AuditCategory.CONSULTATION, "call.history", "call", call_id, entries=len(rows)
+        )
     events = [(row.action, _fields(json.loads(row.details or "{}"))) for row in rows]
     actions = _actions(events, status)
     return tuple(

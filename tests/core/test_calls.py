@@ -16,7 +16,7 @@ from supportline.enums import AgencyType, CallStatus, Role, Route, Urgency
 from supportline.services import accounts, audit, calls
 from supportline.services.call_types import CallData, Caller, CallQuery, PersonData, RouteData
 from supportline.services.errors import ConflictError, PermissionDeniedError, ValidationError
-from tests.factories import PASSWORD, full_call, make_admin, make_user
+from tests.factories import PASSWORD, full_call, make_admin, make_user, without_advice
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -279,7 +279,7 @@ def test_every_write_and_view_is_audited(db):
 def test_permissions_are_checked(db):
     admin = make_admin(db)
     operator = make_user(db, admin, "olu.operator", Role.OPERATOR)
-    saved = calls.save_call(db, operator, full_call())
+    saved = calls.save_call(db, operator, without_advice(full_call()))
     assert saved.handler_name == "Olu Operator"
     with pytest.raises(PermissionDeniedError):
         audit.recent_events(db, operator)

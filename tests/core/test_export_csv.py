@@ -39,7 +39,7 @@ from supportline.services.call_types import CallData, CallQuery, PersonData, Ref
 from supportline.services.calls import get_call, save_call
 from supportline.services.errors import PermissionDeniedError, ValidationError
 from tests.conftest import Run
-from tests.factories import PASSWORD, full_call, make_admin, make_user
+from tests.factories import PASSWORD, full_call, make_admin, make_user, outcome
 
 START = datetime(2026, 6, 14, 2, 17, 31, 123456, tzinfo=UTC)
 PURPOSE = "Quarterly figures for the regional anti-slavery partnership"
@@ -297,7 +297,11 @@ def test_operator_may_not_export(
             with pytest.raises(PermissionDeniedError, match=r"export\.(personal|figures)"):
                 export(db, actor, path, profile=profile)
     assert list(out_dir.iterdir()) == []
-    assert audit.recent_events(db, admin, action="calls.export") == []
+    # No disclosure; each refusal audited, under the action refused.
+    events = audit.recent_events(db, admin, action="calls.export")
+    assert [outcome(e) for e in events] == ["refused"] * 4  # two people, two personal profiles
+    figures = audit.recent_events(db, admin, action="figures.export")
+    assert [outcome(e) for e in figures] == ["refused"] * 2
 
 
 def test_purpose_is_required(db: Database, admin: Actor, five_calls: list[CallData], out_dir: Path) -> None:
@@ -452,7 +456,7 @@ def test_cli_export_end_to_end(
     pw = f"{PASSWORD}\n"
 
     refused = run(*args, "--purpose", PURPOSE, "--user", "olly.operator", stdin=pw)
-    assert refused.code == 1 and "export.personal" in refused.err and not out.exists()
+    assert refused.code == 3 and "export.personal" in refused.err and not out.exists()
 
     done = run(*args, "--purpose", PURPOSE, "--user", "ada.admin", "--bom", "--urgency", "urgent", stdin=pw)
     assert done.code == 0, done.err
@@ -486,4 +490,6 @@ def test_cli_export_end_to_end(
                "--output", "-", "--user", "ada.admin", "--password-stdin", stdin=pw)  # fmt: skip
     assert dash.code == 2 and "not to standard output" in dash.err and not (tmp_path / "-").exists()
     events = audit.recent_events(cli_db, admin, action="calls.export")
+    assert [outcome(e) for e in events].count("refused") == 1  # the operator's
+    events = [e for e in events if outcome(e) == "allowed"]
     assert [e.details["profile"] for e in events] == ["full", "pseudonymised", "full"]

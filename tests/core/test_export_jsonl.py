@@ -29,7 +29,7 @@ from supportline.services.call_types import CallData, CallQuery
 from supportline.services.calls import get_call, save_call
 from supportline.services.demo import generate_demo
 from supportline.services.errors import PermissionDeniedError
-from tests.factories import full_call, make_admin, make_user
+from tests.factories import full_call, make_admin, make_user, outcome
 
 START = datetime(2026, 6, 14, 2, 17, 31, 123456, tzinfo=UTC)
 PURPOSE = "Calls for the partnership's case management system"
@@ -153,7 +153,8 @@ def test_only_supervisors_and_admins_export_calls(db: Database, admin: Actor, tm
     assert not path.exists()
     supervisor = make_user(db, admin, "sam.supervisor", Role.SUPERVISOR)
     result = export(db, supervisor, path)
-    [event] = audit.recent_events(db, admin, action="calls.export")
+    [event, refusal] = audit.recent_events(db, admin, action="calls.export")  # newest first
+    assert (refusal.actor_name, outcome(refusal)) == ("olu.operator", "refused")
     assert event.category is AuditCategory.DISCLOSURE
     assert (event.details["format"], event.details["rows"], event.details["sha256"]) == (
         "jsonl", 0, result.sha256,

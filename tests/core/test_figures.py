@@ -561,7 +561,7 @@ def test_stats_json_equals_sql_counts(run: Run, cli_db: Database) -> None:
     assert any(line.split()[:2] == ["Calls", f"{calls:,}"] for line in table.out.splitlines())
 
     refused = run("stats", *period, "--user", "demo-operator", "--password-stdin", stdin=pw)
-    assert refused.code == 1 and "export.figures" in refused.err and refused.out == ""
+    assert refused.code == 3 and "export.figures" in refused.err and refused.out == ""
     wrong = run("stats", *period, "--user", "demo-supervisor", "--password-stdin", stdin="not it\n")
     assert wrong.code == 1 and wrong.out == ""
     backwards = run("stats", "--from", "2026-10-25", "--to", "2026-10-24", "--user", "demo-supervisor",

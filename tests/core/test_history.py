@@ -15,12 +15,13 @@ from supportline.services import calls, history
 from supportline.services.actor import Permission
 from supportline.services.call_types import Caller, PersonData
 from supportline.services.errors import NotFoundError, PermissionDeniedError
-from tests.factories import full_call, make_admin, make_user
+from tests.factories import full_call, make_admin, make_user, without_advice
 
 
 def _open_call():
     opened = datetime.now(UTC) - timedelta(hours=1)
-    return full_call(opened_at=opened, closed_at=None, status="open")
+    # An operator opens it: calls.save_call refuses advice recorded without ADVICE_WRITE.
+    return without_advice(full_call(opened_at=opened, closed_at=None, status="open"))
 
 
 def test_create_two_edits_by_two_users_and_close(db):

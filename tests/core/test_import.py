@@ -35,7 +35,7 @@ from supportline.services.calls import get_call, save_call
 from supportline.services.demo import generate_demo
 from supportline.services.errors import AuthenticationError, PermissionDeniedError
 from tests.conftest import Run
-from tests.factories import PASSWORD, full_call, make_admin, make_user
+from tests.factories import PASSWORD, full_call, make_admin, make_user, outcome
 
 START = datetime(2026, 6, 14, 2, 17, 31, 123456, tzinfo=UTC)
 PURPOSE = "Moving the line's call log to the new server"
@@ -183,11 +183,11 @@ def test_reimport_creates_no_duplicates(
     from_jsonl = import_calls(other_db, target, jsonl)
     assert (from_jsonl.imported, from_jsonl.differing) == (0, ())
     assert [_count(other_db, m) for m in (Call, Case, Person, User, GuidanceVersion)] == counts
-    # Each run is audited as a collection, with the file's hash and what it did.
+    # Each run is audited as a combination (DPA 2018 s.62), with the file's hash and what it did.
     runs = audit.recent_events(other_db, target, action="calls.import")
     assert [(e.category, e.details["imported"], e.details["skipped"]) for e in runs] == [
-        (AuditCategory.COLLECTION, 0, 43), (AuditCategory.COLLECTION, 0, 43),
-        (AuditCategory.COLLECTION, 43, 0),
+        (AuditCategory.COMBINATION, 0, 43), (AuditCategory.COMBINATION, 0, 43),
+        (AuditCategory.COMBINATION, 43, 0),
     ]  # fmt: skip
     assert runs[-1].details["file_name"] == "calls.csv" and len(runs[-1].details["sha256"]) == 64
     assert _count(other_db, AuditEvent, AuditEvent.action == "call.import") == 43
@@ -267,7 +267,9 @@ def test_missing_users_become_placeholders_that_cannot_sign_in(
     adviser = make_user(db, admin, "ade.adviser", Role.ADVISER)
     data = full_call(START)
     routes = (dataclasses.replace(data.routes[1], adviser_id=adviser.user_id),)
-    save_call(db, handler, dataclasses.replace(data, routes=routes))
+    # The operator logs the call; the adviser records the advice (an operator may not).
+    logged = save_call(db, handler, dataclasses.replace(data, routes=()))
+    save_call(db, adviser, dataclasses.replace(logged.data, routes=routes), expected_version=logged.version)
     path = export_file(db, admin, tmp_path / "calls.jsonl", ExportFormat.JSONL)
     result = import_calls(other_db, target, path)
     assert result.placeholder_users == 2
@@ -341,7 +343,9 @@ def test_every_bad_csv_row_is_reported_and_nothing_is_imported(
     assert not [m for m in messages if "panic" in m or "maybe" in m or "bogus" in m]
     assert str(refused.value.problems[0]).startswith("line 2, column urgency: is not one of")
     assert _count(other_db, Call) == 0 and _count(other_db, User) == 1
-    assert _count(other_db, AuditEvent, AuditEvent.action.like("call%")) == 0
+    assert _count(other_db, AuditEvent, AuditEvent.action.like("call.%")) == 0
+    [refusal] = audit.recent_events(other_db, target, action="calls.import")  # refused, and audited
+    assert (outcome(refusal), refusal.details["problems"]) == ("refused", 5)
 
 
 def test_bytes_that_are_not_utf8_are_reported_by_line_and_column(
@@ -544,7 +548,9 @@ def test_only_supervisors_and_admins_may_import(
     for dry_run in (False, True):
         with pytest.raises(PermissionDeniedError, match="'import'"):
             import_calls(other_db, person, path, dry_run=dry_run)
-    assert _count(other_db, Call) == 0 and _count(other_db, AuditEvent) == before
+    assert _count(other_db, Call) == 0 and _count(other_db, AuditEvent) == before + 2  # both refusals
+    refusals = audit.recent_events(other_db, target, action="calls.import")
+    assert [(e.actor_name, outcome(e)) for e in refusals] == [(person.username, "refused")] * 2
     supervisor = make_user(other_db, target, "sam.supervisor", Role.SUPERVISOR)
     assert import_calls(other_db, supervisor, path).imported == 1
 

@@ -9,6 +9,12 @@ page arrives. Sorting is the database's (``sort()`` changes the query's sort key
 or a refresh bumps a generation number: pages and counts from before it are thrown away, so a
 slow search never overwrites a newer one. The rows on screen stay until the new ones arrive, so
 typing in the search box does not make the list blink.
+
+What the list shows is a consultation of personal data (DPA 2018 s.62), audited once per
+*settled* query (``call.list``, or ``call.search`` with the text's length only): when its rows
+have been on show for :data:`SETTLE_MS`, or are replaced by a query without text before then.
+The words of a search still being typed (each replaced by the next within that time) are not
+each audited, and neither are the pages scrolled through nor a refresh of the same query.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor
@@ -46,6 +53,8 @@ MAX_PAGES = 10
 #: scroll fetches where the view stopped rather than every page it flew past.
 MAX_IN_FLIGHT = 2
 PLACEHOLDER = "…"
+#: A query's rows on show this long count as consulted (and are audited).
+SETTLE_MS = 1500
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -147,6 +156,12 @@ class CallListModel(QAbstractTableModel):
         #: The most rows ever held at once (the memory test's counting hook).
         self.max_rows_held = 0
         self.error = ""
+        # The audit of what is on show: the query waiting to settle (with its count), the last audited.
+        self._unaudited: tuple[CallQuery, int] | None = None
+        self._audited: CallQuery | None = None
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.timeout.connect(self.record_consultation)
 
     @property
     def actor(self) -> Actor:
@@ -241,7 +256,8 @@ class CallListModel(QAbstractTableModel):
         db, actor = self._db, self.actor
 
         def first_page() -> tuple[int, CallPage]:
-            return calls.count_calls(db, actor, query), calls.list_calls(db, actor, query)
+            # Audited once the query has settled (record_consultation), not on every keystroke.
+            return calls.count_calls(db, actor, query), calls.list_calls(db, actor, query, audited=False)
 
         self._tasks.run(
             first_page,
@@ -287,8 +303,47 @@ class CallListModel(QAbstractTableModel):
             self._pages[0] = page.rows
         self._note_held()
         self.endResetModel()
+        self._on_show(query, count)
         self.loaded.emit()
         self.page_loaded.emit(0)
+
+    # --- auditing what is on show -------------------------------------------------------------
+
+    @staticmethod
+    def _consulted(query: CallQuery) -> CallQuery:
+        """What a query consults: its filters and text (not its page or sort)."""
+        return dataclasses.replace(query, offset=0, limit=1, sort=SortKey.OPENED, descending=True)
+
+    def _on_show(self, query: CallQuery, count: int) -> None:
+        key = self._consulted(query)
+        if (
+            self._unaudited is not None
+            and self._unaudited[0] != key
+            and not (self._unaudited[0].text.strip() and key.text.strip())
+        ):
+            self.record_consultation()  # seen, then replaced by something other than more typing
+        if key == self._audited:
+            self._unaudited = None
+            self._settle.stop()
+            return
+        self._unaudited = (key, count)
+        self._settle.start(SETTLE_MS)
+
+    @property
+    def audit_pending(self) -> bool:
+        """Rows are on show whose consultation is not audited yet."""
+        return self._unaudited is not None
+
+    def record_consultation(self) -> None:
+        """Audit the query on show now (the settle timer, or before the rows go)."""
+        self._settle.stop()
+        if self._unaudited is None or self._actor is None:
+            return
+        query, count = self._unaudited
+        self._unaudited = None
+        self._audited = query
+        db, actor = self._db, self._actor
+        self._tasks.run(lambda: calls.record_listing(db, actor, query, results=count), owner=self)
 
     def _reset_failed(self, generation: int, query: CallQuery, exc: BaseException) -> None:
         if generation != self._generation:
@@ -325,7 +380,7 @@ class CallListModel(QAbstractTableModel):
         query = dataclasses.replace(self._query, offset=page * self._page_size, limit=self._page_size)
         db, actor = self._db, self.actor
         self._tasks.run(
-            lambda: calls.list_calls(db, actor, query),
+            lambda: calls.list_calls(db, actor, query, audited=False),  # the query's, audited once
             on_success=lambda result: self._page_arrived(generation, page, result),
             on_failure=lambda exc: self._page_failed(generation, page, exc),
             owner=self,

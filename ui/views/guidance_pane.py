@@ -38,8 +38,9 @@ from supportline.db import Database
 from supportline.enums import ChecklistState
 from supportline.guidance import provenance
 from supportline.guidance.model import ChecklistItem, Template
-from supportline.services.actor import Actor
+from supportline.services.actor import Actor, Permission
 from supportline.services.call_types import ChecklistEntry, RouteData
+from supportline.services.permissions import Action, allowed_roles
 from ui import style
 from ui.tasks import TaskRunner
 from ui.widgets.choices import ToggleCheckBox
@@ -311,6 +312,10 @@ class GuidancePane(QWidget):
         super().__init__(parent)
         self._db, self._actor, self._runner, self._zone = db, actor, runner, zone
         self._data = data
+        # Recording advice (ticks, skips, the advice, closing) needs ADVICE_WRITE; without it the
+        # pane is for reading, and what the call holds goes back to the save as it came.
+        self.editable = actor.can(Permission.ADVICE_WRITE)
+        self._given = data
         self._template: Template | None = None
         self._stored = False
         self._entries: dict[str, ChecklistEntry] = {e.item_id: e for e in data.checklist}
@@ -543,7 +548,9 @@ class GuidancePane(QWidget):
             self._show_adviser()
 
     def _show_adviser(self) -> None:
-        if self._data.adviser_id is None:
+        if self._data.adviser_id is None and not self.editable:
+            text = self.tr("Adviser: none recorded yet")
+        elif self._data.adviser_id is None:
             text = self.tr("Adviser: you, once you tick or write")
         elif self._data.adviser_id == self._actor.user_id:
             text = self.tr("Adviser: %s") % self._actor.display_name
@@ -552,6 +559,8 @@ class GuidancePane(QWidget):
         self.adviser.setText(text)
 
     def _row_changed(self, row: ChecklistRow) -> None:
+        if not self.editable:
+            return
         if row.entry is None:
             self._entries.pop(row.item.id, None)
         else:
@@ -561,6 +570,8 @@ class GuidancePane(QWidget):
         self.changed.emit()
 
     def _advice_changed(self) -> None:
+        if not self.editable:
+            return
         self._claim()
         self._update_gate()
         self.changed.emit()
@@ -573,6 +584,9 @@ class GuidancePane(QWidget):
         return self._template is not None and not self.missing_items()
 
     def _update_gate(self) -> None:
+        if not self.editable:
+            self._read_only()
+            return
         closed = self._data.closed_at is not None
         for row in self.rows:
             row.set_editable(not closed)
@@ -596,7 +610,20 @@ class GuidancePane(QWidget):
             self.missing.setText(self.tr("Every required item is done; the route can be closed."))
         self.close_button.setToolTip(self.missing.text())
 
+    def _read_only(self) -> None:
+        for row in self.rows:
+            row.set_editable(False)
+        self.advice.setReadOnly(True)
+        self.close_button.setEnabled(False)
+        roles = ", ".join(role.label.lower() + "s" for role in allowed_roles(Action.ADVICE_RECORD))
+        self.missing.setText(
+            self.tr("You can read this guidance; advice and ticks are recorded by %s.") % roles
+        )
+        self.close_button.setToolTip(self.missing.text())
+
     def _close_clicked(self) -> None:
+        if not self.editable:
+            return
         if self._data.closed_at is not None:
             self._data = dataclasses.replace(self._data, closed_at=None)
         elif self.can_close():
@@ -614,7 +641,10 @@ class GuidancePane(QWidget):
         return self._data.closed_at is not None
 
     def route_data(self) -> RouteData:
-        """What was recorded: the template and its hash, ticks and skips with times, advice, adviser."""
+        """What was recorded: the template and its hash, ticks and skips with times, advice, adviser.
+        Without the permission to record advice: the route as the call held it."""
+        if not self.editable:
+            return self._given
         order = [item.id for item in self._template.checklist] if self._template else []
         entries = [self._entries[i] for i in order if i in self._entries]
         entries += [e for i, e in self._entries.items() if i not in order]

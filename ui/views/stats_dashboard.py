@@ -641,8 +641,7 @@ class StatsDashboard(QWidget):
         db, actor, query = self._db, self._actor, self.query()
 
         def compute() -> Figures:
-            require(actor, Permission.EXPORT_FIGURES)
-            return figures_module.compute(db, query)
+            return figures_module.figures_for(db, actor, query)  # checked and audited
 
         self._tasks.run(
             compute,
