@@ -38,7 +38,7 @@ def people(db: Database):
 def actions(db: Database, action: str) -> list[dict]:
     with db.read() as session:
         return [
-            json.loads(e.details)
+            {**json.loads(e.details), "outcome": e.outcome}
             for e in session.scalars(
                 select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
             )

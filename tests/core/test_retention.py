@@ -251,8 +251,8 @@ def test_only_an_administrator_runs_the_schedule_and_a_refusal_is_audited(db: Da
         retention.run(db, other, SETTINGS, as_of=AS_OF)
     with pytest.raises(PermissionDeniedError):
         retention.review(db, other, SETTINGS, as_of=AS_OF)
-    refused = [json.loads(e.details) for e in audit_actions(db, "retention.run")]
-    assert refused and refused[0]["outcome"] == "refused"
-    assert [json.loads(e.details)["outcome"] for e in audit_actions(db, "retention.review")] == ["refused"]
+    refused = audit_actions(db, "retention.run")
+    assert refused and refused[0].outcome == "refused"
+    assert [e.outcome for e in audit_actions(db, "retention.review")] == ["refused"]
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Call)) == 1
