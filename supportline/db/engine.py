@@ -193,29 +193,31 @@ class Database:
         """One transaction: committed if the block ends normally, rolled back on any exception.
         Bounded by ``timeouts.write_s`` (or the enclosing :meth:`bounded` block)."""
         committing = False
-        try:
-            with self.bounded(self.timeouts.write_s), self._write() as session, session.begin():
-                yield session
-                committing = True
-        except (DBAPIError, PoolTimeoutError, _DeadlinePassed) as exc:
-            mapped = self.unavailable(exc, during_commit=committing)
-            if mapped is None:
-                raise
-            raise mapped from exc
+        with self.bounded(self.timeouts.write_s):  # outside the try: the mapping reads its scope
+            try:
+                with self._write() as session, session.begin():
+                    yield session
+                    committing = True
+            except (DBAPIError, PoolTimeoutError, _DeadlinePassed, _Dropped) as exc:
+                mapped = self.unavailable(exc, during_commit=committing)
+                if mapped is None:
+                    raise
+                raise mapped from exc
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading. Closing it ends the transaction and detaches (without expiring)
         what was loaded, so loaded attributes stay readable after the block. Bounded by
         ``timeouts.read_s`` (or the enclosing :meth:`bounded` block)."""
-        try:
-            with self.bounded(self.timeouts.read_s), self._read() as session:
-                yield session
-        except (DBAPIError, PoolTimeoutError, _DeadlinePassed) as exc:
-            mapped = self.unavailable(exc, during_commit=False)
-            if mapped is None:
-                raise
-            raise mapped from exc
+        with self.bounded(self.timeouts.read_s):
+            try:
+                with self._read() as session:
+                    yield session
+            except (DBAPIError, PoolTimeoutError, _DeadlinePassed, _Dropped) as exc:
+                mapped = self.unavailable(exc, during_commit=False)
+                if mapped is None:
+                    raise
+                raise mapped from exc
 
     @contextlib.contextmanager
     def bounded(self, seconds: float | None = None) -> Iterator[None]:
@@ -251,7 +253,13 @@ class Database:
             _WATCHDOG.disarm(record.info.pop("watchdog"))
             if scope.fired[0]:
                 raise _DeadlinePassed() from exc
-            raise DisconnectionError("stale pooled connection") from exc
+            if record.info.pop("pinged", False):
+                # A pooled connection gone stale: the pool replaces it and checks out again.
+                raise DisconnectionError("stale pooled connection") from exc
+            # A new connection dropped at once: not the pool's to retry (it gives up with a bare
+            # "connection is closed" after two); the caller's retry decides.
+            raise _Dropped() from exc
+        record.info["pinged"] = True
 
     def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
         token = record.info.pop("watchdog", None)
@@ -269,7 +277,9 @@ class Database:
         if not (
             fired
             or invalidated
-            or isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError | _DeadlinePassed)
+            or isinstance(
+                exc, OperationalError | InterfaceError | PoolTimeoutError | _DeadlinePassed | _Dropped
+            )
         ):
             return None
         orig = exc.orig if isinstance(exc, DBAPIError) else None
@@ -334,6 +344,10 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
 
 class _DeadlinePassed(Exception):
     """The deadline passed before a connection could be checked out."""
+
+
+class _Dropped(Exception):
+    """A connection was dropped as soon as it was made."""
 
 
 def _first_line(exc: BaseException) -> str:

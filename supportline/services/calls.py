@@ -860,13 +860,16 @@ def save_call(
                 # attempt finds the row and either recognises the save or reports the conflict.
                 if attempt >= SAVE_ATTEMPTS:
                     raise
-            time.sleep(RETRY_PAUSE_S * attempt * (0.5 + random.random()))  # noqa: S311 - jitter only
+            pause = min(RETRY_PAUSE_MAX_S, RETRY_PAUSE_S * 2 ** min(attempt, 5))
+            time.sleep(min(pause * (0.5 + random.random()), max(0.0, db.time_left() - 0.1)))  # noqa: S311
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-#: Tries of one save (the first and the retries) when the connection drops; see :func:`save_call`.
-SAVE_ATTEMPTS = 5
-RETRY_PAUSE_S = 0.05
+#: Tries of one save at most when the connection keeps dropping (the time limit usually ends
+#: them first); the pause between tries doubles from RETRY_PAUSE_S up to RETRY_PAUSE_MAX_S.
+SAVE_ATTEMPTS = 50
+RETRY_PAUSE_S = 0.01
+RETRY_PAUSE_MAX_S = 0.25
 
 
 def _save_once(
@@ -928,16 +931,16 @@ def _save_once(
         # Somebody's save committed between our read and our write: report it like any conflict.
         with db.read() as session:
             stored = _load(session, data.id)
-            theirs = _record(stored) if stored is not None else None
+            latest = _record(stored) if stored is not None else None
         raise ConflictError(
             _conflict_message(
                 stored.reference if stored else "this call",
                 expected_version,
-                theirs.version if theirs else None,
+                latest.version if latest else None,
             ),
             expected_version=expected_version,
-            stored_version=theirs.version if theirs else None,
-            theirs=theirs,
+            stored_version=latest.version if latest else None,
+            theirs=latest,
         ) from exc
 
 
