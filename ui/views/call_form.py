@@ -51,6 +51,7 @@ from supportline.services.actor import Actor
 from supportline.services.call_types import CallData, Caller, CallRecord, CallSummary, RouteData
 from supportline.services.drafts import DraftRecord
 from supportline.services.errors import ConflictError, FieldError, ServiceError, ValidationError
+from ui import tasks
 from ui.tasks import TaskRunner
 from ui.views.earlier_calls import EarlierCallsPanel
 from ui.views.guidance_pane import GuidancePane
@@ -80,6 +81,8 @@ class CallForm(QWidget):
     draft_saved = Signal()
     #: The route suggestions were worked out again (after the form changed).
     suggestions_updated = Signal()
+    #: A save conflicted and the conflict view opened (the ``ConflictDialog``).
+    conflict_opened = Signal(object)
 
     def __init__(
         self,
@@ -637,6 +640,7 @@ class CallForm(QWidget):
             on_success=self._draft_written,
             on_failure=self._draft_failed,
             owner=self,
+            lane=tasks.DRAFTS,
         )
 
     def _draft_written(self, record: DraftRecord) -> None:
@@ -658,7 +662,7 @@ class CallForm(QWidget):
     def _delete_draft(self) -> None:
         db, actor, draft_id = self._db, self._actor, self._draft_id
         self._last_draft = None
-        self._runner.run(lambda: drafts.discard_draft(db, actor, draft_id))
+        self._runner.run(lambda: drafts.discard_draft(db, actor, draft_id), lane=tasks.DRAFTS)
 
     # === saving ====================================================================================
 
@@ -688,6 +692,7 @@ class CallForm(QWidget):
             on_success=lambda record: self._saved(record, data),
             on_failure=self._save_refused,
             owner=self,
+            lane=tasks.SAVES,
         )
 
     def _saved(self, record: CallRecord, sent: CallData) -> None:
@@ -725,7 +730,7 @@ class CallForm(QWidget):
             if isinstance(exc, ConflictError):
                 text = self.tr(
                     "Not saved: %s. Everything you typed is still here; "
-                    "copy what you need before you reopen the call."
+                    "choose between their change and yours, then save again."
                 ) % str(exc).rstrip(".")
             elif isinstance(exc, ServiceError):
                 text = self.tr("Not saved: %s.") % str(exc).rstrip(".")
@@ -740,6 +745,31 @@ class CallForm(QWidget):
         if self._dirty:
             self._autosave.start()
         self.save_failed.emit(text)
+        if isinstance(exc, ConflictError) and isinstance(exc.theirs, CallRecord):
+            self._show_conflict(exc.theirs)
+
+    # === a conflicting save (ui/views/conflict.py) =================================================
+
+    def _show_conflict(self, theirs: CallRecord) -> None:
+        """Their save beside yours; what is chosen goes back into the form, at their version."""
+        from ui.views.conflict import ConflictDialog
+
+        dialog = ConflictDialog(self._base, theirs, self._collect(for_draft=False), self._zone, self)
+        dialog.accepted.connect(lambda: self._conflict_resolved(dialog))
+        dialog.open()
+        self.conflict_opened.emit(dialog)
+
+    def _conflict_resolved(self, dialog: Any) -> None:
+        merged: CallData | None = dialog.result_data
+        if merged is None:
+            return
+        theirs: CallRecord = dialog.theirs
+        self._record, self._version, self._reference = theirs, theirs.version, theirs.reference
+        self._base, self._case_id = merged, merged.case_id
+        self._fill(merged)
+        self._set_dirty(True)
+        self._autosave.start()
+        self._show_message(self.tr("Their change and yours are in the form now: check it and save again."))
 
     def _set_saving(self, saving: bool) -> None:
         self._saving = saving
