@@ -339,3 +339,25 @@ def test_random_backend_kills_during_saves_lose_and_duplicate_nothing(
         assert stored[call_id] >= version
     gave_up = [a for a in stored if a not in acknowledged]
     assert len(gave_up) <= 1  # at most the save in flight when the test stopped
+
+
+def test_guidance_ticks_follow_the_same_version_rule(db: Database) -> None:
+    """Ticks are saved with their call: a tick on a stale version is refused, never merged silently."""
+    from supportline.enums import ChecklistState
+    from supportline.sync import merge
+
+    admin = make_admin(db)
+    saved = calls.save_call(db, admin, full_call())
+    route = saved.data.routes[0]
+
+    def ticked(item: str) -> CallData:
+        at = saved.data.opened_at + timedelta(minutes=9)
+        entry = dataclasses.replace(route.checklist[0], item_id=item, state=ChecklistState.TICKED, at=at)
+        routes = (dataclasses.replace(route, checklist=(*route.checklist, entry)), *saved.data.routes[1:])
+        return dataclasses.replace(saved.data, routes=routes)
+
+    theirs = calls.save_call(db, admin, ticked("their-item"), expected_version=saved.version)
+    with pytest.raises(ConflictError) as caught:
+        calls.save_call(db, admin, ticked("my-item"), expected_version=saved.version)
+    assert caught.value.theirs.data.routes == theirs.data.routes
+    assert [d.key for d in merge.differences(saved.data, theirs.data, ticked("my-item"))] == ["routes"]
