@@ -136,7 +136,7 @@ def connect_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     if args.sslrootcert:
         url = url.update_query_dict({"sslrootcert": args.sslrootcert})
     password = url.password if isinstance(url.password, str) and url.password else None
-    url = url.set(password=None)
+    url = url._replace(password=None)  # (URL.set ignores None)
     try:
         test, password = _tested(url, env, Passwords(args.password_stdin), password)
     except DatabaseUnavailableError as exc:
@@ -193,7 +193,7 @@ def init_shared_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
         )
     passwords = Passwords(args.password_stdin)
     password = url.password if isinstance(url.password, str) and url.password else None
-    url = url.set(password=None)
+    url = url._replace(password=None)  # (URL.set ignores None)
     _test, password = _tested(url, env, passwords, password or config.get_database_password(url))
     role_password = (
         passwords.read(f"Password for the new role {args.role}", confirm=True) if args.role_password else None

@@ -217,3 +217,23 @@ def test_db_check_on_a_shared_database_reports_server_revision_and_privileges(
     assert "schema: public at revision" in result.out
     assert "role: postgres" in result.out
     assert "warning: the application's role has more privilege than it needs (is a superuser" in result.out
+
+
+def test_without_a_secure_keyring_the_password_is_not_stored_and_the_reason_given(
+    run: Run, pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    monkeypatch.setattr(keyring, "get_keyring", fail.Keyring)  # headless Linux: no secret service
+    assert not shared_setup.keyring_is_secure()
+    server = make_url(PG_URL)
+    url = server.set(drivername="postgresql", password="Fictitious-Secret-1").render_as_string(
+        hide_password=False
+    )
+    result = run("db", "connect", url)
+    assert result.code == 0, result.err
+    assert "the password is not stored: this machine has no secure keyring" in result.out
+    assert "asks for it once per session" in result.out
+    settings_text = config.Paths.from_environment().settings_file.read_text(encoding="utf-8")
+    assert "Fictitious-Secret-1" not in settings_text and "Fictitious-Secret-1" not in result.out
