@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from supportline.db.engine import Database, DatabaseUnavailableError, PasswordRequiredError
+from supportline.db.engine import Database, DatabaseUnavailableError, PasswordRequiredError, Timeouts
 
 #: Tables the application role may only add to and read.
 APPEND_ONLY_TABLES = ("audit_events",)
@@ -292,3 +292,50 @@ def keyring_is_secure() -> bool:
             continue
         return True
     return False
+
+
+# --- for the Database dialog -------------------------------------------------------------------------------
+
+
+def build_url(
+    *,
+    host: str,
+    database: str,
+    user: str,
+    port: int = 5432,
+    standbys: str = "",
+    sslmode: str = "",
+    sslrootcert: str = "",
+) -> URL:
+    """The URL for these connection details (never with a password). ``standbys`` is a list of
+    ``host[:port]`` separated by commas: with any, the connection goes to whichever is the primary
+    (``target_session_attrs=read-write``)."""
+    host, database, user = host.strip(), database.strip(), user.strip()
+    missing = [name for name, value in (("host", host), ("database", database), ("user", user)) if not value]
+    if missing:
+        names = " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+        raise ValueError(f"the {names} must be given")
+    others = [h.strip() for h in standbys.split(",") if h.strip()]
+    query: dict[str, str | tuple[str, ...]] = {}
+    url = URL.create("postgresql+psycopg", username=user, database=database)
+    if others:
+        query["host"] = (f"{host}:{port}", *(h if ":" in h else f"{h}:5432" for h in others))
+        query["target_session_attrs"] = "read-write"
+    else:
+        url = url.set(host=host, port=port)
+    if sslmode:
+        query["sslmode"] = sslmode
+    if sslrootcert.strip():
+        query["sslrootcert"] = sslrootcert.strip()
+    return url.update_query_dict(query) if query else url
+
+
+def try_url(url: URL, password: str | None, timeouts: Timeouts | None = None) -> ConnectionTest:
+    """:func:`test_connection` on a database opened for the purpose (and closed again)."""
+    from supportline.db.engine import create_database
+
+    db = create_database(url, password=password or None, timeouts=timeouts)
+    try:
+        return test_connection(db)
+    finally:
+        db.dispose()
