@@ -410,6 +410,13 @@ def create_database(
         if password is not None:
             url = url.set(password=password)
         connect_args = postgresql_connect_args(limits, application_name=application_name, schema=schema)
+        # ``options`` in the URL (e.g. ``-csearch_path=…``) would be replaced by ours: keep both,
+        # the URL's last, so an administrator's own ``-c`` settings win.
+        own_options = url.query.get("options")
+        if own_options:
+            extra = own_options if isinstance(own_options, str) else " ".join(own_options)
+            connect_args["options"] = f"{connect_args['options']} {extra}"
+            url = url.difference_update_query(["options"])
         engine = create_engine(
             url,
             echo=echo,

@@ -361,3 +361,16 @@ def test_guidance_ticks_follow_the_same_version_rule(db: Database) -> None:
         calls.save_call(db, admin, ticked("my-item"), expected_version=saved.version)
     assert caught.value.theirs.data.routes == theirs.data.routes
     assert [d.key for d in merge.differences(saved.data, theirs.data, ticked("my-item"))] == ["routes"]
+
+
+@pytest.mark.postgres
+def test_options_in_the_url_are_kept_beside_the_time_limits(pg_db: Database, pg_schema: str) -> None:
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={pg_schema} -clock_timeout=7s"})
+    db = create_database(url, timeouts=SHORT)
+    try:
+        with db.read() as session:
+            assert session.execute(text("SELECT current_schema()")).scalar() == pg_schema
+            assert session.execute(text("SHOW lock_timeout")).scalar() == "7s"  # the URL's own wins
+            assert session.execute(text("SHOW statement_timeout")).scalar() == "2s"
+    finally:
+        db.dispose()
