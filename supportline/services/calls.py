@@ -60,6 +60,7 @@ from supportline.services.call_types import (
 )
 from supportline.services.call_validation import PhoneNumberError, normalise_phone, validate_call
 from supportline.services.errors import ConflictError, FieldError, NotFoundError, ValidationError
+from supportline.sync import changes
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -910,6 +911,7 @@ def _save_once(
                     session, actor, AuditCategory.COLLECTION, "call.create", "call", call.id,
                     reference=call.reference, case=call.case.reference,
                 )  # fmt: skip
+                changes.announce_call_saved(session, db, call.id)
                 return _record(call, handler_name=actor.display_name)
             else:
                 before = _call_data(call)
@@ -925,6 +927,7 @@ def _save_once(
                     session, actor, AuditCategory.ALTERATION, "call.update", "call", call.id,
                     reference=call.reference, fields=_changed_fields(before, data), version=call.version,
                 )  # fmt: skip
+                changes.announce_call_saved(session, db, call.id)
             session.flush()
             return _record(call)
     except StaleDataError as exc:
