@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self._system_scheme_changed)
         self.calls_tab.start()
+        self._start_live_updates()  # issue 13: saves at other workstations show here
 
     # --- building ---------------------------------------------------------------------------
 
@@ -782,6 +783,24 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         self.calls_tab.refresh()
 
+    def _start_live_updates(self) -> None:
+        from ui.live_updates import LiveUpdates
+
+        self.live_updates = LiveUpdates(self.db, self)
+        self.live_updates.calls_changed.connect(self._saved_elsewhere)
+        self.live_updates.start()
+        feed = self.live_updates.feed
+        self.destroyed.connect(lambda *_: feed.stop(0))  # the feed's thread ends with the window
+
+    def _saved_elsewhere(self, saved: dict[uuid.UUID, int] | None) -> None:
+        """The list and an open read-only view follow; a form being edited only says so."""
+        self.calls_tab.refresh()
+        shown = self.calls_tab.detail.record
+        if shown is not None and (saved is None or saved.get(shown.id, 0) > shown.version):
+            self.calls_tab.show_call(shown.id)
+        for form in self.forms():
+            form.notice_saved_elsewhere(saved or {})
+
     def focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.calls_tab)
         self.calls_tab.focus_search()
@@ -1055,6 +1074,8 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self._clock.stop()
         self._idle_timer.stop()
+        if hasattr(self, "live_updates"):
+            self.live_updates.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

@@ -911,7 +911,7 @@ def _save_once(
                     session, actor, AuditCategory.COLLECTION, "call.create", "call", call.id,
                     reference=call.reference, case=call.case.reference,
                 )  # fmt: skip
-                changes.announce_call_saved(session, db, call.id)
+                changes.announce_call_saved(session, db, call.id, call.version)
                 return _record(call, handler_name=actor.display_name)
             else:
                 before = _call_data(call)
@@ -927,7 +927,7 @@ def _save_once(
                     session, actor, AuditCategory.ALTERATION, "call.update", "call", call.id,
                     reference=call.reference, fields=_changed_fields(before, data), version=call.version,
                 )  # fmt: skip
-                changes.announce_call_saved(session, db, call.id)
+                changes.announce_call_saved(session, db, call.id, call.version)
             session.flush()
             return _record(call)
     except StaleDataError as exc:

@@ -27,18 +27,19 @@ from supportline.db.engine import Database
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "supportline_calls:"
-#: ``on_change(ids)``: the ids of the calls saved (PostgreSQL), or None: "something changed" (SQLite).
-OnChange = Callable[[set[uuid.UUID] | None], None]
+#: ``on_change(saved)``: each call saved and the version it was saved at (PostgreSQL), or None:
+#: "something changed" (SQLite, or after the feed was away).
+OnChange = Callable[[dict[uuid.UUID, int] | None], None]
 
 
-def announce_call_saved(session: Session, db: Database, call_id: uuid.UUID) -> None:
+def announce_call_saved(session: Session, db: Database, call_id: uuid.UUID, version: int) -> None:
     """Inside the saving transaction: tell the other workstations at commit (PostgreSQL only;
     SQLite's feed sees the commit itself)."""
     if db.is_sqlite:
         return
     session.execute(
         text("SELECT pg_notify(:prefix || current_schema(), :id)"),
-        {"prefix": CHANNEL_PREFIX, "id": str(call_id)},
+        {"prefix": CHANNEL_PREFIX, "id": f"{call_id} {version}"},
     )
 
 
@@ -69,9 +70,9 @@ class ChangeFeed:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _deliver(self, ids: set[uuid.UUID] | None) -> None:
+    def _deliver(self, saved: dict[uuid.UUID, int] | None) -> None:
         try:
-            self._on_change(ids)
+            self._on_change(saved)
         except Exception:  # a bad handler must not end the feed
             log.exception("change feed handler failed")
 
@@ -121,12 +122,14 @@ class ChangeFeed:
                 self.listening.set()
                 backoff = 0.2
                 while not self._stop.is_set():
-                    ids: set[uuid.UUID] = set()
+                    saved: dict[uuid.UUID, int] = {}
                     for notify in raw.notifies(timeout=self._poll_s):
                         with contextlib.suppress(ValueError):
-                            ids.add(uuid.UUID(notify.payload))
-                    if ids:
-                        self._deliver(ids)
+                            call_id, _, version = notify.payload.partition(" ")
+                            key = uuid.UUID(call_id)
+                            saved[key] = max(saved.get(key, 0), int(version or 0))
+                    if saved:
+                        self._deliver(saved)
             except Exception as exc:
                 if self._stop.is_set():
                     break

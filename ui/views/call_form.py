@@ -748,6 +748,23 @@ class CallForm(QWidget):
         if isinstance(exc, ConflictError) and isinstance(exc.theirs, CallRecord):
             self._show_conflict(exc.theirs)
 
+    # === changed at another workstation (ui/live_updates.py) ========================================
+
+    def notice_saved_elsewhere(self, saved: Mapping[uuid.UUID, int]) -> bool:
+        """Another workstation saved this call past the version the form edits: say so, change
+        nothing under the operator's hands (saving will show their change beside theirs)."""
+        version = saved.get(self._call_id)
+        if self._record is None or version is None or self._version is None or version <= self._version:
+            return False
+        self._show_message(
+            self.tr(
+                "Changed at another workstation (now version %d) — review: when you save, their "
+                "change is shown beside yours."
+            )
+            % version
+        )
+        return True
+
     # === a conflicting save (ui/views/conflict.py) =================================================
 
     def _show_conflict(self, theirs: CallRecord) -> None:
