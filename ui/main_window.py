@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         hints.colorSchemeChanged.connect(self._system_scheme_changed)
         self.calls_tab.start()
         self._start_live_updates()  # issue 13: saves at other workstations show here
+        self._start_outage()  # issue 13: saves during an outage of the shared database are journaled
 
     # --- building ---------------------------------------------------------------------------
 
@@ -584,6 +585,7 @@ class MainWindow(QMainWindow):
         # The field the form asked for (while hidden); showing the tab would focus its first
         # widget in the tab chain instead.
         intended = form.focusWidget()
+        form.outage = getattr(self, "outage", None)  # issue 13: a save during an outage is journaled
         index = self.tabs.addTab(form, form.title())
         self.tabs.setTabToolTip(index, form.title())
         # A quiet "×" rather than the style's red close icon, which reads as an alarm.
@@ -791,6 +793,50 @@ class MainWindow(QMainWindow):
         self.live_updates.start()
         feed = self.live_updates.feed
         self.destroyed.connect(lambda *_: feed.stop(0))  # the feed's thread ends with the window
+
+    def _start_outage(self) -> None:
+        if self.db.is_sqlite:
+            return  # the local file has no network to lose
+        from supportline.sync.journal import JOURNAL_FILE, Journal
+        from ui.outage import Outage
+
+        journal = Journal(self.env.paths.data_dir / JOURNAL_FILE)
+        self.outage = Outage(self.db, self.actor, journal, self._tasks, self.db.zone, self)
+        self.outage_banner = QLabel(self.outage.banner)
+        self.outage_banner.setObjectName("error")
+        self.outage_banner.setVisible(bool(self.outage.banner))
+        self.statusBar().addPermanentWidget(self.outage_banner)
+        self.outage.state_changed.connect(self._outage_state)
+        self.outage.pushed.connect(self._journal_pushed)
+        self.outage.refused.connect(self._journal_refused)
+        self.outage.conflicted.connect(
+            lambda entry, error: self._journal_conflicted(entry.call_id, error.theirs)
+        )
+        for form in self.forms():
+            form.outage = self.outage
+
+    def _outage_state(self, text: str) -> None:
+        self.outage_banner.setText(text)
+        self.outage_banner.setVisible(bool(text))
+
+    def _journal_pushed(self, records: list[Any]) -> None:
+        for record in records:
+            form = self.form_for(record.id)
+            if form is not None:
+                form.adopt_pushed(record)
+        self.calls_tab.refresh()
+
+    def _journal_refused(self, entry: Any, error: Exception) -> None:
+        form = self.form_for(entry.call_id)
+        if form is not None:
+            form.show_refusal(error)
+        else:
+            self._show_problem(self.tr("A call kept during the outage was not accepted"), error)
+
+    def _journal_conflicted(self, call_id: uuid.UUID, theirs: Any) -> None:
+        form = self.form_for(call_id)
+        if form is not None and theirs is not None:
+            form.show_conflict(theirs)
 
     def _saved_elsewhere(self, saved: dict[uuid.UUID, int] | None) -> None:
         """The list and an open read-only view follow; a form being edited only says so."""

@@ -7,7 +7,9 @@ try, so a save whose commit went through but whose reply was lost is recognised 
 again (``save_call``'s idempotency). Several saves of one call during an outage are chained: each
 was made on the version the form had, which the earlier ones have since moved on, so the push
 moves their ``expected_version`` with them. An entry that conflicts with someone else's save is
-kept (with their record, for the conflict view) and later entries of that call wait behind it.
+kept (with their record, for the conflict view) and later entries of that call wait behind it;
+so does one the database refuses for another reason (a check that needs the database, such as
+the guidance's required checklist items, could not run while it was away).
 
 References (``SL-2026-…``) are allocated when the save reaches the database; until then the
 operator sees :attr:`JournalEntry.provisional_reference`.
@@ -29,7 +31,7 @@ from supportline.db.engine import Database, DatabaseUnavailableError
 from supportline.services import call_codec, calls
 from supportline.services.actor import Actor
 from supportline.services.call_types import CallData, CallRecord
-from supportline.services.errors import ConflictError
+from supportline.services.errors import ConflictError, ServiceError
 
 JOURNAL_FILE = "journal.db"
 
@@ -68,6 +70,8 @@ class JournalEntry:
 class PushResult:
     sent: list[CallRecord] = field(default_factory=list)
     conflicts: list[tuple[JournalEntry, ConflictError]] = field(default_factory=list)
+    #: Entries the database refused for another reason (e.g. a checklist the guidance requires).
+    refused: list[tuple[JournalEntry, ServiceError]] = field(default_factory=list)
     #: Set when the database went away again during the push (the rest waits, in order).
     unavailable: DatabaseUnavailableError | None = None
     remaining: int = 0
@@ -169,6 +173,11 @@ class Journal:
                 except ConflictError as exc:
                     self._mark(entry, str(exc))
                     result.conflicts.append((entry, exc))
+                    held.add(entry.call_id)
+                    continue
+                except ServiceError as exc:  # checked only now the database answers: kept, and said
+                    self._mark(entry, str(exc))
+                    result.refused.append((entry, exc))
                     held.add(entry.call_id)
                     continue
                 moved[entry.call_id] = (entry.expected_version, record.version)

@@ -157,3 +157,21 @@ def test_an_outage_journals_saves_and_recovery_pushes_them_exactly_once_in_order
     finally:
         proxy.resume()
         shared.dispose()
+
+
+def test_a_journaled_save_the_database_refuses_is_kept_and_said(db: Database, tmp_path: Path) -> None:
+    """Some checks need the database (here: a guidance version it does not know); they run at push."""
+    from supportline.enums import Route
+    from supportline.services.call_types import RouteData
+    from supportline.services.errors import ValidationError
+
+    admin = make_admin(db)
+    journal = Journal(tmp_path / "journal.db")
+    odd = full_call(routes=(RouteData(route=Route.LEGAL, template_id="legal", template_hash="0" * 64),))
+    refused = journal.add(admin, odd, expected_version=None)
+    fine = journal.add(admin, full_call(), expected_version=None)
+    result = journal.push(db, admin)
+    assert [(e.seq, type(err)) for e, err in result.refused] == [(refused.seq, ValidationError)]
+    assert [r.id for r in result.sent] == [fine.call_id]
+    assert [e.seq for e in journal.entries()] == [refused.seq]
+    assert "unknown guidance version" in (journal.entries()[0].conflict or "")

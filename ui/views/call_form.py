@@ -20,7 +20,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import shiboken6
@@ -53,6 +53,9 @@ from supportline.services.drafts import DraftRecord
 from supportline.services.errors import ConflictError, FieldError, ServiceError, ValidationError
 from ui import tasks
 from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from ui.outage import Outage
 from ui.views.earlier_calls import EarlierCallsPanel
 from ui.views.guidance_pane import GuidancePane
 from ui.widgets.call_sections import AdviceSection, CallerSection, CallSection, CaseSection, Target
@@ -113,6 +116,9 @@ class CallForm(QWidget):
         self._form_opened_at = datetime.now(UTC)
         # What the form edits: a new call, or a saved one at a version.
         self._record = record
+        #: Where a save the database did not take goes (set by the main window; ui/outage.py).
+        self.outage: Outage | None = None
+        self._last_attempt: tuple[CallData, int | None, uuid.UUID] | None = None
         self._version: int | None = record.version if record else None
         self._reference = record.reference if record else ""
         self._own_case_id: uuid.UUID | None = record.data.case_id if record else None
@@ -687,8 +693,10 @@ class CallForm(QWidget):
         self._autosave.stop()
         self._set_saving(True)
         db, actor, expected = self._db, self._actor, self._version
+        save_id = uuid.uuid4()  # the same id if this save goes to the journal (ui/outage.py)
+        self._last_attempt = (data, expected, save_id)
         self._runner.run(
-            lambda: calls.save_call(db, actor, data, expected_version=expected),
+            lambda: calls.save_call(db, actor, data, expected_version=expected, save_id=save_id),
             on_success=lambda record: self._saved(record, data),
             on_failure=self._save_refused,
             owner=self,
@@ -734,6 +742,10 @@ class CallForm(QWidget):
                 ) % str(exc).rstrip(".")
             elif isinstance(exc, ServiceError):
                 text = self.tr("Not saved: %s.") % str(exc).rstrip(".")
+            elif isinstance(exc, DatabaseUnavailableError) and (journaled := self._journal(exc)):
+                self._show_message(journaled)
+                self.save_failed.emit(journaled)
+                return
             elif isinstance(exc, DatabaseUnavailableError | SQLAlchemyError):
                 text = self.tr(
                     "Not saved: the database cannot be reached just now. "
@@ -747,6 +759,51 @@ class CallForm(QWidget):
         self.save_failed.emit(text)
         if isinstance(exc, ConflictError) and isinstance(exc.theirs, CallRecord):
             self._show_conflict(exc.theirs)
+
+    # === an outage of the shared database (ui/outage.py) ============================================
+
+    def _journal(self, exc: DatabaseUnavailableError) -> str:
+        """Keep the failed save in the local journal (same save id); the message, or "" if there
+        is no journal here or it cannot be written."""
+        if self.outage is None or self._last_attempt is None:
+            return ""
+        data, expected, save_id = self._last_attempt
+        try:
+            entry = self.outage.journal_save(data, expected, save_id)
+        except Exception:
+            log.exception("the save could not be journaled either")
+            return ""
+        self._set_dirty(False)
+        self.status.setText(self.tr("Waiting to be sent (%s)") % entry.provisional_reference)
+        if not self._reference:
+            self.heading.setText(entry.provisional_reference)
+        return self.tr(
+            "Not sent yet: %s. The call is kept on this computer as %s and is sent by itself, "
+            "in order, when the shared database is back."
+        ) % (str(exc).rstrip("."), entry.provisional_reference)
+
+    def adopt_pushed(self, record: CallRecord) -> None:
+        """A journaled save of this call reached the database: the form is at its version now."""
+        if record.id != self._call_id:
+            return
+        self._record, self._version, self._reference = record, record.version, record.reference
+        self._own_case_id = self._case_id = record.data.case_id
+        self._own_case_reference = record.case_reference
+        self._base = record.data
+        self.earlier.exclude_call_id = record.id
+        self._update_title()
+        if not self._dirty:
+            self.message.clear_message()
+            self.status.setText(self.tr("Sent to the shared database: %s") % record.reference)
+
+    def show_refusal(self, error: Exception) -> None:
+        """A journaled save of this call was refused when it was sent: show why, as for a save."""
+        self._set_dirty(True)
+        self._save_refused(error)
+
+    def show_conflict(self, theirs: CallRecord) -> None:
+        """The conflict view for a journaled save someone else's change refused."""
+        self._show_conflict(theirs)
 
     # === changed at another workstation (ui/live_updates.py) ========================================
 
