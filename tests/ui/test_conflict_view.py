@@ -99,8 +99,8 @@ def test_the_view_shows_each_difference_with_the_right_preset(
     assert by_key["summary"].both_changed and dialog.choice("summary") == "yours"
     assert dialog.choice("urgency") == "theirs"  # only they changed it
     assert dialog.choice("narrative") == "yours"  # only you changed it
-    assert dialog.radio("urgency", "theirs").text() == Urgency.CRISIS.label
-    assert dialog.radio("summary", "yours").text().endswith("(mine)")
+    assert dialog.value_text("urgency", "theirs") == Urgency.CRISIS.label
+    assert dialog.value_text("summary", "yours").endswith("(mine)")
     # Nothing typed is lost while the view is open.
     assert form.call.summary.text() == original.data.summary + " (mine)"
     assert form.has_unsaved_changes()

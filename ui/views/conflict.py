@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QRadioButton,
@@ -50,6 +51,7 @@ class ConflictDialog(QDialog):
         self.diffs: list[FieldDiff] = merge.differences(base, theirs.data, yours)
         self._groups: dict[str, QButtonGroup] = {}
         self._radios: dict[tuple[str, Side], QRadioButton] = {}
+        self._values: dict[tuple[str, Side], QLabel] = {}
         self.setWindowTitle(self.tr("%s was changed at another workstation") % theirs.reference)
         self.setModal(True)
         self.resize(900, 560)
@@ -76,20 +78,30 @@ class ConflictDialog(QDialog):
             group = QButtonGroup(self)
             for column, side in ((1, "theirs"), (2, "yours")):
                 value = diff.theirs if side == "theirs" else diff.yours
-                radio = QRadioButton(merge.describe(value, zone))
-                radio.setAccessibleName(
-                    f"{diff.label}: {'their value' if side == 'theirs' else 'your value'}"
-                )
+                whose = self.tr("their value") if side == "theirs" else self.tr("your value")
+                radio = QRadioButton(self.tr("Theirs") if side == "theirs" else self.tr("Mine"))
+                radio.setAccessibleName(f"{diff.label}: {whose}")
                 radio.setObjectName(f"{diff.key}:{side}")
+                text = QLabel(merge.describe(value, zone))
+                text.setWordWrap(True)
+                text.setTextFormat(Qt.TextFormat.PlainText)
+                cell = QWidget()
+                row_layout = QHBoxLayout(cell)
+                row_layout.setContentsMargins(0, 0, 0, 0)
+                row_layout.addWidget(radio, 0, Qt.AlignmentFlag.AlignTop)
+                row_layout.addWidget(text, 1)
                 group.addButton(radio)
-                grid.addWidget(radio, row, column, Qt.AlignmentFlag.AlignTop)
+                grid.addWidget(cell, row, column, Qt.AlignmentFlag.AlignTop)
                 self._radios[(diff.key, side)] = radio  # type: ignore[index]
+                self._values[(diff.key, side)] = text  # type: ignore[index]
             self._groups[diff.key] = group
             self.choose(diff.key, diff.default)
         if not self.diffs:
             grid.addWidget(QLabel(self.tr("Their save and yours are the same.")), 1, 0, 1, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
+        grid.setRowStretch(len(self.diffs) + 1, 1)  # rows keep their height; the space goes below
+        grid.setVerticalSpacing(10)
         body = QWidget()
         body.setLayout(grid)
         scroll = QScrollArea()
@@ -124,6 +136,10 @@ class ConflictDialog(QDialog):
 
     def radio(self, key: str, side: Side) -> QRadioButton:
         return self._radios[(key, side)]
+
+    def value_text(self, key: str, side: Side) -> str:
+        """The value shown for ``key`` on ``side``."""
+        return self._values[(key, side)].text()
 
     def choices(self) -> dict[str, Side]:
         return {d.key: self.choice(d.key) for d in self.diffs}
