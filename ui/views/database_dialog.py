@@ -75,7 +75,9 @@ class DatabaseDialog(QDialog):
         form.addRow(self.tr("&User:"), self.user)
         form.addRow(self.tr("Pass&word:"), self.password)
         form.addRow(self.tr("&TLS:"), self.sslmode)
-        form.addRow(self.tr("&CA file:"), ca_row)
+        ca_label = QLabel(self.tr("&CA file:"))
+        ca_label.setBuddy(self.ca_file)  # the row holds a layout, which cannot be a buddy
+        form.addRow(ca_label, ca_row)
 
         self.keyring_note = QLabel(
             self.tr(
