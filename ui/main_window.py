@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         self.calls_tab.start()
         self._start_live_updates()  # issue 13: saves at other workstations show here
         self._start_outage()  # issue 13: saves during an outage of the shared database are journaled
+        self._add_database_action()  # issue 13: administrators choose the shared database
 
     # --- building ---------------------------------------------------------------------------
 
@@ -793,6 +794,22 @@ class MainWindow(QMainWindow):
         self.live_updates.start()
         feed = self.live_updates.feed
         self.destroyed.connect(lambda *_: feed.stop(0))  # the feed's thread ends with the window
+
+    def _add_database_action(self) -> None:
+        if not self.actor.can(Permission.USER_ADMIN):
+            return
+        self.database_action = self._action(
+            self.tr("Shared data&base…"),
+            self.show_database_dialog,
+            tip=self.tr("Which shared database this workstation uses, tested before it is saved"),
+        )
+        self.file_menu.insertAction(self._lock_separator, self.database_action)
+
+    def show_database_dialog(self) -> None:
+        from ui.views.database_dialog import DatabaseDialog
+
+        self.database_dialog = DatabaseDialog(self.env.paths, self.env.settings, self._tasks, self)
+        self.database_dialog.open()
 
     def _start_outage(self) -> None:
         if self.db.is_sqlite:

@@ -76,3 +76,20 @@ def test_missing_fields_are_named(qtbot: QtBot, dialog: DatabaseDialog) -> None:
     dialog.user.clear()
     dialog.test_button.click()
     assert dialog.status.text() == "Not tested: the host and user must be given."
+
+
+def test_administrators_open_it_from_the_file_menu(
+    qtbot: QtBot, pg_db: Database, make_window: object
+) -> None:
+    from supportline.enums import Role
+    from tests.factories import make_admin, make_user
+
+    admin = make_admin(pg_db)
+    window = make_window(pg_db, admin)  # type: ignore[operator]
+    assert window.database_action in window.file_menu.actions()
+    window.database_action.trigger()
+    qtbot.waitUntil(lambda: window.database_dialog.isVisible(), timeout=5000)
+    window.database_dialog.reject()
+    operator = make_user(pg_db, admin, "olu.operator", Role.OPERATOR)
+    other = make_window(pg_db, operator)  # type: ignore[operator]
+    assert not hasattr(other, "database_action")
