@@ -374,3 +374,26 @@ def test_options_in_the_url_are_kept_beside_the_time_limits(pg_db: Database, pg_
             assert session.execute(text("SHOW statement_timeout")).scalar() == "2s"
     finally:
         db.dispose()
+
+
+@pytest.mark.postgres
+def test_migrations_are_not_cut_short_by_the_statement_limit(pg_db: Database) -> None:
+    from supportline.db import migrate
+
+    schema = f"sl_mig_{uuid.uuid4().hex[:10]}"
+    with pg_db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = create_database(PG_URL, schema=schema, timeouts=dataclasses.replace(SHORT, statement_s=0.1))
+    try:
+        with pytest.raises(DatabaseUnavailableError, match="took longer than"), db.read() as session:
+            session.execute(text("SELECT pg_sleep(0.3)"))  # an application statement is cut at 0.1 s
+        with db.engine.begin() as conn:  # a migration's transaction is not
+            migrate._no_statement_limit(db, conn)
+            conn.execute(text("SELECT pg_sleep(0.3)"))
+        migrate.upgrade(db)
+        assert migrate.current_revision(db) == migrate.head_revision()
+        migrate.downgrade(db, "base")
+    finally:
+        db.dispose()
+        with pg_db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
