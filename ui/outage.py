@@ -113,7 +113,10 @@ class Outage(QObject):
         if self._since is not None and waiting:
             at = self._since.astimezone(self._zone)
             count = self.tr("1 call") if waiting == 1 else self.tr("%d calls") % waiting
-            text = self.tr("Shared database unreachable since %s — %s waiting to be sent") % (
+            text = self.tr(
+                "Shared database unreachable since %s — %s waiting to be sent; "
+                "lists and searches may be incomplete"
+            ) % (
                 f"{at:%H:%M}",
                 count,
             )

@@ -258,7 +258,7 @@ class Database:
                 raise DisconnectionError("stale pooled connection") from exc
             # A new connection dropped at once: not the pool's to retry (it gives up with a bare
             # "connection is closed" after two); the caller's retry decides.
-            raise _Dropped() from exc
+            raise _Dropped("the server closed a new connection at once") from exc
         record.info["pinged"] = True
 
     def _on_checkin(self, _dbapi_connection: Any, record: Any) -> None:
