@@ -73,7 +73,7 @@ def open_database(env: Environment, prompt: PasswordPrompt | None = None) -> Dat
 def _create(env: Environment, url: object, password: str | None) -> Database:
     from sqlalchemy.engine import URL
 
-    from supportline.db import create_database
+    from supportline.db import Timeouts, create_database
 
     assert isinstance(url, URL)
     return create_database(
@@ -83,6 +83,7 @@ def _create(env: Environment, url: object, password: str | None) -> Database:
         busy_timeout_ms=env.settings.sqlite_busy_timeout_ms,
         max_failed_logins=env.settings.max_failed_logins,
         lockout_minutes=env.settings.lockout_minutes,
+        timeouts=Timeouts(**env.settings.db_timeouts()),
     )
 
 

@@ -124,6 +124,32 @@ class Settings:
     backups_to_keep: int = dataclasses.field(
         default=10, metadata={"help": "Automatic pre-migration copies of the SQLite file to keep."}
     )
+    # Time limits of the database (docs/architecture.md, "Bounded time on every database call").
+    db_connect_timeout_s: int = dataclasses.field(
+        default=5, metadata={"help": "Seconds to wait while connecting to the shared database."}
+    )
+    db_statement_timeout_s: int = dataclasses.field(
+        default=10,
+        metadata={"help": "The shared database cancels any one statement running longer than this."},
+    )
+    db_lock_timeout_s: int = dataclasses.field(
+        default=5, metadata={"help": "Seconds to wait for a record another workstation is writing."}
+    )
+    db_idle_in_transaction_timeout_s: int = dataclasses.field(
+        default=30, metadata={"help": "The server ends a session left idle inside a transaction this long."}
+    )
+    db_network_timeout_s: int = dataclasses.field(
+        default=10,
+        metadata={
+            "help": "A silent network is noticed after about this long (TCP keepalives, tcp_user_timeout)."
+        },
+    )
+    db_write_timeout_s: int = dataclasses.field(
+        default=10, metadata={"help": "A save (with its automatic retries) gives up after this many seconds."}
+    )
+    db_read_timeout_s: int = dataclasses.field(
+        default=30, metadata={"help": "A read (a page of the call list, one call) gives up after this long."}
+    )
     theme: str = dataclasses.field(
         default="system",
         metadata={
@@ -158,6 +184,18 @@ class Settings:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.display_timezone)
 
+    def db_timeouts(self) -> dict[str, float]:
+        """The ``db_*_s`` settings as keyword arguments of ``supportline.db.Timeouts``."""
+        return {
+            "connect_s": self.db_connect_timeout_s,
+            "statement_s": self.db_statement_timeout_s,
+            "lock_s": self.db_lock_timeout_s,
+            "idle_in_transaction_s": self.db_idle_in_transaction_timeout_s,
+            "network_s": self.db_network_timeout_s,
+            "write_s": self.db_write_timeout_s,
+            "read_s": self.db_read_timeout_s,
+        }
+
     def validate(self) -> None:
         try:
             ZoneInfo(self.display_timezone)
@@ -176,6 +214,13 @@ class Settings:
             "retention_draft_days": (1, 36_500),
             "log_retention_days": (1, 36_500),
             "retention_audit_days": (1, 36_500),
+            "db_connect_timeout_s": (1, 300),
+            "db_statement_timeout_s": (1, 3600),
+            "db_lock_timeout_s": (1, 600),
+            "db_idle_in_transaction_timeout_s": (1, 3600),
+            "db_network_timeout_s": (3, 600),
+            "db_write_timeout_s": (1, 600),
+            "db_read_timeout_s": (1, 3600),
         }
         for key, (low, high) in ranges.items():
             value = getattr(self, key)

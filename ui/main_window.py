@@ -248,6 +248,9 @@ class MainWindow(QMainWindow):
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self._system_scheme_changed)
         self.calls_tab.start()
+        self._start_live_updates()  # issue 13: saves at other workstations show here
+        self._start_outage()  # issue 13: saves during an outage of the shared database are journaled
+        self._add_database_action()  # issue 13: administrators choose the shared database
 
     # --- building ---------------------------------------------------------------------------
 
@@ -646,6 +649,7 @@ class MainWindow(QMainWindow):
         # The field the form asked for (while hidden); showing the tab would focus its first
         # widget in the tab chain instead.
         intended = form.focusWidget()
+        form.outage = getattr(self, "outage", None)  # issue 13: a save during an outage is journaled
         index = self.tabs.addTab(form, form.title())
         self.tabs.setTabToolTip(index, form.title())
         # A quiet "×" rather than the style's red close icon, which reads as an alarm.
@@ -844,6 +848,84 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.calls_tab.refresh()
+
+    def _start_live_updates(self) -> None:
+        from ui.live_updates import LiveUpdates
+
+        self.live_updates = LiveUpdates(self.db, self)
+        self.live_updates.calls_changed.connect(self._saved_elsewhere)
+        self.live_updates.start()
+        feed = self.live_updates.feed
+        self.destroyed.connect(lambda *_: feed.stop(0))  # the feed's thread ends with the window
+
+    def _add_database_action(self) -> None:
+        if not self.actor.can(Permission.USER_ADMIN):
+            return
+        self.database_action = self._action(
+            self.tr("Shared data&base…"),
+            self.show_database_dialog,
+            tip=self.tr("Which shared database this workstation uses, tested before it is saved"),
+        )
+        self.file_menu.insertAction(self._lock_separator, self.database_action)
+
+    def show_database_dialog(self) -> None:
+        from ui.views.database_dialog import DatabaseDialog
+
+        self.database_dialog = DatabaseDialog(self.env.paths, self.env.settings, self._tasks, self)
+        self.database_dialog.open()
+
+    def _start_outage(self) -> None:
+        if self.db.is_sqlite:
+            return  # the local file has no network to lose
+        from supportline.sync.journal import JOURNAL_FILE, Journal
+        from ui.outage import Outage
+
+        journal = Journal(self.env.paths.data_dir / JOURNAL_FILE)
+        self.outage = Outage(self.db, self.actor, journal, self._tasks, self.db.zone, self)
+        self.outage_banner = QLabel(self.outage.banner)
+        self.outage_banner.setObjectName("error")
+        self.outage_banner.setVisible(bool(self.outage.banner))
+        self.statusBar().addPermanentWidget(self.outage_banner)
+        self.outage.state_changed.connect(self._outage_state)
+        self.outage.pushed.connect(self._journal_pushed)
+        self.outage.refused.connect(self._journal_refused)
+        self.outage.conflicted.connect(
+            lambda entry, error: self._journal_conflicted(entry.call_id, error.theirs)
+        )
+        for form in self.forms():
+            form.outage = self.outage
+
+    def _outage_state(self, text: str) -> None:
+        self.outage_banner.setText(text)
+        self.outage_banner.setVisible(bool(text))
+
+    def _journal_pushed(self, records: list[Any]) -> None:
+        for record in records:
+            form = self.form_for(record.id)
+            if form is not None:
+                form.adopt_pushed(record)
+        self.calls_tab.refresh()
+
+    def _journal_refused(self, entry: Any, error: Exception) -> None:
+        form = self.form_for(entry.call_id)
+        if form is not None:
+            form.show_refusal(error)
+        else:
+            self._show_problem(self.tr("A call kept during the outage was not accepted"), error)
+
+    def _journal_conflicted(self, call_id: uuid.UUID, theirs: Any) -> None:
+        form = self.form_for(call_id)
+        if form is not None and theirs is not None:
+            form.show_conflict(theirs)
+
+    def _saved_elsewhere(self, saved: dict[uuid.UUID, int] | None) -> None:
+        """The list and an open read-only view follow; a form being edited only says so."""
+        self.calls_tab.refresh()
+        shown = self.calls_tab.detail.record
+        if shown is not None and (saved is None or saved.get(shown.id, 0) > shown.version):
+            self.calls_tab.show_call(shown.id)
+        for form in self.forms():
+            form.notice_saved_elsewhere(saved or {})
 
     def focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.calls_tab)
@@ -1176,6 +1258,8 @@ class MainWindow(QMainWindow):
         clipboard.clear_ours()
         self._clock.stop()
         self._idle_timer.stop()
+        if hasattr(self, "live_updates"):
+            self.live_updates.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

@@ -1,14 +1,19 @@
 """The one way the GUI runs work off its own thread (after Anki's ``aqt.taskman``).
 
-Database work runs on a single worker thread, so operations are serialised in the order they
-were asked for and never race each other; their results come back to the GUI thread, where the
-callbacks run, so callbacks may touch widgets freely. Nothing else in ``ui`` starts threads.
+Work runs in *lanes*: each lane is one worker thread, so the work of one lane runs one at a time
+in the order it was asked for; different lanes run side by side, so no work waits behind
+another when it need not (a save hung on a silent network must not hold up the call list, the
+draft autosave or an unlock). :data:`SAVES` carries call saves, :data:`DRAFTS` the draft
+autosave and discards, :data:`GENERAL` (the default) everything else. Results come back to the
+GUI thread, where the callbacks run, so callbacks may touch widgets freely. Nothing else in
+``ui`` starts threads. (SQLite writes of different lanes queue on the database's own write lock.)
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +26,11 @@ T = TypeVar("T")
 
 Closure = Callable[[], None]
 
+#: Lanes (see the module's docstring).
+GENERAL = "general"
+SAVES = "saves"
+DRAFTS = "drafts"
+
 
 class _Job(QRunnable):
     def __init__(self, work: Callable[[], None]) -> None:
@@ -32,7 +42,8 @@ class _Job(QRunnable):
 
 
 class TaskRunner(QObject):
-    """Runs callables on one background thread and delivers their outcome on the GUI thread."""
+    """Runs callables on background threads, one per lane, and delivers their outcome on the GUI
+    thread."""
 
     #: Emitted on the GUI thread after a task's callback has run (tests wait on it).
     task_done = Signal()
@@ -43,8 +54,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._pools: dict[str, QThreadPool] = {}
         self._lock = threading.Lock()
         self._closures: list[Closure] = []
         self._pending = 0
@@ -63,8 +73,9 @@ class TaskRunner(QObject):
         on_success: Callable[[T], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         owner: QObject | None = None,
+        lane: str = GENERAL,
     ) -> None:
-        """Run ``fn()`` on the worker thread; then ``on_success(result)`` or ``on_failure(error)``
+        """Run ``fn()`` on the worker thread of ``lane``; then ``on_success(result)`` or ``on_failure(error)``
         on the GUI thread. If ``owner`` has been deleted by then, the callbacks are skipped (a
         dialog closed while its work was running must not be touched). Once the runner itself is
         deleted (the application is ending) new work is refused quietly."""
@@ -82,11 +93,24 @@ class TaskRunner(QObject):
             else:
                 self._deliver(lambda: self._finish(owner, on_success, result, failed=False))
 
-        self._pool.start(_Job(work))
+        self._lane(lane).start(_Job(work))
+
+    def _lane(self, lane: str) -> QThreadPool:
+        pool = self._pools.get(lane)
+        if pool is None:
+            pool = QThreadPool(self)
+            pool.setMaxThreadCount(1)  # one at a time, in order, within a lane
+            pool.setObjectName(f"tasks-{lane}")
+            self._pools[lane] = pool
+        return pool
 
     def wait_until_idle(self, timeout_ms: int = 30_000) -> bool:
-        """Block until the worker is done and deliver what it left (shutdown, self-test)."""
-        done = self._pool.waitForDone(timeout_ms)
+        """Block until every lane is done and deliver what they left (shutdown, self-test)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        done = True
+        for pool in list(self._pools.values()):
+            left = max(0, int((deadline - time.monotonic()) * 1000))
+            done = pool.waitForDone(left) and done
         self._run_closures()
         return done
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from supportline import bootstrap, config
+from supportline.cli import shared_commands
 from supportline.cli.common import CliError, Passwords, UsageError, opened_database, password_stdin_option
 from supportline.db import DatabaseUnavailableError, check_connection, create_database
 from supportline.db.backup import backup
@@ -38,6 +39,8 @@ def register(commands: Any) -> None:
         "--no-check", action="store_true", help="store the password without first trying it on the server"
     )
     p.set_defaults(handler=password_command)
+
+    shared_commands.register(sub)  # connect, test, init-shared (issue 13)
 
 
 def describe_difference(diff: Any) -> str:
@@ -102,6 +105,8 @@ def check_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     with opened_database(migrate=False) as (_env, db):
         print(f"database: {db.describe()}")
         print(f"revision: {current_revision(db) or 'none'} (this program needs {head_revision()})")
+        if not db.is_sqlite:
+            shared_commands.print_shared_check(db)
         problem = schema_problem(db)
         if problem is not None:
             raise CliError(problem)

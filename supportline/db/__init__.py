@@ -4,6 +4,7 @@ from supportline.db.engine import (
     Database,
     DatabaseUnavailableError,
     PasswordRequiredError,
+    Timeouts,
     check_connection,
     create_database,
 )
@@ -12,6 +13,7 @@ __all__ = [
     "Database",
     "DatabaseUnavailableError",
     "PasswordRequiredError",
+    "Timeouts",
     "check_connection",
     "create_database",
 ]

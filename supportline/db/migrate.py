@@ -69,6 +69,7 @@ def upgrade(
         prune_backups(backup_dir, keep_backups)
     try:
         with db.engine.begin() as conn:
+            _no_statement_limit(db, conn)
             command.upgrade(_config(conn), revision)
     except Exception as exc:
         hint = f"; the database before migrating is saved at {copy}" if copy else ""
@@ -78,7 +79,16 @@ def upgrade(
 
 def downgrade(db: Database, revision: str) -> None:
     with db.engine.begin() as conn:
+        _no_statement_limit(db, conn)
         command.downgrade(_config(conn), revision)
+
+
+def _no_statement_limit(db: Database, conn: Any) -> None:
+    """A migration may rightly take longer than an application statement (an index on a million
+    calls): lift ``statement_timeout`` for its transaction (``lock_timeout`` stays, so it never
+    queues every workstation behind it for long)."""
+    if not db.is_sqlite:
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
 
 
 # The full-text search objects of migration 0002, which the models do not describe: SQLite's FTS5

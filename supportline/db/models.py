@@ -150,6 +150,8 @@ class Call(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The save that last wrote this row: a retried save finding its own id was applied already.
+    last_save_id: Mapped[uuid.UUID | None] = mapped_column()
 
     case: Mapped[Case] = relationship(back_populates="calls")
     handler: Mapped[User] = relationship()

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
+import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -16,11 +19,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from supportline.db import columns, page_ids
-from supportline.db.engine import Database
+from supportline.db.engine import Database, DatabaseUnavailableError
 from supportline.db.models import (
     Call,
     CallExploitationType,
@@ -56,6 +60,7 @@ from supportline.services.call_types import (
 )
 from supportline.services.call_validation import PhoneNumberError, normalise_phone, validate_call
 from supportline.services.errors import ConflictError, FieldError, NotFoundError, ValidationError
+from supportline.sync import changes
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -856,25 +861,85 @@ def _audit_link(
 
 @permissions.audits_refusals
 def save_call(
-    db: Database, actor: Actor, data: CallData, *, expected_version: int | None = None, is_demo: bool = False
+    db: Database,
+    actor: Actor,
+    data: CallData,
+    *,
+    expected_version: int | None = None,
+    is_demo: bool = False,
+    save_id: uuid.UUID | None = None,
 ) -> CallRecord:
     """Create or update the call ``data.id``.
 
     ``expected_version`` is the version the editor opened; if somebody saved since, the edit is
-    refused with :class:`ConflictError`. ``None`` means "create, or repeat a save": the same UUID
-    saved twice updates the one row.
+    refused with :class:`ConflictError` (carrying their record). ``None`` means "a new call":
+    if the UUID is already stored, that is a conflict too, never an overwrite.
+
+    A dropped connection is retried at once, within ``db.timeouts.write_s`` in all; ``save_id``
+    (a fresh one if not given; pass the same one to repeat a save yourself) makes the retry
+    idempotent: a save whose commit went through but whose reply was lost is found by its id and
+    not applied again. When it gives up it raises ``DatabaseUnavailableError``.
     """
     permissions.check(db, actor, permissions.Action.CALL_SAVE, data.id)
     data = validate_call(data)
+    token = save_id or uuid.uuid4()
+    with db.bounded(db.timeouts.write_s):
+        for attempt in itertools.count(1):
+            try:
+                return _save_once(db, actor, data, expected_version, is_demo, token)
+            except DatabaseUnavailableError as exc:
+                if not exc.retryable or attempt >= SAVE_ATTEMPTS or db.time_left() < RETRY_PAUSE_S * 4:
+                    raise
+            except IntegrityError:
+                # Two saves of one new UUID at once (a retry racing its own first try): the next
+                # attempt finds the row and either recognises the save or reports the conflict.
+                if attempt >= SAVE_ATTEMPTS:
+                    raise
+            pause = min(RETRY_PAUSE_MAX_S, RETRY_PAUSE_S * 2 ** min(attempt, 5))
+            time.sleep(min(pause * (0.5 + random.random()), max(0.0, db.time_left() - 0.1)))  # noqa: S311
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: Tries of one save at most when the connection keeps dropping (the time limit usually ends
+#: them first); the pause between tries doubles from RETRY_PAUSE_S up to RETRY_PAUSE_MAX_S.
+SAVE_ATTEMPTS = 50
+RETRY_PAUSE_S = 0.01
+RETRY_PAUSE_MAX_S = 0.25
+
+
+def _save_once(
+    db: Database,
+    actor: Actor,
+    data: CallData,
+    expected_version: int | None,
+    is_demo: bool,
+    save_id: uuid.UUID,
+) -> CallRecord:
     now = datetime.now(UTC)
     try:
         with db.write() as session:
             # A new call (the usual case) skips loading the whole call graph.
             call = _load(session, data.id) if _exists(session, data.id) else None
+            if call is not None and call.last_save_id == save_id:
+                return _record(call)  # this very save was applied (its commit reply was lost)
+            if call is None and expected_version is not None:
+                raise NotFoundError(
+                    "this call is no longer in the database (it may have been deleted); "
+                    "save it as a new call to keep what you typed"
+                )
+            if call is not None and expected_version != call.version:
+                theirs = _record(call)
+                raise ConflictError(
+                    _conflict_message(call.reference, expected_version, call.version),
+                    expected_version=expected_version,
+                    stored_version=call.version,
+                    theirs=theirs,
+                )
             _check_references(session, data, call.case_id if call else None)
             previous_case = _check_advice_and_link(actor, call, data)
             if call is None:
                 call = _create(session, db, actor, data, now, is_demo)
+                call.last_save_id = save_id
                 _apply(session, call, data, now)
                 session.flush()
                 audit.record(
@@ -882,20 +947,16 @@ def save_call(
                     reference=call.reference, case=call.case.reference,
                 )  # fmt: skip
                 _audit_link(session, actor, call, data, previous_case)
+                changes.announce_call_saved(session, db, call.id, call.version)
                 return _record(call, handler_name=actor.display_name)
             else:
-                if expected_version is not None and expected_version != call.version:
-                    raise ConflictError(
-                        f"{call.reference} was changed by someone else since you opened it "
-                        f"(version {call.version}, you had {expected_version}); "
-                        "reopen it to see their changes"
-                    )
                 before = _call_data(call)
                 if data.case_id is None:
                     data = dataclasses.replace(data, case_id=call.case_id)
                 elif data.case_id != call.case_id:
                     call.case_id = data.case_id
                     call.case = session.get_one(Case, data.case_id)
+                call.last_save_id = save_id
                 _apply(session, call, data, now)
                 session.flush()
                 audit.record(
@@ -903,12 +964,36 @@ def save_call(
                     reference=call.reference, fields=_changed_fields(before, data), version=call.version,
                 )  # fmt: skip
                 _audit_link(session, actor, call, data, previous_case)
+                changes.announce_call_saved(session, db, call.id, call.version)
             session.flush()
             return _record(call)
     except StaleDataError as exc:
+        # Somebody's save committed between our read and our write: report it like any conflict.
+        with db.read() as session:
+            stored = _load(session, data.id)
+            latest = _record(stored) if stored is not None else None
         raise ConflictError(
-            "this call was saved by someone else at the same moment; reopen it to see their changes"
+            _conflict_message(
+                stored.reference if stored else "this call",
+                expected_version,
+                latest.version if latest else None,
+            ),
+            expected_version=expected_version,
+            stored_version=latest.version if latest else None,
+            theirs=latest,
         ) from exc
+
+
+def _conflict_message(reference: str, expected: int | None, stored: int | None) -> str:
+    if expected is None:
+        return (
+            f"{reference} was already saved (version {stored}) by someone else; "
+            "compare their version with yours before saving again"
+        )
+    return (
+        f"{reference} was changed by someone else since you opened it "
+        f"(version {stored}, you had {expected}); compare their change with yours before saving again"
+    )
 
 
 def _create(

@@ -35,7 +35,25 @@ class NotFoundError(ServiceError):
 
 
 class ConflictError(ServiceError):
-    """Somebody else saved the record since it was opened; the edit was not applied."""
+    """Somebody else saved the record since it was opened; the edit was not applied.
+
+    ``expected_version`` is the version the editor had (None: they thought it new),
+    ``stored_version`` the one in the database and ``theirs`` the record as stored (for a call,
+    a ``CallRecord``), so the screen can show their change beside yours.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected_version: int | None = None,
+        stored_version: int | None = None,
+        theirs: object | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.expected_version = expected_version
+        self.stored_version = stored_version
+        self.theirs = theirs
 
 
 class PermissionDeniedError(ServiceError):

@@ -357,16 +357,24 @@ def test_edits_and_deletes_keep_the_index_in_step(db):
     admin = make_admin(db)
     saved = _save(db, admin, narrative="A kestrel over the yard", summary="first")
     assert _found(db, admin, "kestrel") == [saved.reference]
-    edited = calls.save_call(db, admin, dataclasses.replace(saved.data, narrative="An osprey over the yard"))
+    edited = calls.save_call(
+        db,
+        admin,
+        dataclasses.replace(saved.data, narrative="An osprey over the yard"),
+        expected_version=saved.version,
+    )
     assert _found(db, admin, "kestrel") == []
     assert _found(db, admin, "osprey") == [saved.reference]
     # An edit of fields outside the index leaves it as it was.
-    calls.save_call(db, admin, dataclasses.replace(edited.data, urgency=Urgency.CRISIS))
+    edited = calls.save_call(
+        db, admin, dataclasses.replace(edited.data, urgency=Urgency.CRISIS), expected_version=edited.version
+    )
     assert _found(db, admin, "osprey yard") == [saved.reference]
     calls.save_call(
         db,
         admin,
         dataclasses.replace(edited.data, caller=dataclasses.replace(edited.data.caller, name="PC Wren")),
+        expected_version=edited.version,
     )
     assert _found(db, admin, "wren") == [saved.reference] and _found(db, admin, "marsh") == []
     with db.write() as session:

@@ -204,7 +204,7 @@ def test_saving_the_same_uuid_twice_updates_never_duplicates(db):
     admin = make_admin(db)
     sent = full_call()
     first = calls.save_call(db, admin, sent)
-    again = calls.save_call(db, admin, dataclasses.replace(sent, summary="retried"))
+    again = calls.save_call(db, admin, dataclasses.replace(sent, summary="retried"), expected_version=1)
     assert _count(db, Call) == 1
     assert _count(db, Case) == 1
     assert again.reference == first.reference

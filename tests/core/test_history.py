@@ -95,7 +95,12 @@ def test_reopening_is_told_apart_from_closing(db):
 def test_a_call_created_closed_then_edited(db):
     admin = make_admin(db)
     created = calls.save_call(db, admin, full_call())  # already closed when first saved
-    calls.save_call(db, admin, dataclasses.replace(created.data, summary="Better summary"))
+    calls.save_call(
+        db,
+        admin,
+        dataclasses.replace(created.data, summary="Better summary"),
+        expected_version=created.version,
+    )
     entries = history.call_history(db, admin, created.id)
     assert [(e.action, e.fields) for e in entries] == [("created", ()), ("edited", ("summary",))]
 

@@ -109,9 +109,11 @@ def test_pragmas_hold_on_every_pooled_connection(sqlite_db):
 # Columns the models have that a revision does not yet: added for the length of a save with
 # today's models, then taken away again so the database is exactly at that revision.
 LATER_CALL_COLUMNS = {
-    "0001": ("suspect_may_be_victim", "victim_at_scene"),
-    "0002": ("suspect_may_be_victim", "victim_at_scene"),
+    "0001": ("suspect_may_be_victim", "victim_at_scene", "last_save_id"),
+    "0002": ("suspect_may_be_victim", "victim_at_scene", "last_save_id"),
 }
+# The SQL type of a later column other than a boolean.
+LATER_COLUMN_TYPES = {"last_save_id": "CHAR(32)"}
 
 
 # The same for users (migration 0006, accounts): every revision before it lacks them.
@@ -132,7 +134,10 @@ def _save_at(db, revision, data, admin=None):
     audit_columns = LATER_AUDIT_COLUMNS.get(revision, ())
     with db.engine.begin() as conn:
         for name in columns:
-            conn.execute(text(f"ALTER TABLE calls ADD COLUMN {name} BOOLEAN NOT NULL DEFAULT false"))
+            kind = LATER_COLUMN_TYPES.get(name, "BOOLEAN NOT NULL DEFAULT false")
+            if name == "last_save_id" and db.dialect == "postgresql":
+                kind = "UUID"
+            conn.execute(text(f"ALTER TABLE calls ADD COLUMN {name} {kind}"))
         for name, kind in user_columns:
             conn.execute(text(f"ALTER TABLE users ADD COLUMN {name} {kind}"))
         for name in audit_columns:

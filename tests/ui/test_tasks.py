@@ -104,3 +104,44 @@ def test_a_deleted_runner_refuses_new_work_quietly(qapp: object) -> None:
     shiboken6.delete(runner)
     runner.run(lambda: ran.append(1))  # e.g. a widget's timer firing while the app shuts down
     assert ran == []
+
+
+# --- lanes: no work waits behind another when it need not ---------------------------------------
+
+
+def test_a_hung_save_holds_up_neither_reads_nor_drafts(qtbot: QtBot, tasks: TaskRunner) -> None:
+    from ui.tasks import DRAFTS, SAVES
+
+    release = threading.Event()
+    done: list[str] = []
+    tasks.run(lambda: release.wait(10), on_success=lambda _: done.append("save"), lane=SAVES)
+    with qtbot.waitSignals([tasks.task_done, tasks.task_done], timeout=3000):
+        tasks.run(lambda: "list", on_success=done.append)  # the general lane
+        tasks.run(lambda: "draft", on_success=done.append, lane=DRAFTS)
+    assert sorted(done) == ["draft", "list"]  # both finished while the save still waits
+    assert tasks.pending == 1
+    release.set()
+    with qtbot.waitSignal(tasks.idle, timeout=5000):
+        pass
+    assert done[-1] == "save"
+
+
+def test_each_lane_keeps_its_own_order(qtbot: QtBot, tasks: TaskRunner) -> None:
+    from ui.tasks import SAVES
+
+    order: dict[str, list[int]] = {"general": [], "saves": []}
+    with qtbot.waitSignal(tasks.idle, timeout=10_000):
+        for n in range(6):
+            tasks.run(lambda n=n: (QThread.msleep(2), n)[1], on_success=order["saves"].append, lane=SAVES)  # type: ignore[misc]
+            tasks.run(lambda n=n: n, on_success=order["general"].append)  # type: ignore[misc]
+    assert order == {"general": list(range(6)), "saves": list(range(6))}
+
+
+def test_wait_until_idle_waits_for_every_lane(qtbot: QtBot, tasks: TaskRunner) -> None:
+    from ui.tasks import DRAFTS, SAVES
+
+    done: list[str] = []
+    for lane in (SAVES, DRAFTS):
+        tasks.run(lambda lane=lane: (QThread.msleep(100), lane)[1], on_success=done.append, lane=lane)  # type: ignore[misc]
+    assert tasks.wait_until_idle(5000)
+    assert sorted(done) == [DRAFTS, SAVES]

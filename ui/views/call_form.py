@@ -20,7 +20,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import shiboken6
@@ -51,7 +51,11 @@ from supportline.services.actor import Actor
 from supportline.services.call_types import CallData, Caller, CallRecord, CallSummary, RouteData
 from supportline.services.drafts import DraftRecord
 from supportline.services.errors import ConflictError, FieldError, ServiceError, ValidationError
+from ui import tasks
 from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from ui.outage import Outage
 from ui.views.earlier_calls import EarlierCallsPanel
 from ui.views.guidance_pane import GuidancePane
 from ui.widgets.call_sections import AdviceSection, CallerSection, CallSection, CaseSection, Target
@@ -80,6 +84,8 @@ class CallForm(QWidget):
     draft_saved = Signal()
     #: The route suggestions were worked out again (after the form changed).
     suggestions_updated = Signal()
+    #: A save conflicted and the conflict view opened (the ``ConflictDialog``).
+    conflict_opened = Signal(object)
 
     def __init__(
         self,
@@ -110,6 +116,9 @@ class CallForm(QWidget):
         self._form_opened_at = datetime.now(UTC)
         # What the form edits: a new call, or a saved one at a version.
         self._record = record
+        #: Where a save the database did not take goes (set by the main window; ui/outage.py).
+        self.outage: Outage | None = None
+        self._last_attempt: tuple[CallData, int | None, uuid.UUID] | None = None
         self._version: int | None = record.version if record else None
         self._reference = record.reference if record else ""
         self._own_case_id: uuid.UUID | None = record.data.case_id if record else None
@@ -637,6 +646,7 @@ class CallForm(QWidget):
             on_success=self._draft_written,
             on_failure=self._draft_failed,
             owner=self,
+            lane=tasks.DRAFTS,
         )
 
     def _draft_written(self, record: DraftRecord) -> None:
@@ -658,7 +668,7 @@ class CallForm(QWidget):
     def _delete_draft(self) -> None:
         db, actor, draft_id = self._db, self._actor, self._draft_id
         self._last_draft = None
-        self._runner.run(lambda: drafts.discard_draft(db, actor, draft_id))
+        self._runner.run(lambda: drafts.discard_draft(db, actor, draft_id), lane=tasks.DRAFTS)
 
     # === saving ====================================================================================
 
@@ -683,11 +693,14 @@ class CallForm(QWidget):
         self._autosave.stop()
         self._set_saving(True)
         db, actor, expected = self._db, self._actor, self._version
+        save_id = uuid.uuid4()  # the same id if this save goes to the journal (ui/outage.py)
+        self._last_attempt = (data, expected, save_id)
         self._runner.run(
-            lambda: calls.save_call(db, actor, data, expected_version=expected),
+            lambda: calls.save_call(db, actor, data, expected_version=expected, save_id=save_id),
             on_success=lambda record: self._saved(record, data),
             on_failure=self._save_refused,
             owner=self,
+            lane=tasks.SAVES,
         )
 
     def _saved(self, record: CallRecord, sent: CallData) -> None:
@@ -725,10 +738,14 @@ class CallForm(QWidget):
             if isinstance(exc, ConflictError):
                 text = self.tr(
                     "Not saved: %s. Everything you typed is still here; "
-                    "copy what you need before you reopen the call."
+                    "choose between their change and yours, then save again."
                 ) % str(exc).rstrip(".")
             elif isinstance(exc, ServiceError):
                 text = self.tr("Not saved: %s.") % str(exc).rstrip(".")
+            elif isinstance(exc, DatabaseUnavailableError) and (journaled := self._journal(exc)):
+                self._show_message(journaled)
+                self.save_failed.emit(journaled)
+                return
             elif isinstance(exc, DatabaseUnavailableError | SQLAlchemyError):
                 text = self.tr(
                     "Not saved: the database cannot be reached just now. "
@@ -740,6 +757,93 @@ class CallForm(QWidget):
         if self._dirty:
             self._autosave.start()
         self.save_failed.emit(text)
+        if isinstance(exc, ConflictError) and isinstance(exc.theirs, CallRecord):
+            self._show_conflict(exc.theirs)
+
+    # === an outage of the shared database (ui/outage.py) ============================================
+
+    def _journal(self, exc: DatabaseUnavailableError) -> str:
+        """Keep the failed save in the local journal (same save id); the message, or "" if there
+        is no journal here or it cannot be written."""
+        if self.outage is None or self._last_attempt is None:
+            return ""
+        data, expected, save_id = self._last_attempt
+        try:
+            entry = self.outage.journal_save(data, expected, save_id)
+        except Exception:
+            log.exception("the save could not be journaled either")
+            return ""
+        self._set_dirty(False)
+        self.status.setText(self.tr("Waiting to be sent (%s)") % entry.provisional_reference)
+        if not self._reference:
+            self.heading.setText(entry.provisional_reference)
+        return self.tr(
+            "Not sent yet: %s. The call is kept on this computer as %s and is sent by itself, "
+            "in order, when the shared database is back."
+        ) % (str(exc).rstrip("."), entry.provisional_reference)
+
+    def adopt_pushed(self, record: CallRecord) -> None:
+        """A journaled save of this call reached the database: the form is at its version now."""
+        if record.id != self._call_id:
+            return
+        self._record, self._version, self._reference = record, record.version, record.reference
+        self._own_case_id = self._case_id = record.data.case_id
+        self._own_case_reference = record.case_reference
+        self._base = record.data
+        self.earlier.exclude_call_id = record.id
+        self._update_title()
+        if not self._dirty:
+            self.message.clear_message()
+            self.status.setText(self.tr("Sent to the shared database: %s") % record.reference)
+
+    def show_refusal(self, error: Exception) -> None:
+        """A journaled save of this call was refused when it was sent: show why, as for a save."""
+        self._set_dirty(True)
+        self._save_refused(error)
+
+    def show_conflict(self, theirs: CallRecord) -> None:
+        """The conflict view for a journaled save someone else's change refused."""
+        self._show_conflict(theirs)
+
+    # === changed at another workstation (ui/live_updates.py) ========================================
+
+    def notice_saved_elsewhere(self, saved: Mapping[uuid.UUID, int]) -> bool:
+        """Another workstation saved this call past the version the form edits: say so, change
+        nothing under the operator's hands (saving will show their change beside theirs)."""
+        version = saved.get(self._call_id)
+        if self._record is None or version is None or self._version is None or version <= self._version:
+            return False
+        self._show_message(
+            self.tr(
+                "Changed at another workstation (now version %d) — review: when you save, their "
+                "change is shown beside yours."
+            )
+            % version
+        )
+        return True
+
+    # === a conflicting save (ui/views/conflict.py) =================================================
+
+    def _show_conflict(self, theirs: CallRecord) -> None:
+        """Their save beside yours; what is chosen goes back into the form, at their version."""
+        from ui.views.conflict import ConflictDialog
+
+        dialog = ConflictDialog(self._base, theirs, self._collect(for_draft=False), self._zone, self)
+        dialog.accepted.connect(lambda: self._conflict_resolved(dialog))
+        dialog.open()
+        self.conflict_opened.emit(dialog)
+
+    def _conflict_resolved(self, dialog: Any) -> None:
+        merged: CallData | None = dialog.result_data
+        if merged is None:
+            return
+        theirs: CallRecord = dialog.theirs
+        self._record, self._version, self._reference = theirs, theirs.version, theirs.reference
+        self._base, self._case_id = merged, merged.case_id
+        self._fill(merged)
+        self._set_dirty(True)
+        self._autosave.start()
+        self._show_message(self.tr("Their change and yours are in the form now: check it and save again."))
 
     def _set_saving(self, saving: bool) -> None:
         self._saving = saving
