@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from supportline.cli import common as cli_common
 from supportline.db import Database
+from supportline.db.models import Call
 from supportline.enums import AuditCategory, Role, Route, Urgency
 from supportline.exports import atomic, common, csv_export
 from supportline.exports.csv_export import (
@@ -197,7 +199,10 @@ def test_any_text_round_trips_and_formulas_are_neutralised(
         follow_ups=(),
         routes=(),
     )
-    saved = save_call(db, admin, data).data  # the same id every time: one call, updated
+    # The same id every time: one call, updated (at the version stored, as an editor would).
+    with db.read() as session:
+        stored_version = session.scalar(select(Call.version).where(Call.id == data.id))
+    saved = save_call(db, admin, data, expected_version=stored_version).data
     path = out_dir / "h.csv"
     export(db, admin, path)
     [row] = read_dicts(path)

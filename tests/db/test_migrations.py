@@ -107,50 +107,42 @@ def test_pragmas_hold_on_every_pooled_connection(sqlite_db):
 
 
 # Columns the models have that a revision does not yet: added for the length of a save with
-# today's models, then taken away again so the database is exactly at that revision.
-LATER_CALL_COLUMNS = {
-    "0001": ("suspect_may_be_victim", "victim_at_scene", "last_save_id"),
-    "0002": ("suspect_may_be_victim", "victim_at_scene", "last_save_id"),
-}
-# The SQL type of a later column other than a boolean.
-LATER_COLUMN_TYPES = {"last_save_id": "CHAR(32)"}
-
-
-# The same for users (migration 0006, accounts): every revision before it lacks them.
-LATER_USER_COLUMNS = dict.fromkeys(
-    ("0001", "0002", "0003", "0004", "0005"),
-    (("locked_until", "TIMESTAMP"), ("must_change_password", "BOOLEAN NOT NULL DEFAULT false")),
+# today's models, then taken away again so the database is exactly at that revision. Each is
+# (table, column, SQL type on SQLite, on PostgreSQL, the revision that adds it).
+_BOOL = "BOOLEAN NOT NULL DEFAULT false"
+_TEXT = "VARCHAR(100) NOT NULL DEFAULT ''"
+LATER_COLUMNS = (
+    ("calls", "suspect_may_be_victim", _BOOL, _BOOL, "0003"),
+    ("calls", "victim_at_scene", _BOOL, _BOOL, "0003"),
+    ("audit_events", "workstation", _TEXT, _TEXT, "0005"),
+    ("audit_events", "outcome", _TEXT, _TEXT, "0005"),
+    ("audit_events", "prev_hash", _TEXT, _TEXT, "0005"),
+    ("audit_events", "event_hash", _TEXT, _TEXT, "0005"),
+    ("users", "locked_until", "TIMESTAMP", "TIMESTAMP", "0006"),
+    ("users", "must_change_password", _BOOL, _BOOL, "0006"),
+    ("calls", "last_save_id", "CHAR(32)", "UUID", "0008"),
 )
 
-# The audit columns of 0005 (workstation, outcome and the hash chain), for every earlier revision.
-LATER_AUDIT_COLUMNS = dict.fromkeys(
-    ("0001", "0002", "0003", "0004"), ("workstation", "outcome", "prev_hash", "event_hash")
-)
+
+def later_columns(revision: str, dialect: str) -> list[tuple[str, str, str]]:
+    """(table, column, type) of every column the models have that ``revision`` lacks."""
+    return [
+        (table, column, pg if dialect == "postgresql" else lite)
+        for table, column, lite, pg, added in LATER_COLUMNS
+        if added > revision
+    ]
 
 
 def _save_at(db, revision, data, admin=None):
-    columns = LATER_CALL_COLUMNS.get(revision, ())
-    user_columns = LATER_USER_COLUMNS.get(revision, ())
-    audit_columns = LATER_AUDIT_COLUMNS.get(revision, ())
+    columns = later_columns(revision, db.dialect)
     with db.engine.begin() as conn:
-        for name in columns:
-            kind = LATER_COLUMN_TYPES.get(name, "BOOLEAN NOT NULL DEFAULT false")
-            if name == "last_save_id" and db.dialect == "postgresql":
-                kind = "UUID"
-            conn.execute(text(f"ALTER TABLE calls ADD COLUMN {name} {kind}"))
-        for name, kind in user_columns:
-            conn.execute(text(f"ALTER TABLE users ADD COLUMN {name} {kind}"))
-        for name in audit_columns:
-            conn.execute(text(f"ALTER TABLE audit_events ADD COLUMN {name} VARCHAR(100) NOT NULL DEFAULT ''"))
+        for table, name, kind in columns:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
     admin = admin or make_admin(db)
     saved = calls.save_call(db, admin, data)
     with db.engine.begin() as conn:
-        for name in columns:
-            conn.execute(text(f"ALTER TABLE calls DROP COLUMN {name}"))
-        for name, _kind in user_columns:
-            conn.execute(text(f"ALTER TABLE users DROP COLUMN {name}"))
-        for name in audit_columns:
-            conn.execute(text(f"ALTER TABLE audit_events DROP COLUMN {name}"))
+        for table, name, _kind in columns:
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {name}"))
     return admin, saved
 
 
