@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from supportline.db.engine import Database
 from supportline.db.models import AuditEvent
 from supportline.enums import AuditCategory
-from supportline.exports.atomic import atomic_write
+from supportline.atomic_files import atomic_write
 from supportline.services import (
     audit_chain,  # noqa: F401  # chains every new event before it is flushed
     permissions,
