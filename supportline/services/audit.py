@@ -16,16 +16,13 @@ from typing import Any
 from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session
 
+from supportline.atomic_files import atomic_write
 from supportline.db.engine import Database
 from supportline.db.models import AuditEvent
 from supportline.enums import AuditCategory
-from supportline.atomic_files import atomic_write
-from supportline.services import (
-    audit_chain,  # noqa: F401  # chains every new event before it is flushed
-    permissions,
-)
+from supportline.services import audit_chain  # noqa: F401  # chains every new event before it is flushed
 from supportline.services.actor import Actor, Permission, require
-from supportline.services.permissions import Action
+from supportline.services.permissions import RULES, Action, check
 
 #: The result of an audited action: done, or refused (a refused action is audited too).
 OUTCOMES = ("allowed", "refused")
@@ -220,9 +217,9 @@ def require_audited(db: Database, actor: Actor, permission: Permission, action: 
     written to the trail under ``action`` with ``outcome="refused"``, the table's kind of
     processing and the permission, in a transaction of its own."""
     table_action = _ACTIONS[action]
-    if permissions.RULES[table_action].permission is not permission:  # pragma: no cover
-        raise ValueError(f"{action} needs {permissions.RULES[table_action].permission.value!r}")
-    permissions.check(db, actor, table_action, event=action)
+    if RULES[table_action].permission is not permission:  # pragma: no cover
+        raise ValueError(f"{action} needs {RULES[table_action].permission.value!r}")
+    check(db, actor, table_action, event=action)
 
 
 def list_events(
