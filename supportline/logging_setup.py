@@ -83,6 +83,18 @@ def _one_exception(exc: BaseException) -> str:
 class WhereNotWhatFormatter(logging.Formatter):
     """The log line as usual; an exception as :func:`describe_exception` gives it."""
 
+    def format(self, record: logging.LogRecord) -> str:
+        # logging.Formatter caches the formatted exception on the record (``exc_text``) and every
+        # later handler reuses it: a handler with the standard formatter that ran first (pytest's,
+        # a console's) would put the message into this log. Ours is made afresh, and not left
+        # behind for the others either.
+        cached = record.exc_text
+        record.exc_text = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
     def formatException(self, ei: Any) -> str:
         exc = ei[1] if isinstance(ei, tuple) and len(ei) == 3 else None
         if not isinstance(exc, BaseException):

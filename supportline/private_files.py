@@ -1,7 +1,7 @@
 """Files only their owner can read: the database, its WAL and SHM files, logs and backups.
 
 Call records are special-category personal data, so every file the app writes that may hold
-them is created mode 0600 in a folder of mode 0700 (exports already are: ``exports/atomic.py``
+them is created mode 0600 in a folder of mode 0700 (exports already are: ``atomic_files.py``
 writes through a ``NamedTemporaryFile``, which is 0600). The mode is set when the file is
 created, never loosened afterwards; an existing file of ours with a wider mode is tightened.
 SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file, so a 0600 database

@@ -43,7 +43,7 @@ from supportline.db.engine import Database
 from supportline.db.models import NAME_MAX, User
 from supportline.db.types import UTCDateTime
 from supportline.enums import AuditCategory, Role
-from supportline.services import audit
+from supportline.services import audit, permissions
 from supportline.services.actor import Actor, Permission, require
 from supportline.services.errors import (
     AuthenticationError,
@@ -123,16 +123,24 @@ def _validate_new_user(username: str, display_name: str, role: object, password:
     return errors
 
 
+#: The account operations and the action of the permission table each is (``require_admin``).
+ADMIN_ACTIONS: dict[str, permissions.Action] = {
+    "user.create": permissions.Action.USER_CREATE,
+    "user.list": permissions.Action.USER_LIST,
+    "user.get": permissions.Action.USER_LIST,
+    "user.disable": permissions.Action.USER_CHANGE,
+    "user.enable": permissions.Action.USER_CHANGE,
+    "user.role": permissions.Action.USER_CHANGE,
+    "user.unlock": permissions.Action.USER_CHANGE,
+    "user.password.reset": permissions.Action.USER_PASSWORD,
+}
+
+
 def require_admin(db: Database, actor: Actor, action: str, user_id: uuid.UUID | None = None) -> None:
-    """``require(actor, USER_ADMIN)``; a refusal is audited (``<action>.refused``, reason
-    ``permission``) in its own transaction before it is raised."""
-    try:
-        require(actor, Permission.USER_ADMIN)
-    except PermissionDeniedError:
-        with db.write() as session:
-            audit.record(session, actor, AuditCategory.ALTERATION, f"{action}.refused", "user",
-                         user_id or "", reason="permission")  # fmt: skip
-        raise
+    """:func:`permissions.check` for the account operation ``action`` (a key of
+    :data:`ADMIN_ACTIONS`): a refusal is audited in its own transaction, under the table's action
+    (``user.change``, ``user.password`` …) with ``outcome="refused"`` and the operation named."""
+    permissions.check(db, actor, ADMIN_ACTIONS[action], user_id or "", operation=action)
 
 
 def _is_locked(user: User, now: datetime) -> bool:
@@ -383,6 +391,7 @@ def _record_refusal(
             "login.refused",
             "user",
             account.id if account is not None else "",
+            outcome="refused",
             actor_name=name[:100],
             reason=reason,
         )
@@ -471,7 +480,7 @@ def authenticate(db: Database, username: str, password: str, *, now: datetime | 
             # Disabled, locked or given a new password between the read and now: refuse it.
             audit.record(
                 session, _actor(account), AuditCategory.ACCESS, "login.refused", "user", account.id,
-                actor_name=account.username, reason="account changed during sign-in",
+                outcome="refused", actor_name=account.username, reason="account changed during sign-in",
             )  # fmt: skip
         else:
             if new_hash is not None:
@@ -540,7 +549,7 @@ def _refuse(db: Database, actor: Actor, action: str, user_id: uuid.UUID, reason:
     and raise :class:`AccountRuleError` with ``message``."""
     with db.write() as session:
         audit.record(session, actor, AuditCategory.ALTERATION, f"{action}.refused", "user", user_id,
-                     reason=reason)  # fmt: skip
+                     outcome="refused", reason=reason)  # fmt: skip
     raise AccountRuleError(message)
 
 

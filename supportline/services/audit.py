@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session
 
+from supportline.atomic_files import atomic_write
 from supportline.db.engine import Database
 from supportline.db.models import AuditEvent
 from supportline.enums import AuditCategory
-from supportline.exports.atomic import atomic_write
 from supportline.services import audit_chain  # noqa: F401  # chains every new event before it is flushed
 from supportline.services.actor import Actor, Permission, require
-from supportline.services.errors import PermissionDeniedError
+from supportline.services.permissions import RULES, Action, check
 
 #: The result of an audited action: done, or refused (a refused action is audited too).
 OUTCOMES = ("allowed", "refused")
@@ -105,7 +105,7 @@ def events_for(db: Database, actor: Actor, record_id: object, limit: int = 500) 
 def recent_events(
     db: Database, actor: Actor, *, action: str | None = None, limit: int = 100
 ) -> list[AuditRecord]:
-    require(actor, Permission.AUDIT_READ)
+    require_audited(db, actor, Permission.AUDIT_READ, "audit.list")
     with db.read() as session:
         query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
         if action:
@@ -202,16 +202,24 @@ def _check_filter(filters: AuditFilter) -> None:
             raise ValueError(f"{name} must be a time with a time zone")
 
 
+#: The audit trail's operations and the action of the permission table each is.
+_ACTIONS = {
+    "audit.list": Action.AUDIT_LIST,
+    "audit.export": Action.AUDIT_LIST,
+    "audit.verify": Action.AUDIT_VERIFY,
+    "audit.anchor": Action.AUDIT_VERIFY,
+}
+
+
 def require_audited(db: Database, actor: Actor, permission: Permission, action: str) -> None:
-    """``require``, with the refusal itself written to the trail (in a transaction of its own)."""
-    try:
-        require(actor, permission)
-    except PermissionDeniedError:
-        with db.write() as session:
-            record(
-                session, actor, AuditCategory.ACCESS, action, outcome="refused", permission=permission.value
-            )
-        raise
+    """:func:`permissions.check` for the trail's operation ``action`` (``audit.list``,
+    ``audit.export``, ``audit.verify``, ``audit.anchor``, each needing ``permission``): a refusal is
+    written to the trail under ``action`` with ``outcome="refused"``, the table's kind of
+    processing and the permission, in a transaction of its own."""
+    table_action = _ACTIONS[action]
+    if RULES[table_action].permission is not permission:  # pragma: no cover
+        raise ValueError(f"{action} needs {RULES[table_action].permission.value!r}")
+    check(db, actor, table_action, event=action)
 
 
 def list_events(

@@ -232,21 +232,28 @@ RULES: Mapping[Action, Rule] = {
     Action.USER_CHANGE: Rule(
         Permission.USER_ADMIN, C.ALTERATION, "user",
         "disable, enable, unlock or change the role of an account",
+        ("user.disable", "user.enable", "user.unlock", "user.role"),
+        "accounts.disable_user, accounts.enable_user, accounts.unlock_user, accounts.set_role",
+        "a refusal names the operation (details: operation)",
     ),
     Action.USER_PASSWORD: Rule(
-        Permission.USER_ADMIN, C.ALTERATION, "user", "set another account's password", ("user.password",),
-        "accounts.set_password", "changing one's own password needs no permission",
+        Permission.USER_ADMIN, C.ALTERATION, "user", "set another account's password",
+        ("user.password.reset",), "accounts.reset_password",
+        "changing one's own password (accounts.change_password) needs no permission",
     ),
     Action.HANDLER_LIST: Rule(
         Permission.CALL_READ, C.CONSULTATION, "user", "list who handled calls (for the filters)", (),
         "accounts.list_handlers",
     ),
     Action.AUDIT_LIST: Rule(
-        Permission.AUDIT_READ, C.CONSULTATION, "audit", "read and export the audit trail", (),
-        "audit.recent_events",
+        Permission.AUDIT_READ, C.CONSULTATION, "audit", "read and export the audit trail",
+        ("audit.list", "audit.export"), "audit.recent_events, audit.list_events, audit.export_csv",
+        "a refusal is recorded as audit.list or audit.export",
     ),
     Action.AUDIT_VERIFY: Rule(
-        Permission.AUDIT_READ, C.CONSULTATION, "audit", "verify or anchor the audit trail"
+        Permission.AUDIT_READ, C.CONSULTATION, "audit", "verify or anchor the audit trail",
+        ("audit.verify", "audit.anchor"), "audit_chain.verify_trail, audit_chain.anchor_trail",
+        "a refusal is recorded as audit.verify or audit.anchor",
     ),
     Action.RETENTION_REVIEW: Rule(
         Permission.RETENTION_ADMIN, C.CONSULTATION, "call", "review what the retention schedule has made due"
@@ -286,9 +293,11 @@ class ActionRefusedError(PermissionDeniedError):
         action: Action,
         record_id: object = "",
         details: Mapping[str, Any] | None = None,
+        event: str = "",
     ) -> None:
         super().__init__(message)
         self.action = action
+        self.event = event or action.value  # the audit event's name: the action's, or a finer one
         self.record_id = record_id
         self.details: dict[str, Any] = dict(details or {})
         self.audited = False
@@ -322,14 +331,17 @@ def refusal(
     *,
     detail: str = "",
     text: str = "",
+    event: str = "",
     **details: Any,
 ) -> ActionRefusedError:
     """The error to raise for a refusal found inside a transaction (audited by
     :func:`audits_refusals` after it has rolled back): its message is ``text``, or says what
-    was refused and why. ``details`` name things, never content."""
+    was refused and why. ``details`` name things, never content; ``event`` names the audit event
+    when it is finer than the action (``audit.anchor`` for :attr:`Action.AUDIT_VERIFY`)."""
     return ActionRefusedError(
-        text or message(actor, action, detail), action=action, record_id=record_id, details=details
-    )
+        text or message(actor, action, detail), action=action, record_id=record_id, details=details,
+        event=event,
+    )  # fmt: skip
 
 
 def audit_refusal(db: Database, actor: Actor, error: ActionRefusedError) -> None:
@@ -342,24 +354,27 @@ def audit_refusal(db: Database, actor: Actor, error: ActionRefusedError) -> None
     try:
         with db.write() as session:
             audit.record(
-                session, actor, rule.category, error.action.value, rule.record_type, error.record_id,
+                session, actor, rule.category, error.event, rule.record_type, error.record_id,
                 outcome="refused", permission=rule.permission.value, role=actor.role.value, **error.details,
             )  # fmt: skip
     except Exception:
         # The refusal stands and is raised all the same; why it could not be recorded is logged
         # (the action's name and the exception's type: no content).
-        log.exception("the refusal of %s could not be audited", error.action.value)
+        log.exception("the refusal of %s could not be audited", error.event)
         return
     error.audited = True
 
 
-def check(db: Database, actor: Actor, action: Action, record_id: object = "", **details: Any) -> None:
-    """Return if ``actor`` may do ``action``; otherwise audit the refusal and raise it.
+def check(
+    db: Database, actor: Actor, action: Action, record_id: object = "", *, event: str = "", **details: Any
+) -> None:
+    """Return if ``actor`` may do ``action``; otherwise audit the refusal (as ``event``, by default
+    the action's name) and raise it.
 
     Call it before any transaction of the service is open (a refusal is written in its own)."""
     if actor.can(RULES[action].permission):
         return
-    error = refusal(actor, action, record_id, **details)
+    error = refusal(actor, action, record_id, event=event, **details)
     audit_refusal(db, actor, error)
     raise error
 

@@ -13,7 +13,7 @@ from supportline.db.models import AuditEvent, User
 from supportline.enums import AuditCategory, Role
 from supportline.services import accounts, calls
 from supportline.services.errors import AuthenticationError, PermissionDeniedError, ValidationError
-from tests.factories import PASSWORD, full_call, make_admin, make_user
+from tests.factories import PASSWORD, full_call, make_admin, make_user, without_advice
 
 NEW_PASSWORD = "heather on the moor"
 
@@ -34,7 +34,7 @@ def _user(db, username):
 def test_disabled_account_cannot_sign_in_and_stays_named_on_its_calls(db):
     admin = make_admin(db)
     operator = make_user(db, admin, "olu.operator", Role.OPERATOR)
-    calls.save_call(db, operator, full_call())
+    calls.save_call(db, operator, without_advice(full_call()))  # operators may not record advice
     record = accounts.disable_user(db, admin, operator.user_id)
     assert not record.active
     with pytest.raises(AuthenticationError, match="disabled"):
@@ -58,6 +58,7 @@ def test_an_admin_cannot_disable_or_demote_themselves_and_the_refusal_is_audited
     assert [e.action for e in refused] == ["user.disable.refused", "user.role.refused"]
     assert all(json.loads(e.details) == {"reason": "own account"} for e in refused)
     assert all(e.actor_id == admin.user_id for e in refused)
+    assert all(e.outcome == "refused" for e in refused)
 
 
 def test_the_last_active_admin_cannot_be_disabled_or_demoted(db):
@@ -73,6 +74,7 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted(db):
     assert bea_row.active and bea_row.role is Role.ADMIN
     refused = _events(db, "user.disable.refused", "user.role.refused")
     assert [json.loads(e.details)["reason"] for e in refused] == ["last active admin"] * 2
+    assert [e.outcome for e in refused] == ["refused"] * 2
     # With Ada enabled again, Bea can be demoted; the change names the roles, nothing else.
     accounts.enable_user(db, bea, ada.user_id)
     accounts.set_role(db, ada, bea.user_id, Role.SUPERVISOR)
@@ -94,16 +96,22 @@ def test_only_admins_administer_accounts(db):
         with pytest.raises(PermissionDeniedError):
             attempt()
     assert _user(db, "sam.supervisor").role is Role.SUPERVISOR
-    refused = _events(
-        db, "user.disable.refused", "user.role.refused", "user.password.reset.refused",
-        "user.unlock.refused", "user.list.refused",
-    )  # fmt: skip
-    assert [e.action for e in refused] == [
-        "user.disable.refused", "user.role.refused", "user.password.reset.refused",
-        "user.unlock.refused", "user.list.refused",
-    ]  # fmt: skip
+    # Each refusal is recorded under the permission table's action, naming the operation refused.
+    refused = _events(db, "user.change", "user.password", "user.list")
+    assert [(e.action, e.outcome, json.loads(e.details)["operation"]) for e in refused] == [
+        ("user.change", "refused", "user.disable"),
+        ("user.change", "refused", "user.role"),
+        ("user.password", "refused", "user.password.reset"),
+        ("user.change", "refused", "user.unlock"),
+        ("user.list", "refused", "user.list"),
+    ]
     assert all(e.actor_id == supervisor.user_id for e in refused)
-    assert all(json.loads(e.details) == {"reason": "permission"} for e in refused)
+    assert all(
+        json.loads(e.details)["permission"] == "user.admin" and json.loads(e.details)["role"] == "supervisor"
+        for e in refused
+    )
+    assert [e.record_id for e in refused] == [str(admin.user_id), str(supervisor.user_id),
+                                              str(admin.user_id), str(admin.user_id), ""]  # fmt: skip
 
 
 def test_reset_password_must_be_changed_at_the_next_sign_in(db):

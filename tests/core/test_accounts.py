@@ -36,6 +36,7 @@ def test_wrong_password_is_refused_and_recorded(db):
         accounts.authenticate(db, "nobody", "whatever it is")
     refused = _events(db, "login.refused")
     assert [e.actor_name for e in refused] == ["ada.admin", "nobody"]
+    assert [e.outcome for e in refused] == ["refused", "refused"]
     assert all(e.at.tzinfo is not None for e in refused)
     assert "wrong password" in refused[0].details and "unknown user" in refused[1].details
     assert not _events(db, "login.ok")

@@ -240,7 +240,7 @@ def test_an_operator_may_not_add_accounts(run: Run) -> None:
         "--password-stdin", stdin=f"{NEW_PW}\n{NEW_PW}\n",
     )  # fmt: skip
     assert result.code == 3  # refused: PermissionDeniedError exits 3
-    assert "may not do this" in result.err
+    assert "ben.okafor (Operator) may not add an account: it needs the 'user.admin' permission" in result.err
 
 
 def test_invalid_account_lists_every_field(run: Run) -> None:

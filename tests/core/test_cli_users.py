@@ -124,7 +124,11 @@ def test_a_non_admin_is_refused_and_the_refusal_is_audited(run: Run, cli_db: Dat
     result = run(
         "users", "disable", "ada.admin", "--user", "ben.okafor", "--password-stdin", stdin=f"{NEW_PW}\n"
     )
-    assert result.code != 0 and "may not do this" in result.err
+    assert result.code != 0
+    assert "may not disable, enable, unlock or change the role of an account" in result.err
     assert len(result.err.strip().splitlines()) == 1
-    assert _actions(cli_db, "user.disable") == ["user.disable.refused"]
+    assert _actions(cli_db, "user.change") == ["user.change"]  # the table's action, outcome refused
+    with cli_db.read() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.change")).one()
+    assert (event.outcome, json.loads(event.details)["operation"]) == ("refused", "user.disable")
     assert accounts.get_user(cli_db, accounts.authenticate(cli_db, "ada.admin", ADMIN_PW), "ada.admin").active

@@ -66,6 +66,26 @@ def test_a_forced_error_is_logged_as_type_and_frames_only(log_file: Path) -> Non
     assert "Canary" not in content
 
 
+def test_a_handler_that_formats_first_does_not_put_the_message_in_the_log(log_file: Path) -> None:
+    """logging caches a record's formatted exception for every later handler: a console (or
+    pytest's) handler with the standard formatter, ahead of ours, used to give the file its text."""
+    root = logging.getLogger()
+    console = logging.StreamHandler(open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+    root.handlers.insert(0, console)  # before the file handler: it formats the record first
+    marker = canary()
+    try:
+        try:
+            _validate(marker)
+        except ValueError:
+            logging.getLogger("supportline.test").exception("saving a call failed")
+    finally:
+        root.removeHandler(console)
+        console.stream.close()
+    content = read(log_file)
+    assert "ValueError (message not logged)" in content and "in _validate" in content
+    assert marker not in content and "Canary" not in content
+
+
 def test_chained_exceptions_lose_their_messages_too(log_file: Path) -> None:
     marker = canary()
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -62,6 +63,10 @@ from ui.widgets.call_sections import AdviceSection, CallerSection, CallSection, 
 from ui.widgets.call_timer import CallTimer
 from ui.widgets.fields import ErrorLabel, FieldBlock, Section, sentence
 from ui.widgets.local_time import LocalDateTimeEdit
+
+#: A person's list of codes, and the service's value-free message for an unknown entry in it.
+_CODE_FIELD = re.compile(r"persons\[(?P<row>\d+)\]\.(?P<list>nationalities|languages)")
+_UNKNOWN_CODE = re.compile(r"entry (?P<entry>\d+) is not a known code")
 
 log = logging.getLogger(__name__)
 
@@ -876,6 +881,7 @@ class CallForm(QWidget):
             message = error.message
             if error.field == "caller.agency_type" and self.caller.agency.value() is None:
                 message = "required"
+            message = self._name_unknown_code(error.field, message)
             found = self._error_target(error.field)
             if found is None:
                 general.append(f"{error.field}: {message}")
@@ -896,6 +902,21 @@ class CallForm(QWidget):
             first.setFocus(Qt.FocusReason.OtherFocusReason)
             self.scroll_area.ensureWidgetVisible(first, 0, self.fontMetrics().height() * 3)
         return text
+
+    def _name_unknown_code(self, field: str, message: str) -> str:
+        """The service's "entry 2 is not a known code" names no value (an import shows it on a
+        terminal); on the form the entry is what this person just typed, so it is named."""
+        where, entry = _CODE_FIELD.fullmatch(field), _UNKNOWN_CODE.fullmatch(message)
+        rows = self.case.persons.rows
+        if where is None or entry is None or int(where["row"]) >= len(rows):
+            return message
+        edit = getattr(rows[int(where["row"])], where["list"])
+        typed = edit.codes()  # the entries as the service got them, unknown ones as typed
+        index = int(entry["entry"]) - 1
+        if not 0 <= index < len(typed):
+            return message
+        kind = self.tr("country") if where["list"] == "nationalities" else self.tr("language")
+        return self.tr("%s is not a %s this form knows") % (typed[index], kind)
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
