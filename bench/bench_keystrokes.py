@@ -127,9 +127,8 @@ class Keyboard:
 
 
 def _label(key: Key, modifiers: Qt.KeyboardModifier) -> str:
-    name = {Key.Key_Tab: "Tab", Key.Key_Space: "Space", Key.Key_Return: "Enter", Key.Key_Down: "Down"}.get(
-        key, ""
-    )
+    names = {Key.Key_Tab: "Tab", Key.Key_Space: "Space", Key.Key_Return: "Enter", Key.Key_Down: "Down"}
+    name = names.get(key, "F6" if key == Key.Key_F6 else "")
     if not name:
         name = chr(key.value) if 0x20 < key.value < 0x7F else str(key.value)
     prefix = ("Ctrl+" if modifiers & CTRL else "") + ("Alt+" if modifiers & ALT else "")
@@ -158,46 +157,45 @@ def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
 
 
 def _victim_checklist(kb: Keyboard, form: CallForm) -> None:
-    """Tick every required item of the victim route, then write the advice."""
+    """F6 goes to the first required item not done; Space ticks it, Down moves to the next box;
+    once every required item is ticked F6 goes on to the advice given."""
     pane = form.panes[Route.VICTIM]
-    for row in pane.rows:
-        if row.item.required:
-            kb.tab_to(row.box)
-            kb.press(Key.Key_Space)
-    kb.tab_to(named(pane, "Advice given"))
+    kb.press(Key.Key_F6)
+    required = [row for row in pane.rows if row.item.required]
+    for i, row in enumerate(pane.rows):
+        assert QApplication.focusWidget() is row.box, row.item.text
+        kb.press(Key.Key_Space)
+        if row is required[-1]:
+            break
+        kb.press(Key.Key_Down)
+        assert i < len(pane.rows) - 1
+    kb.press(Key.Key_F6)
+    assert QApplication.focusWidget() is named(pane, "Advice given")
     kb.type(ADVICE, free=True)
 
 
 def repeat_caller(kb: Keyboard, form: CallForm, earlier: CallRecord) -> None:
-    """Before issue 11: every caller field typed again, then Ctrl+K links the case."""
-    kb.type(NAME)
-    kb.press(Key.Key_Tab)
-    kb.type(RANK)
-    kb.press(Key.Key_Tab)
-    kb.type("P")  # Police
-    kb.press(Key.Key_Tab)
-    kb.type("devon")
-    kb.press(Key.Key_Return)  # the completer's first suggestion
-    kb.press(Key.Key_Tab)
+    """The collar number, then Ctrl+R fills the caller from the earlier call and Ctrl+K links the case."""
+    kb.press(Key.Key_L, ALT)  # Co&llar / warrant number
+    assert QApplication.focusWidget() is named(form, "Collar / warrant number")
     kb.type(COLLAR)
-    kb.press(Key.Key_Tab)
-    kb.type(PHONE)
-    kb.press(Key.Key_Tab)
-    kb.type(EMAIL)
     wait_until(lambda: len(form.earlier.summaries()) == 1)
+    kb.press(Key.Key_R, CTRL)
+    wait_until(lambda: form.caller.email.text() == EMAIL)
     kb.press(Key.Key_K, CTRL)
     _rest_of_the_call(kb, form)
 
 
 def first_time_caller(kb: Keyboard, form: CallForm) -> None:
+    """Every caller field typed; choosing the force fills the agency (Police), so it is passed by."""
     kb.type(NAME)
     kb.press(Key.Key_Tab)
     kb.type(RANK)
     kb.press(Key.Key_Tab)
-    kb.type("P")  # Police
-    kb.press(Key.Key_Tab)
+    kb.press(Key.Key_Tab)  # past the agency type: the force fills it
+    assert QApplication.focusWidget() is named(form, "Organisation / force")
     kb.type("devon")
-    kb.press(Key.Key_Return)
+    kb.press(Key.Key_Return)  # the completer's first suggestion
     kb.press(Key.Key_Tab)
     kb.type(COLLAR)
     kb.press(Key.Key_Tab)
@@ -210,22 +208,16 @@ def first_time_caller(kb: Keyboard, form: CallForm) -> None:
 def _rest_of_the_call(kb: Keyboard, form: CallForm) -> None:
     kb.press(Key.Key_T, ALT)  # Narra&tive
     assert QApplication.focusWidget() is named(form, "Narrative")
-    kb.type(NARRATIVE, free=True)
-    # Adv&ice routes chosen: the label's buddy is the first box, which the mnemonic ticks
-    # (issue 11, fault 2); untick it, then on to Victim.
-    kb.press(Key.Key_I, ALT)
-    wait_until(lambda: QApplication.focusWidget() is named(form, "Tactical"))
-    QTest.qWait(250)  # animateClick lands after 100 ms
-    if form.advice.routes.boxes[Route.TACTICAL].isChecked():
-        kb.press(Key.Key_Space)
-    kb.tab_to(named(form, "Victim"))
+    kb.type(NARRATIVE, free=True)  # channel (phone) and urgency (routine) keep their defaults
+    kb.press(Key.Key_I, ALT)  # Adv&ice routes chosen: the focus to its first box, nothing ticked
+    assert QApplication.focusWidget() is form.advice.routes.boxes[Route.TACTICAL]
+    assert not form.advice.routes.values()
+    kb.tab_to(form.advice.routes.boxes[Route.VICTIM])
     kb.press(Key.Key_Space)
-    # &Outcomes ticks "Advice given only" the same way (which is the outcome wanted here).
-    kb.press(Key.Key_O, ALT)
-    QTest.qWait(250)
-    if not form.advice.outcomes.boxes[Outcome.ADVICE_ONLY].isChecked():
-        kb.press(Key.Key_Space)
     _victim_checklist(kb, form)
+    kb.press(Key.Key_O, ALT)  # &Outcomes: the focus to "Advice given only"
+    assert QApplication.focusWidget() is named(form, "Advice given only")
+    kb.press(Key.Key_Space)
     kb.press(Key.Key_S, CTRL)
 
 
@@ -245,7 +237,7 @@ def _earlier_call(db: Database, actor: Actor) -> CallRecord:
                 collar_number=COLLAR,
                 phone="+447700900417",
                 email=EMAIL,
-            ),  # fmt: skip
+            ),
             opened_at=datetime.now(UTC) - timedelta(days=3),
             summary="Car wash, Exeter: first call",
         ),
@@ -322,13 +314,11 @@ def main() -> None:
         finally:
             runner.wait_until_idle()
             db.dispose()
-    print(
-        f"{'scenario':<20} {'other keys':>10} {'narrative+advice chars':>23} {'all typed chars':>16} {'total':>6}"
-    )
+    head = ("scenario", "other keys", "narrative+advice chars", "all typed chars", "total")
+    print(f"{head[0]:<20} {head[1]:>10} {head[2]:>23} {head[3]:>16} {head[4]:>6}")
     for c in counts:
-        print(
-            f"{c.scenario:<20} {c.other_keys:>10} {c.free_characters:>23} {c.typed_characters:>16} {c.total:>6}"
-        )
+        row = (c.other_keys, c.free_characters, c.typed_characters, c.total)
+        print(f"{c.scenario:<20} {row[0]:>10} {row[1]:>23} {row[2]:>16} {row[3]:>6}")
     for c in counts:
         print(f"\n{c.scenario}: {' '.join(c.keys)}")
     repeat = counts[0]

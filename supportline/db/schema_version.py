@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from supportline.db.engine import Database
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 
 class MigrationError(RuntimeError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -277,7 +277,14 @@ def test_any_call_gives_the_same_cells(
         status=CallStatus.CLOSED if closed is not None else CallStatus.OPEN,
         closed_at=None if closed is None else opened_at + closed,
         persons=(
-            dataclasses.replace(person, name=words[3], age_disputed=flags[2], interpreter_needed=flags[3]),
+            dataclasses.replace(
+                person,
+                name=words[3],
+                age_disputed=flags[2],
+                interpreter_needed=flags[3],
+                age_years=None if flags[3] else 16,
+                date_of_birth=date(2010, 2, 28) if flags[3] else None,
+            ),
         ),
         routes=(
             dataclasses.replace(

@@ -112,18 +112,27 @@ LATER_CALL_COLUMNS = {
     "0001": ("suspect_may_be_victim", "victim_at_scene"),
     "0002": ("suspect_may_be_victim", "victim_at_scene"),
 }
+# The same for persons (0004: a potential victim's age), with each column's type.
+LATER_PERSON_COLUMNS = dict.fromkeys(
+    ("0001", "0002", "0003"), (("age_years", "SMALLINT"), ("date_of_birth", "DATE"))
+)
 
 
 def _save_at(db, revision, data, admin=None):
     columns = LATER_CALL_COLUMNS.get(revision, ())
+    person_columns = LATER_PERSON_COLUMNS.get(revision, ())
     with db.engine.begin() as conn:
         for name in columns:
             conn.execute(text(f"ALTER TABLE calls ADD COLUMN {name} BOOLEAN NOT NULL DEFAULT false"))
+        for name, kind in person_columns:
+            conn.execute(text(f"ALTER TABLE persons ADD COLUMN {name} {kind}"))
     admin = admin or make_admin(db)
     saved = calls.save_call(db, admin, data)
     with db.engine.begin() as conn:
         for name in columns:
             conn.execute(text(f"ALTER TABLE calls DROP COLUMN {name}"))
+        for name, _kind in person_columns:
+            conn.execute(text(f"ALTER TABLE persons DROP COLUMN {name}"))
     return admin, saved
 
 
@@ -254,6 +263,52 @@ def test_postgresql_0003_adds_the_guidance_facts_and_downgrade_keeps_the_calls(p
     db = create_database(PG_URL, schema=schema)
     try:
         _calls_at_0002_then_head(db)
+    finally:
+        db.dispose()
+        with pg_db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def _persons_at_0003_then_head(db) -> None:
+    """0004 adds a person's age (years) and date of birth, empty for people already recorded; its
+    downgrade keeps the people."""
+    upgrade(db, "0003")
+    admin, saved = _save_at(db, "0003", full_call())
+    upgrade(db)
+    assert schema_diff(db) == []
+    record = calls.get_call(db, admin, saved.id)
+    assert [(p.age_years, p.date_of_birth) for p in record.data.persons] == [(None, None)] * len(
+        record.data.persons
+    )
+    first = dataclasses.replace(record.data.persons[0], age_years=15, date_of_birth=None)
+    aged = dataclasses.replace(record.data, persons=(first, *record.data.persons[1:]))
+    again = calls.save_call(db, admin, aged, expected_version=record.version)
+    assert again.data.persons[0].age_years == 15
+    downgrade(db, "0003")
+    columns = {c["name"] for c in inspect(db.engine).get_columns("persons")}
+    assert not columns & {"age_years", "date_of_birth"}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM persons")).scalar() == len(record.data.persons)
+    upgrade(db)
+    assert schema_diff(db) == []
+
+
+def test_sqlite_0004_adds_a_persons_age_and_downgrade_keeps_the_people(tmp_path):
+    db = _fresh_sqlite(tmp_path)
+    try:
+        _persons_at_0003_then_head(db)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_0004_adds_a_persons_age_and_downgrade_keeps_the_people(pg_db):
+    schema = f"sl_mig_{uuid.uuid4().hex[:10]}"
+    with pg_db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = create_database(PG_URL, schema=schema)
+    try:
+        _persons_at_0003_then_head(db)
     finally:
         db.dispose()
         with pg_db.engine.begin() as conn:

@@ -197,7 +197,8 @@ class ChecklistRow(QWidget):
         self.box = ToggleCheckBox()
         name = item.text + (" (required)" if item.required else "")
         self.box.setAccessibleName(name)
-        self.label = _ClickLabel(item.text + ("  *" if item.required else ""))
+        # A no-break space ties the "*" to the last word: it never wraps onto a line of its own.
+        self.label = _ClickLabel(item.text + ("\u00a0*" if item.required else ""))
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
         self.label.setBuddy(self.box)
@@ -428,6 +429,21 @@ class GuidancePane(QWidget):
             widget.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up)
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            boxes = [row.box for row in self.rows]
+            if watched in boxes:
+                # Down and Up walk the checklist's boxes (Tab still visits every Skip button).
+                i = boxes.index(watched) + (1 if event.key() == Qt.Key.Key_Down else -1)  # type: ignore[arg-type]
+                if i >= len(boxes):
+                    self.advice.setFocus(Qt.FocusReason.TabFocusReason)
+                elif i >= 0:
+                    boxes[i].setFocus(Qt.FocusReason.TabFocusReason)
+                return True
         if isinstance(event, QKeyEvent) and event.type() in (
             QEvent.Type.ShortcutOverride,
             QEvent.Type.KeyPress,
@@ -439,6 +455,13 @@ class GuidancePane(QWidget):
                     self.find_bar.open_bar()
                 return True
         return False
+
+    def focus_checklist(self) -> None:
+        """On to what the route needs next: the first required item not done yet; once all are
+        done, the advice given (the guidance text while the template is still loading)."""
+        pending = [row for row in self.rows if row.item.required and not row.done() and row.box.isEnabled()]
+        target: QWidget = pending[0].box if pending else (self.advice if self.rows else self.browser)
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def focus_widgets(self) -> list[QWidget]:
         widgets: list[QWidget] = [self.browser]
