@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -283,7 +283,7 @@ def test_any_call_gives_the_same_cells(
                 age_disputed=flags[2],
                 interpreter_needed=flags[3],
                 age_years=None if flags[3] else 16,
-                date_of_birth=date(2010, 2, 28) if flags[3] else None,
+                date_of_birth=(opened_at - timedelta(days=5900)).date() if flags[3] else None,
             ),
         ),
         routes=(

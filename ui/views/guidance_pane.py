@@ -396,12 +396,14 @@ class GuidancePane(QWidget):
         right.addWidget(advice_label)
         right.addWidget(self.advice)
         right.addWidget(self.adviser)
-        right.addStretch(1)
         right.addWidget(self.missing)
         close_row = QHBoxLayout()
         close_row.addStretch(1)
         close_row.addWidget(self.close_button)
         right.addLayout(close_row)
+        # The room the guidance text leaves goes below everything, not between the adviser and
+        # the route's state (a large empty gap once the route was closed, issue 11).
+        right.addStretch(1)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(int(em * 0.5), int(em * 0.5), int(em * 0.5), int(em * 0.5))

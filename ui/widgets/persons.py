@@ -101,8 +101,10 @@ class PersonEditor(Row):
             edit.textChanged.connect(self.changed)
         for box in (self.age_disputed, self.interpreter):
             box.toggled.connect(self.changed)
-        self.age.textEdited.connect(lambda _t: self._age_typed())
-        self.age.editingFinished.connect(lambda: self.check_age(final=True))
+        # While typing "15/03/1990" the field reads "15" for a moment: the age group follows
+        # once the field is left, the line under it as it is typed.
+        self.age.textEdited.connect(lambda _t: self.check_age())
+        self.age.editingFinished.connect(self._age_typed)
         self.age_disputed.toggled.connect(lambda _on: self.check_age())
         # The "Saved as"/error line is said as well as shown.
         self.blocks["date_of_birth"] = self.blocks["age_years"]
@@ -147,7 +149,7 @@ class PersonEditor(Row):
         return ""
 
     def _age_typed(self) -> None:
-        """Under 18 makes the age group child (unless the age is disputed: counted as one anyway)."""
+        """Once the field is left: under 18 makes the age group child (unless the age is disputed: counted as one anyway)."""
         years, born = self.age_values()
         person = dataclasses.replace(PersonData(), age_years=years, date_of_birth=born)
         age = person_age.known_age(person, self.day)
@@ -158,7 +160,7 @@ class PersonEditor(Row):
             and self.age_group.value() is not AgeGroup.CHILD
         ):
             self.age_group.set_value(AgeGroup.CHILD)
-        self.check_age()
+        self.check_age(final=True)
 
     def check_age(self, *, final: bool = False) -> None:
         """Under the field: what the age means for the figures, or (once typing stops) what is wrong."""
