@@ -44,7 +44,7 @@ def main(out: str) -> None:
     upgrade(db)
     actor = accounts.actor_for(accounts.create_first_admin(db, "demo.admin", "Demo Admin", bk.PASSWORD))
     runner = TaskRunner()
-    earlier = bk._earlier_call(db, actor)
+    bk._earlier_call(db, actor)  # the officer rang before
     tabs = QTabWidget()
     tabs.setDocumentMode(True)
     form = CallForm(db, actor, runner, db.zone, library=GuidanceLibrary(resource_path("guidance")))

@@ -93,6 +93,9 @@ def walk_tab(start: QWidget, limit: int = 400) -> tuple[list[QWidget], bool]:
     for _ in range(limit):
         widget = QApplication.focusWidget()
         assert widget is not None, f"Tab left the focus nowhere after {seen[-1:]!r}"
+        if seen and widget is seen[-1]:
+            press(Key.Key_Tab)  # a date edit's Tab goes from its day to its month and year first
+            continue
         if widget in seen:
             return seen, widget is start
         seen.append(widget)
@@ -127,11 +130,14 @@ def tab_problems(window: QWidget, start: QWidget, *, stops: list[QWidget] | None
     seen: list[QWidget] = []
     start.setFocus(Qt.FocusReason.TabFocusReason)
     QApplication.processEvents()
-    for _ in range(len(wanted) * 2 + 20):
+    for _ in range(len(wanted) * 4 + 20):
         widget = QApplication.focusWidget()
         if widget is None:
             problems.append("Tab left the focus nowhere")
             break
+        if seen and widget is seen[-1]:
+            press(Key.Key_Tab)  # a date edit's Tab goes from its day to its month and year first
+            continue
         if widget in seen:
             if widget is not start:
                 problems.append(
@@ -150,7 +156,7 @@ def tab_problems(window: QWidget, start: QWidget, *, stops: list[QWidget] | None
         press(Key.Key_Tab)
     skipped = [spoken_name(w) or type(w).__name__ for w in wanted if w not in seen]
     if skipped:
-        problems.append(f"Tab never reaches {skipped}")
+        problems.append(f"Tab never reaches {skipped}; it goes {[spoken_name(w) for w in seen]}")
     return problems
 
 

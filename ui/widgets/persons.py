@@ -149,7 +149,8 @@ class PersonEditor(Row):
         return ""
 
     def _age_typed(self) -> None:
-        """Once the field is left: under 18 makes the age group child (unless the age is disputed: counted as one anyway)."""
+        """Once the field is left: under 18 makes the age group child (unless the age is
+        disputed: counted as one anyway)."""
         years, born = self.age_values()
         person = dataclasses.replace(PersonData(), age_years=years, date_of_birth=born)
         age = person_age.known_age(person, self.day)
