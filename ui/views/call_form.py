@@ -167,7 +167,7 @@ class CallForm(QWidget):
         # so Tab from Save went back into the guidance for ever (issue 11). The bar alone is the
         # stop, in its place in the form's order. (A policy set on a widget is set on its proxy
         # too: the bar gets its own back.)
-        self.guidance_tabs.setFocusProxy(None)
+        self.guidance_tabs.setFocusProxy(None)  # type: ignore[arg-type]  # None clears it
         self.guidance_tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.guidance_tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.guidance_section = Section(self.tr("Guidance for the chosen routes"))

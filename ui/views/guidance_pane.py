@@ -440,7 +440,7 @@ class GuidancePane(QWidget):
             boxes = [row.box for row in self.rows]
             if watched in boxes:
                 # Down and Up walk the checklist's boxes (Tab still visits every Skip button).
-                i = boxes.index(watched) + (1 if event.key() == Qt.Key.Key_Down else -1)  # type: ignore[arg-type]
+                i = boxes.index(watched) + (1 if event.key() == Qt.Key.Key_Down else -1)
                 if i >= len(boxes):
                     self.advice.setFocus(Qt.FocusReason.TabFocusReason)
                 elif i >= 0:
