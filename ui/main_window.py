@@ -161,6 +161,8 @@ class MainWindow(QMainWindow):
         self.tabs.setTabsClosable(True)
         self.tabs.setMovable(True)
         self.tabs.addTab(self.calls_tab, self.tr("Calls"))
+        # A screen reader names the bar, not only the tab on show ("● New call 11:54"): issue 11.
+        self.tabs.tabBar().setAccessibleName(self.tr("Open calls"))
         self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
         self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.LeftSide, None)
         self.tabs.tabCloseRequested.connect(self.close_tab)
@@ -1050,6 +1052,9 @@ class MainWindow(QMainWindow):
             ("F5", self.tr("Load the list again")),
             ("Ctrl+L", self.tr("Lock the screen")),
             ("Ctrl+G", self.tr("The guidance library: browse and search the templates")),
+            ("Ctrl+R", self.tr("In a call: fill the caller from the officer's earlier call")),
+            ("Ctrl+K", self.tr("In a call: add it to the case of the officer's earlier call")),
+            ("F6", self.tr("In a call: to the checklist of the guidance on show (Down/Up walk it)")),
             *(
                 [("Ctrl+E", self.tr("Export the listed calls, or their figures, to a file"))]
                 if self.export_action is not None

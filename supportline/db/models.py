@@ -9,16 +9,18 @@ both dialects. Services are the only writers; the UI never sees these classes.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -225,6 +227,9 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     age_group: Mapped[AgeGroup] = mapped_column(enum_type(AgeGroup))
     age_disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The age as given, or a date of birth (both optional; migration 0004).
+    age_years: Mapped[int | None] = mapped_column(SmallInteger, nullable=True, default=None)
+    date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True, default=None)
     sex: Mapped[Sex] = mapped_column(enum_type(Sex))
     interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(Text, default="")

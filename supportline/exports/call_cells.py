@@ -21,7 +21,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from sqlalchemy import Dialect, Select, or_, select
@@ -183,6 +183,13 @@ def _flag(value: Any) -> str:
     return "true" if value else "false"
 
 
+def _date_text(value: Any) -> str | None:
+    """A date column read raw: psycopg gives a date, sqlite3 the ISO text SQLAlchemy stored."""
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 def _json(values: list[dict[str, Any]]) -> str:
     return _ENCODE(values) if values else "[]"
 
@@ -250,15 +257,26 @@ def _page_cells(
     nationalities = _grouped(selects.nationalities.rows(driver, ids))
     languages = _grouped(selects.languages.rows(driver, ids))
     persons: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for call_key, key, age_group, sex, age_disputed, interpreter, name, notes in selects.persons.rows(
-        driver, ids
-    ):
+    for (
+        call_key,
+        key,
+        age_group,
+        sex,
+        age_disputed,
+        interpreter,
+        name,
+        notes,
+        age_years,
+        born,
+    ) in selects.persons.rows(driver, ids):
         persons[call_key].append(
             {
                 "id": id_text(key),
                 "age_group": age_group,
                 "sex": sex,
                 "age_disputed": bool(age_disputed),
+                "age_years": age_years,
+                "date_of_birth": _date_text(born),
                 "nationalities": [r[1] for r in nationalities.get(key, ())],
                 "languages": [r[1] for r in languages.get(key, ())],
                 "interpreter_needed": bool(interpreter),

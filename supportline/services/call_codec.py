@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
@@ -115,6 +115,8 @@ def _person_json(p: PersonData) -> dict[str, Any]:
         "age_group": _enum(p.age_group),
         "sex": _enum(p.sex),
         "age_disputed": p.age_disputed,
+        "age_years": p.age_years,
+        "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth is not None else None,
         "nationalities": list(p.nationalities),
         "languages": list(p.languages),
         "interpreter_needed": p.interpreter_needed,
@@ -308,6 +310,34 @@ class _Reader:
             return False
         return self.flag(key)
 
+    def whole_or_none_added_later(self, key: str) -> int | None:
+        """A whole number or null, added to the format later: missing reads as null."""
+        self._asked.add(key)
+        value = self._obj.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self._wrong(self.path(key), "a whole number or null", value)
+            return None
+        return value
+
+    def date_or_none_added_later(self, key: str) -> date | None:
+        """A date (``YYYY-MM-DD``) or null, added to the format later: missing reads as null."""
+        self._asked.add(key)
+        value = self._obj.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self._wrong(self.path(key), "a date (YYYY-MM-DD) or null", value)
+            return None
+        try:
+            if len(value) != len("2011-03-15"):  # fromisoformat reads "20110315" too
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            self._fail(self.path(key), f"must be a date (YYYY-MM-DD), not {value!r}")
+            return None
+
     def _parse_uuid(self, path: str, value: Any) -> uuid.UUID:
         if not isinstance(value, str):
             self._wrong(path, "a UUID in text", value)
@@ -429,6 +459,8 @@ def _person(r: _Reader) -> PersonData:
         age_group=r.enum("age_group", AgeGroup),
         sex=r.enum("sex", Sex),
         age_disputed=r.flag("age_disputed"),
+        age_years=r.whole_or_none_added_later("age_years"),
+        date_of_birth=r.date_or_none_added_later("date_of_birth"),
         nationalities=r.texts("nationalities"),
         languages=r.texts("languages"),
         interpreter_needed=r.flag("interpreter_needed"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from supportline.enums import (
@@ -49,6 +49,8 @@ class PersonData:
     age_group: AgeGroup = AgeGroup.UNKNOWN
     sex: Sex = Sex.UNKNOWN
     age_disputed: bool = False  # treated as a child
+    age_years: int | None = None  # the age as given (years), if known
+    date_of_birth: date | None = None  # if known; an age under 18 makes the age group child
     nationalities: tuple[str, ...] = ()  # ISO 3166-1 alpha-2, first is the main one
     languages: tuple[str, ...] = ()  # ISO 639-3
     interpreter_needed: bool = False

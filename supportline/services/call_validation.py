@@ -46,6 +46,7 @@ from supportline.enums import (
     WhereExploited,
 )
 from supportline.reference_data import language_codes, nationality_codes
+from supportline.services import person_age
 from supportline.services.call_types import (
     CallData,
     Caller,
@@ -311,7 +312,10 @@ def validate_call(data: CallData, *, exact_text: bool = False) -> CallData:
     if status is CallStatus.OPEN and closed is not None:
         c.fail("status", "must be closed when the call has an end time")
 
-    persons = tuple(_person(c, f"persons[{i}]", p) for i, p in enumerate(c.count("persons", data.persons)))
+    persons = tuple(
+        person_age.checked(c.fail, f"persons[{i}]", _person(c, f"persons[{i}]", p), opened)
+        for i, p in enumerate(c.count("persons", data.persons))
+    )
     if len({p.id for p in persons}) != len(persons):
         c.fail("persons", "the same person is listed twice")
     routes = tuple(_route(c, f"routes[{i}]", r) for i, r in enumerate(c.count("routes", data.routes)))

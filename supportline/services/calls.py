@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, or_, select
@@ -78,6 +78,8 @@ def _person_data(p: Person) -> PersonData:
         age_group=p.age_group,
         sex=p.sex,
         age_disputed=p.age_disputed,
+        age_years=p.age_years,
+        date_of_birth=p.date_of_birth,
         nationalities=tuple(n.code for n in p.nationalities),
         languages=tuple(lang.code for lang in p.languages),
         interpreter_needed=p.interpreter_needed,
@@ -214,6 +216,13 @@ _new_object = object.__new__
 _set_attribute = object.__setattr__
 
 
+def _as_date(value: Any) -> date | None:
+    """A date column as read: a date (both drivers, through SQLAlchemy's type), or ISO text."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
 def _to_uuid(value: Any) -> uuid.UUID:
     """A UUID column read raw (``page_ids.raw``), as a UUID. psycopg returns UUIDs; SQLite the
     32 hex digits SQLAlchemy's ``Uuid`` stores, made into the UUID ``uuid.UUID(hex=value)`` makes
@@ -299,6 +308,8 @@ def _person_rows(dialect: str) -> Select[Any]:
             p.interpreter_needed,
             p.name,
             p.notes,
+            p.age_years,
+            p.date_of_birth,
         )
         .where(page_ids.in_page(p.call_id, dialect))
         .order_by(p.position, p.id)
@@ -431,13 +442,26 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
                 age_group=age_group,
                 sex=sex,
                 age_disputed=age_disputed,
+                age_years=age_years,
+                date_of_birth=_as_date(born),
                 nationalities=tuple(n[1] for n in nationalities.get(person_key, ())),
                 languages=tuple(lang[1] for lang in languages.get(person_key, ())),
                 interpreter_needed=interpreter_needed,
                 name=name,
                 notes=notes,
             )
-            for _, person_key, age_group, sex, age_disputed, interpreter_needed, name, notes in group
+            for (
+                _,
+                person_key,
+                age_group,
+                sex,
+                age_disputed,
+                interpreter_needed,
+                name,
+                notes,
+                age_years,
+                born,
+            ) in group
         )
         for key, group in _grouped(connection, selects.persons, keys).items()
     }
@@ -640,6 +664,8 @@ def _apply(session: Session, call: Call, data: CallData, now: datetime) -> None:
         row.name = p.name
         row.age_group = p.age_group
         row.age_disputed = p.age_disputed
+        row.age_years = p.age_years
+        row.date_of_birth = p.date_of_birth
         row.sex = p.sex
         row.interpreter_needed = p.interpreter_needed
         row.notes = p.notes

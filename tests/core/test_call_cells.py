@@ -278,7 +278,14 @@ def test_any_call_gives_the_same_cells(
         status=CallStatus.CLOSED if closed is not None else CallStatus.OPEN,
         closed_at=None if closed is None else opened_at + closed,
         persons=(
-            dataclasses.replace(person, name=words[3], age_disputed=flags[2], interpreter_needed=flags[3]),
+            dataclasses.replace(
+                person,
+                name=words[3],
+                age_disputed=flags[2],
+                interpreter_needed=flags[3],
+                age_years=None if flags[3] else 16,
+                date_of_birth=(opened_at - timedelta(days=5900)).date() if flags[3] else None,
+            ),
         ),
         routes=(
             dataclasses.replace(

@@ -6,7 +6,7 @@ import copy
 import dataclasses
 import json
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,6 +77,8 @@ persons = st.builds(
     age_group=enums(AgeGroup),
     sex=enums(Sex),
     age_disputed=st.booleans(),
+    age_years=st.none() | st.integers(min_value=0, max_value=120),
+    date_of_birth=st.none() | st.dates(),
     nationalities=short_lists,
     languages=short_lists,
     interpreter_needed=st.booleans(),
@@ -249,6 +251,12 @@ def _drop(obj: dict[str, Any], path: tuple[Any, ...]) -> None:
 BAD_VALUES = [
     (("persons", 0, "sex"), "yes", "persons[0].sex", "not one of"),
     (("persons", 1, "age_disputed"), "true", "persons[1].age_disputed", "true or false"),
+    (("persons", 0, "age_years"), "15", "persons[0].age_years", "a whole number or null, not text"),
+    (("persons", 0, "age_years"), True, "persons[0].age_years", "a whole number or null"),
+    (("persons", 0, "age_years"), 15.5, "persons[0].age_years", "a whole number or null, not a number"),
+    (("persons", 0, "date_of_birth"), "15/03/2011", "persons[0].date_of_birth", "YYYY-MM-DD"),
+    (("persons", 0, "date_of_birth"), "20110315", "persons[0].date_of_birth", "YYYY-MM-DD"),
+    (("persons", 0, "date_of_birth"), 2011, "persons[0].date_of_birth", "a date (YYYY-MM-DD) or null"),
     (("persons", 1, "nationalities"), ["AL", 5], "persons[1].nationalities[1]", "must be text"),
     (("persons", 0, "id"), "1234", "persons[0].id", "not a UUID"),
     (("persons",), {}, "persons", "must be a list"),
@@ -361,3 +369,16 @@ def test_a_payload_from_before_the_guidance_facts_reads_them_as_false() -> None:
     with pytest.raises(ValidationError) as caught:
         from_jsonable({**encoded, "victim_at_scene": "yes"})
     assert [e.field for e in caught.value.errors] == ["victim_at_scene"]
+
+
+def test_drafts_from_before_a_persons_age_existed_still_open() -> None:
+    """A person written before ``age_years`` and ``date_of_birth`` existed reads with neither."""
+    person = dataclasses.replace(full_call().persons[0], age_years=15, date_of_birth=date(2011, 3, 15))
+    data = dataclasses.replace(full_call(), persons=(person,))
+    encoded = to_jsonable(data)
+    assert (encoded["persons"][0]["age_years"], encoded["persons"][0]["date_of_birth"]) == (15, "2011-03-15")
+    assert from_jsonable(encoded) == data
+    for key in ("age_years", "date_of_birth"):
+        del encoded["persons"][0][key]
+    decoded = from_jsonable(encoded)
+    assert (decoded.persons[0].age_years, decoded.persons[0].date_of_birth) == (None, None)

@@ -114,6 +114,8 @@ _TEXT = "VARCHAR(100) NOT NULL DEFAULT ''"
 LATER_COLUMNS = (
     ("calls", "suspect_may_be_victim", _BOOL, _BOOL, "0003"),
     ("calls", "victim_at_scene", _BOOL, _BOOL, "0003"),
+    ("persons", "age_years", "SMALLINT", "SMALLINT", "0004"),
+    ("persons", "date_of_birth", "DATE", "DATE", "0004"),
     ("audit_events", "workstation", _TEXT, _TEXT, "0005"),
     ("audit_events", "outcome", _TEXT, _TEXT, "0005"),
     ("audit_events", "prev_hash", _TEXT, _TEXT, "0005"),
@@ -273,6 +275,52 @@ def test_postgresql_0003_adds_the_guidance_facts_and_downgrade_keeps_the_calls(p
     db = create_database(PG_URL, schema=schema)
     try:
         _calls_at_0002_then_head(db)
+    finally:
+        db.dispose()
+        with pg_db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def _persons_at_0003_then_head(db) -> None:
+    """0004 adds a person's age (years) and date of birth, empty for people already recorded; its
+    downgrade keeps the people."""
+    upgrade(db, "0003")
+    admin, saved = _save_at(db, "0003", full_call())
+    upgrade(db)
+    assert schema_diff(db) == []
+    record = calls.get_call(db, admin, saved.id)
+    assert [(p.age_years, p.date_of_birth) for p in record.data.persons] == [(None, None)] * len(
+        record.data.persons
+    )
+    first = dataclasses.replace(record.data.persons[0], age_years=15, date_of_birth=None)
+    aged = dataclasses.replace(record.data, persons=(first, *record.data.persons[1:]))
+    again = calls.save_call(db, admin, aged, expected_version=record.version)
+    assert again.data.persons[0].age_years == 15
+    downgrade(db, "0003")
+    columns = {c["name"] for c in inspect(db.engine).get_columns("persons")}
+    assert not columns & {"age_years", "date_of_birth"}
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM persons")).scalar() == len(record.data.persons)
+    upgrade(db)
+    assert schema_diff(db) == []
+
+
+def test_sqlite_0004_adds_a_persons_age_and_downgrade_keeps_the_people(tmp_path):
+    db = _fresh_sqlite(tmp_path)
+    try:
+        _persons_at_0003_then_head(db)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_0004_adds_a_persons_age_and_downgrade_keeps_the_people(pg_db):
+    schema = f"sl_mig_{uuid.uuid4().hex[:10]}"
+    with pg_db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = create_database(PG_URL, schema=schema)
+    try:
+        _persons_at_0003_then_head(db)
     finally:
         db.dispose()
         with pg_db.engine.begin() as conn:

@@ -197,6 +197,8 @@ def log_complete_call_by_keyboard(form: CallForm) -> None:
     assert QApplication.focusWidget() is person.age_group
     type_text("C")  # Child
     press(Key.Key_Tab)
+    type_text("15")  # age (years)
+    press(Key.Key_Tab)
     type_text("M")  # Male
     press(Key.Key_Tab)
     type_text("Person A")
@@ -257,6 +259,7 @@ def assert_complete_call_stored(stored: CallData) -> None:
     assert stored.indicators == {Indicator.RETENTION_OF_DOCUMENTS}
     [p] = stored.persons
     assert (p.age_group, p.sex, p.name, p.age_disputed) == (AgeGroup.CHILD, Sex.MALE, "Person A", True)
+    assert (p.age_years, p.date_of_birth) == (15, None)
     assert (p.nationalities, p.languages, p.interpreter_needed) == (("VN", "AL"), ("vie",), True)
     # With a guidance library, routes suggested but not chosen are kept too (chosen=False).
     assert {r.route for r in stored.routes if r.chosen} == {Route.VICTIM, Route.LEGAL}
@@ -332,7 +335,7 @@ def test_a_conflicting_save_is_refused_and_keeps_the_input(
     form = make_form(record=original)
     # Somebody else saves the same call meanwhile.
     calls.save_call(db, actor, dataclasses.replace(original.data, summary="Theirs"), expected_version=1)
-    press(Key.Key_M, ALT)  # Short su&mmary
+    press(Key.Key_Y, ALT)  # Short summar&y
     press(Key.Key_End)
     type_text(" (mine)")
     with qtbot.waitSignal(form.save_failed, timeout=TIMEOUT) as blocker:

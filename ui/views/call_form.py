@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -176,6 +176,14 @@ class CallForm(QWidget):
         self.guidance_tabs.setObjectName("guidanceTabs")
         self.guidance_tabs.setDocumentMode(True)
         self.guidance_tabs.tabBar().setAccessibleName(self.tr("Guidance for the chosen routes"))
+        # The tab widget hands its focus to its tab bar (its focus proxy), so Tab stops on it as
+        # if it were the bar. It sits in the focus chain after Save (where its panes were made),
+        # so Tab from Save went back into the guidance for ever (issue 11). The bar alone is the
+        # stop, in its place in the form's order. (A policy set on a widget is set on its proxy
+        # too: the bar gets its own back.)
+        self.guidance_tabs.setFocusProxy(None)  # type: ignore[arg-type]  # None clears it
+        self.guidance_tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.guidance_tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.guidance_section = Section(self.tr("Guidance for the chosen routes"))
         self.guidance_section.body.addWidget(self.guidance_tabs)
         self.guidance_section.hide()
@@ -209,6 +217,8 @@ class CallForm(QWidget):
         self.save_action = self._action(self.tr("Save call"), "Ctrl+S", "Ctrl+Return", "Ctrl+Enter")
         self.close_action = self._action(self.tr("Close call"), "Ctrl+Shift+E")
         self.link_action = self._action(self.tr("Link to this case"), "Ctrl+K")
+        self.fill_caller_action = self._action(self.tr("Fill the caller from the earlier call"), "Ctrl+R")
+        self.guidance_action = self._action(self.tr("Go to the guidance checklist"), "F6")
 
     def _build_header(self, em: int) -> QHBoxLayout:
         """What this is, how long the call has run, when it started."""
@@ -283,6 +293,9 @@ class CallForm(QWidget):
         self.close_action.triggered.connect(self.close_call)
         self.close_button.clicked.connect(self.close_call)
         self.link_action.triggered.connect(self.earlier.request_link)
+        self.fill_caller_action.triggered.connect(self.fill_caller_from_earlier)
+        self.earlier.fill_requested.connect(self.fill_caller_from_earlier)
+        self.guidance_action.triggered.connect(self.go_to_guidance)
         self.earlier.link_requested.connect(self._link)
         self.earlier.unlink_requested.connect(self._unlink)
         self.opened.moment_changed.connect(self._opened_changed)
@@ -312,7 +325,7 @@ class CallForm(QWidget):
         return [
             self.opened,
             *self.caller.focus_widgets(),
-            self.earlier.list, self.earlier.link_button, self.earlier.unlink_button,
+            self.earlier.list, self.earlier.fill_button, self.earlier.link_button, self.earlier.unlink_button,
             *self.call.focus_widgets(), *self.case.focus_widgets(), *self.advice.focus_widgets(),
             *self._guidance_focus_widgets(),
             self.close_button, self.save_button,
@@ -341,7 +354,10 @@ class CallForm(QWidget):
         # "delete to the end of the line"); in this form the form's own shortcuts win.
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             pressed = QKeySequence(event.keyCombination())
-            for action in (self.save_action, self.close_action, self.link_action):
+            for action in (
+                self.save_action, self.close_action, self.link_action, self.fill_caller_action,
+                self.guidance_action,
+            ):  # fmt: skip
                 if any(
                     k.matches(pressed) == QKeySequence.SequenceMatch.ExactMatch for k in action.shortcuts()
                 ):
@@ -354,8 +370,46 @@ class CallForm(QWidget):
             return
         content = self.scroll_area.widget()
         if content is not None and content.isAncestorOf(new):
-            em = self.fontMetrics().height()
-            self.scroll_area.ensureWidgetVisible(new, em, em * 2)
+            self.bring_into_view(new)
+            # A widget that has just appeared (a guidance pane, a new person) is laid out on the
+            # next turn of the event loop: look again then.
+            QTimer.singleShot(0, lambda: self._bring_focus_into_view(new))
+
+    def _bring_focus_into_view(self, widget: QWidget) -> None:
+        if shiboken6.isValid(self) and shiboken6.isValid(widget) and QApplication.focusWidget() is widget:
+            self.bring_into_view(widget)
+
+    def label_for(self, widget: QWidget) -> QLabel | None:
+        """The label that names ``widget`` on screen (its buddy label), if any."""
+        content = self.scroll_area.widget()
+        if content is None:
+            return None
+        for label in content.findChildren(QLabel):
+            if label.buddy() is widget and label.isVisible():
+                return label
+        return None
+
+    def bring_into_view(self, widget: QWidget) -> None:
+        """Scroll so that ``widget`` and its label show whole; one taller than the view shows
+        from its label down (issue 11: Guidance text had 50 of its 838 px on screen, a field
+        scrolled up to its label's last 2 px)."""
+        content = self.scroll_area.widget()
+        if content is None or not content.isAncestorOf(widget):
+            return
+        rect = QRect(widget.mapTo(content, QPoint(0, 0)), widget.size())
+        label = self.label_for(widget)
+        if label is not None:
+            rect = rect.united(QRect(label.mapTo(content, QPoint(0, 0)), label.size()))
+        margin = self.fontMetrics().height() // 2
+        top, bottom = max(0, rect.top() - margin), rect.bottom() + margin
+        bar = self.scroll_area.verticalScrollBar()
+        view = self.scroll_area.viewport().height()
+        value = bar.value()
+        if bottom - top > view or top < value:
+            value = top
+        elif bottom > value + view:
+            value = bottom - view
+        bar.setValue(value)
 
     # === state =====================================================================================
 
@@ -414,6 +468,37 @@ class CallForm(QWidget):
         self.earlier.look_up(self.caller.collar.text(), self.caller.phone.text())
         if now:
             self.earlier.look_up_now()
+
+    def fill_caller_from_earlier(self) -> None:
+        """Fill the caller section from the earlier call chosen in the panel (a repeat caller):
+        name, rank, agency, organisation, phone and email, as they were recorded then."""
+        summary = self.earlier.selected()
+        if summary is None:
+            self.status.setText(self.tr("No earlier call to fill the caller from."))
+            return
+        db, actor = self._db, self._actor
+        self._runner.run(
+            lambda: calls.get_call(db, actor, summary.id),
+            on_success=self._fill_caller_from,
+            on_failure=lambda exc: self.status.setText(
+                self.tr("The earlier call could not be read: %s") % (sentence(str(exc)) or type(exc).__name__)
+            ),
+            owner=self,
+        )
+
+    def _fill_caller_from(self, record: CallRecord) -> None:
+        self.caller.fill_from(record.data.caller)
+        self._look_up_earlier()
+        self.status.setText(self.tr("Caller filled from %s.") % record.reference)
+
+    def go_to_guidance(self) -> None:
+        """To the checklist of the guidance on show: its first required item not done yet (else
+        its first item, else the guidance text)."""
+        pane = self.guidance_tabs.currentWidget()
+        if not isinstance(pane, GuidancePane) or not self.guidance_section.isVisible():
+            self.status.setText(self.tr("No guidance yet: choose an advice route first."))
+            return
+        pane.focus_checklist()
 
     def _link(self, summary: CallSummary) -> None:
         if summary.case_id == self._own_case_id:
@@ -689,6 +774,8 @@ class CallForm(QWidget):
         if self._saving:
             return
         self._clear_errors()
+        if self._refuse_unreadable_ages():
+            return
         if self._library is not None:
             self.update_suggestions()  # the record keeps the suggestions for the call as saved
         data = self._collect(for_draft=False)
@@ -917,6 +1004,19 @@ class CallForm(QWidget):
             return message
         kind = self.tr("country") if where["list"] == "nationalities" else self.tr("language")
         return self.tr("%s is not a %s this form knows") % (typed[index], kind)
+
+    def _refuse_unreadable_ages(self) -> bool:
+        """An age the form cannot read is named under its field and the call is not saved (what
+        was typed stays, so nothing is lost; the service never sees a half-read age)."""
+        errors = tuple(
+            FieldError(f"persons[{i}].age_years", problem)
+            for i, row in enumerate(self.case.persons.rows)
+            if (problem := row.age_problem())
+        )
+        if errors:
+            text = self._show_field_errors(errors)
+            self.save_failed.emit(text)
+        return bool(errors)
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)

@@ -114,6 +114,9 @@ class CallsTab(QWidget):
 
         self.filters = FilterBar(db.zone, (actor.user_id, actor.display_name) if actor else None)
         self.table = CallTable(model)
+        # Tab leaves the list (the arrow keys move in it): with tab-key navigation Tab walked
+        # cell by cell through every call, and never reached the detail pane (issue 11).
+        self.table.setTabKeyNavigation(False)
         self.detail = CallDetailPane(db.zone)
         self.count_label = QLabel(self.tr("Calls"))
         self.count_label.setObjectName("muted")

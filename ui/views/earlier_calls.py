@@ -45,6 +45,8 @@ class EarlierCallsPanel(QWidget):
     #: The person asked to link to this earlier call's case.
     link_requested = Signal(object)
     unlink_requested = Signal()
+    #: The person asked to fill the caller section from the chosen earlier call.
+    fill_requested = Signal()
     #: A lookup's answer is showing (the number of calls found).
     results_shown = Signal(int)
 
@@ -84,6 +86,9 @@ class EarlierCallsPanel(QWidget):
         self.link_button = QPushButton(self.tr("Link to this case  (Ctrl+K)"))
         self.link_button.setAccessibleName(self.tr("Link to this case"))
         self.link_button.clicked.connect(self.request_link)
+        self.fill_button = QPushButton(self.tr("Fill caller  (Ctrl+R)"))
+        self.fill_button.setAccessibleName(self.tr("Fill the caller from this call"))
+        self.fill_button.clicked.connect(self.fill_requested)
         self.linked = QLabel()
         self.linked.setObjectName("linkedCase")
         self.linked.setWordWrap(True)
@@ -106,6 +111,7 @@ class EarlierCallsPanel(QWidget):
         column.addWidget(self.hint)
         column.addWidget(self.list, 1)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.fill_button)
         buttons.addWidget(self.link_button)
         buttons.addStretch(1)
         column.addLayout(buttons)
@@ -171,10 +177,16 @@ class EarlierCallsPanel(QWidget):
             self.list.addItem(item)
         count = len(self._summaries)
         if count == 1:
-            hint = self.tr("1 earlier call. Press Ctrl+K to add this call to its case.")
+            hint = self.tr(
+                "1 earlier call. Ctrl+R fills the caller from it; Ctrl+K adds this call to its case."
+            )
         elif count:
             hint = (
-                self.tr("%d earlier calls. Pick one and press Ctrl+K to add this call to its case.") % count
+                self.tr(
+                    "%d earlier calls. Pick one: Ctrl+R fills the caller from it; "
+                    "Ctrl+K adds this call to its case."
+                )
+                % count
             )
         elif any(self._query):
             hint = self.tr("No earlier calls from this officer.")
@@ -184,6 +196,9 @@ class EarlierCallsPanel(QWidget):
             self.list.setCurrentRow(0)
         self.hint.setText(hint)
         self.link_button.setEnabled(bool(self._summaries))
+        self.fill_button.setEnabled(bool(self._summaries))
+        # Said as well as shown: the list is where a screen reader user lands.
+        self.list.setAccessibleDescription(hint)
         self.results_shown.emit(len(self._summaries))
 
     # --- linking ------------------------------------------------------------------------------

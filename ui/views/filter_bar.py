@@ -70,6 +70,11 @@ class DateEdit(QDateEdit):
     def set_value(self, day: date | None) -> None:
         self.setDate(_NO_DATE if day is None else QDate(day.year, day.month, day.day))
 
+    def focusNextPrevChild(self, next: bool) -> bool:
+        # Tab leaves the edit (arrow keys move between its parts), as in every other field; Qt's
+        # own Tab steps through the parts and, while "Any date" shows, never leaves (issue 11).
+        return QWidget.focusNextPrevChild(self, next)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Show and self.date() == _NO_DATE:
             today = QDate.currentDate()

@@ -198,7 +198,8 @@ class ChecklistRow(QWidget):
         self.box = ToggleCheckBox()
         name = item.text + (" (required)" if item.required else "")
         self.box.setAccessibleName(name)
-        self.label = _ClickLabel(item.text + ("  *" if item.required else ""))
+        # A no-break space ties the "*" to the last word: it never wraps onto a line of its own.
+        self.label = _ClickLabel(item.text + ("\u00a0*" if item.required else ""))
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
         self.label.setBuddy(self.box)
@@ -400,12 +401,14 @@ class GuidancePane(QWidget):
         right.addWidget(advice_label)
         right.addWidget(self.advice)
         right.addWidget(self.adviser)
-        right.addStretch(1)
         right.addWidget(self.missing)
         close_row = QHBoxLayout()
         close_row.addStretch(1)
         close_row.addWidget(self.close_button)
         right.addLayout(close_row)
+        # The room the guidance text leaves goes below everything, not between the adviser and
+        # the route's state (a large empty gap once the route was closed, issue 11).
+        right.addStretch(1)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(int(em * 0.5), int(em * 0.5), int(em * 0.5), int(em * 0.5))
@@ -433,6 +436,21 @@ class GuidancePane(QWidget):
             widget.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up)
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            boxes = [row.box for row in self.rows]
+            if watched in boxes:
+                # Down and Up walk the checklist's boxes (Tab still visits every Skip button).
+                i = boxes.index(watched) + (1 if event.key() == Qt.Key.Key_Down else -1)
+                if i >= len(boxes):
+                    self.advice.setFocus(Qt.FocusReason.TabFocusReason)
+                elif i >= 0:
+                    boxes[i].setFocus(Qt.FocusReason.TabFocusReason)
+                return True
         if isinstance(event, QKeyEvent) and event.type() in (
             QEvent.Type.ShortcutOverride,
             QEvent.Type.KeyPress,
@@ -444,6 +462,13 @@ class GuidancePane(QWidget):
                     self.find_bar.open_bar()
                 return True
         return False
+
+    def focus_checklist(self) -> None:
+        """On to what the route needs next: the first required item not done yet; once all are
+        done, the advice given (the guidance text while the template is still loading)."""
+        pending = [row for row in self.rows if row.item.required and not row.done() and row.box.isEnabled()]
+        target: QWidget = pending[0].box if pending else (self.advice if self.rows else self.browser)
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def focus_widgets(self) -> list[QWidget]:
         widgets: list[QWidget] = [self.browser]

@@ -548,6 +548,8 @@ class StatsDashboard(QWidget):
         self.scroll_area.setWidget(body)
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        # A Tab stop (the arrow keys scroll it): a screen reader names it (issue 11).
+        self.scroll_area.setAccessibleName(self.tr("Figures and charts"))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(em, int(em * 0.8), em, int(em * 0.6))

@@ -110,6 +110,26 @@ class FormSection(Section):
                 widget.moment_changed.connect(self.changed)
 
 
+#: The agency an organisation on the completer's list belongs to: choosing a force (or another
+#: organisation the line knows) fills an agency type not chosen yet.
+AGENCY_OF: dict[str, AgencyType] = {
+    **dict.fromkeys(POLICE_FORCES, AgencyType.POLICE),
+    "Border Force": AgencyType.IMMIGRATION,
+    "Immigration Enforcement": AgencyType.IMMIGRATION,
+    "UK Visas and Immigration": AgencyType.IMMIGRATION,
+    "National Crime Agency": AgencyType.NATIONAL_AGENCY,
+    "Crown Prosecution Service": AgencyType.CPS,
+    "Gangmasters and Labour Abuse Authority": AgencyType.GLAA,
+    "HM Revenue and Customs": AgencyType.HMRC,
+    "NHS": AgencyType.NHS,
+    **dict.fromkeys(
+        ("The Salvation Army", "Migrant Help", "Barnardo's", "NSPCC", "Unseen",
+         "TARA (Trafficking Awareness Raising Alliance)"),
+        AgencyType.NGO,
+    ),
+}  # fmt: skip
+
+
 class CallerSection(FormSection):
     """Who is calling; the agency starts unchosen so that nobody is recorded as police by default."""
 
@@ -143,6 +163,7 @@ class CallerSection(FormSection):
         self.body.addLayout(layout)
         self.body.addStretch(1)
         self._watch(self.name, self.rank, self.agency, self.organisation, self.collar, self.phone, self.email)
+        self.organisation.textChanged.connect(self._organisation_changed)
         self.phone.textChanged.connect(lambda text: self.check_phone(text))
         self.phone.editingFinished.connect(lambda: self.check_phone(self.phone.text(), final=True))
         self.check_phone("")
@@ -171,6 +192,24 @@ class CallerSection(FormSection):
         self.phone.setText(display_phone(caller.phone))
         self.email.setText(caller.email)
 
+    def _organisation_changed(self, text: str) -> None:
+        agency = AGENCY_OF.get(text.strip())
+        if agency is not None and self.agency.value() is None:
+            self.agency.set_value(agency)
+
+    def fill_from(self, caller: Caller) -> None:
+        """A repeat caller: every field from their earlier call (a field it left empty keeps
+        what is typed here)."""
+        for edit, value in (
+            (self.name, caller.name), (self.rank, caller.rank), (self.organisation, caller.organisation),
+            (self.collar, caller.collar_number), (self.phone, display_phone(caller.phone)),
+            (self.email, caller.email),
+        ):  # fmt: skip
+            if value:
+                edit.setText(value)
+        self.agency.set_value(caller.agency_type)
+        self.check_phone(self.phone.text(), final=True)
+
     def check_phone(self, text: str, *, final: bool = False) -> None:
         """Under the field: the number as it will be stored, or (once typing stops) what is wrong."""
         try:
@@ -187,6 +226,7 @@ class CallerSection(FormSection):
             self.phone_hint.style().polish(self.phone_hint)
         self.phone_hint.setText(hint)
         self.phone_hint.setVisible(bool(hint))
+        self.phone.setAccessibleDescription(hint)  # said, not only shown (issue 11)
 
 
 class CallSection(FormSection):
@@ -203,10 +243,10 @@ class CallSection(FormSection):
         self.narrative.setMinimumHeight(self.em * 8)
         self.narrative.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.blocks = {
-            "channel": FieldBlock(_tr("C&hannel"), self.channel),
+            "channel": FieldBlock(_tr("Channel"), self.channel),
             "urgency": FieldBlock(_tr("&Urgency"), self.urgency),
-            "consent_level": FieldBlock(_tr("&Consent level"), self.consent),
-            "summary": FieldBlock(_tr("Short su&mmary"), self.summary),
+            "consent_level": FieldBlock(_tr("Consent level"), self.consent),
+            "summary": FieldBlock(_tr("Short summar&y"), self.summary),
             "narrative": FieldBlock(_tr("Narra&tive"), self.narrative),
         }
         layout = grid(3, self.em)
@@ -246,9 +286,9 @@ class CaseSection(FormSection):
         self.force_area = CompletingLineEdit(POLICE_FORCES)
         self.force_area.setPlaceholderText(_tr("Type to choose a force"))
         self.nrm_consent: EnumCombo[NrmConsent] = EnumCombo(list(NrmConsent), none_text=_tr("Not recorded"))
-        self.county_lines = ToggleCheckBox(_tr("Count&y lines"))
+        self.county_lines = ToggleCheckBox(_tr("County lines"))
         self.county_lines.setAccessibleName(_tr("County lines"))
-        self.suspect_may_be_victim = ToggleCheckBox(_tr("&Suspect may be a victim"))
+        self.suspect_may_be_victim = ToggleCheckBox(_tr("Suspect may be a victim"))
         self.suspect_may_be_victim.setAccessibleName(_tr("Suspect may be a victim"))
         self.suspect_may_be_victim.setToolTip(
             _tr("Someone treated as a suspect may be a victim of trafficking (s.45 defence)")
@@ -265,8 +305,8 @@ class CaseSection(FormSection):
         self.persons = PersonList()
         self.blocks = {
             "where_exploited": FieldBlock(_tr("&Where exploited"), self.where),
-            "force_area": FieldBlock(_tr("&Force area"), self.force_area),
-            "nrm_consent": FieldBlock(_tr("A&dult consent to NRM"), self.nrm_consent),
+            "force_area": FieldBlock(_tr("Force area"), self.force_area),
+            "nrm_consent": FieldBlock(_tr("Adult consent to NR&M"), self.nrm_consent),
             "exploitation_types": group_block(
                 _tr("E&xploitation types"), self.exploitation, self.exploitation.first()
             ),
@@ -416,13 +456,21 @@ class AdviceSection(FormSection):
             box = self.routes.boxes[route]
             if route in reasons:
                 text = _tr("Suggested: %s") % "; ".join(r[:1].lower() + r[1:] for r in reasons[route])
-                label.setText(text)
+                # Short on screen (the whole reason in the tooltip and to a screen reader), so
+                # narrow columns do not wrap to many lines (issue 11).
+                first = reasons[route][0]
+                more = len(reasons[route]) - 1
+                shown = _tr("Suggested: %s") % (first[:1].lower() + first[1:])
+                label.setText(shown + (_tr(" (+%d more)") % more if more else ""))
                 label.show()
+                # Said with the box's name, not only in its description (issue 11).
+                box.setAccessibleName(_tr("%s, suggested") % route.label)
                 box.setAccessibleDescription(text)
                 label.setToolTip(text)
             else:
                 label.clear()
                 label.hide()
+                box.setAccessibleName(route.label)
                 box.setAccessibleDescription(_tr("Advice routes"))
 
     def suggestion_text(self, route: Route) -> str:

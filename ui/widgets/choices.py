@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QWidget
 
@@ -17,7 +17,19 @@ _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
 class ToggleCheckBox(QCheckBox):
-    """Enter toggles too: people who fill a form by keyboard press Enter as often as Space."""
+    """Enter toggles too: people who fill a form by keyboard press Enter as often as Space.
+
+    Its mnemonic (Alt+letter) moves the focus to it and never ticks it: the person looks, then
+    presses Space (issue 11: a mnemonic must never change a value).
+    """
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Shortcut:
+            if self.isEnabled():
+                self.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                self.window().setAttribute(Qt.WidgetAttribute.WA_KeyboardFocusChange)
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         plain = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier == Qt.KeyboardModifier.NoModifier

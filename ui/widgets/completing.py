@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtCore import QStringListModel, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QWidget
 
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -162,6 +162,14 @@ class CodeListEdit(QLineEdit):
                 self._insert(choice)
                 return True
         return False
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        # "Vietnam, " is left after a choice, ready for the next; leaving the field tidies it.
+        if event.reason() != Qt.FocusReason.PopupFocusReason and not self._popup.isVisible():
+            tidy = self.text().rstrip().rstrip(",").rstrip()
+            if tidy != self.text():
+                self.setText(tidy)  # textChanged tells the form
+        super().focusOutEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         choice = _take_first_on_enter(self._completer, self._popup, event)

@@ -7,6 +7,7 @@ has the field's whole width to wrap in.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 
@@ -30,18 +31,50 @@ class ErrorLabel(QLabel):
         font = self.font()
         font.setPointSizeF(font.pointSizeF() * 0.92)
         self.setFont(font)
+        self._described: QWidget | None = None
+        self._base: str | None = None  # the widget's own description while a message shows
         self.hide()
+
+    def describe(self, widget: QWidget) -> None:
+        """The message is also said with ``widget`` (its accessible description), not only shown."""
+        self._described = widget
 
     def show_message(self, message: str) -> None:
         self.setText(sentence(message))
         self.show()
+        widget = self._described
+        if widget is not None:
+            if self._base is None:
+                self._base = widget.accessibleDescription()
+            base = self._base
+            widget.setAccessibleDescription(f"{base}. {self.text()}" if base else self.text())
 
     def clear_message(self) -> None:
         self.clear()
         self.hide()
+        if self._described is not None and self._base is not None:
+            self._described.setAccessibleDescription(self._base)
+            self._base = None
 
     def message(self) -> str:
         return "" if self.isHidden() else self.text()
+
+
+class FieldLabel(QLabel):
+    """A label whose mnemonic only moves the focus to its buddy.
+
+    A plain ``QLabel`` clicks a button buddy: a group's label (buddy: its first check box) would
+    tick or untick that box (issue 11). A mnemonic moves the focus and never changes a value.
+    """
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Shortcut:
+            buddy = self.buddy()
+            if buddy is not None and buddy.isEnabled() and buddy.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                buddy.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                self.window().setAttribute(Qt.WidgetAttribute.WA_KeyboardFocusChange)
+            return True
+        return super().event(event)
 
 
 class FieldBlock(QWidget):
@@ -59,13 +92,14 @@ class FieldBlock(QWidget):
     ) -> None:
         super().__init__(parent)
         self.widget = widget
-        self.label = QLabel(text + (" *" if required else ""))
+        self.label = FieldLabel(text + (" *" if required else ""))
         self.label.setObjectName("fieldLabel")
         self.label.setBuddy(widget)
         widget.setAccessibleName(accessible_name or plain(text))
         if required:
             widget.setAccessibleDescription(self.tr("Required"))
         self.error = ErrorLabel()
+        self.error.describe(widget)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(max(2, self.fontMetrics().height() // 6))

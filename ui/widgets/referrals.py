@@ -77,7 +77,7 @@ class ReferralList(RowList[ReferralRow]):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
             ReferralRow,
-            add_text=QCoreApplication.translate("ReferralList", "Add a re&ferral"),
+            add_text=QCoreApplication.translate("ReferralList", "Add a referral"),
             empty_text=QCoreApplication.translate("ReferralList", "No referrals recorded."),
             parent=parent,
         )

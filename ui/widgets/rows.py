@@ -9,10 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ui.widgets.fields import ErrorLabel, FieldBlock
+
+
+class AddButton(QPushButton):
+    """An "Add …" button whose mnemonic moves the focus to it and adds nothing: Space or Enter
+    adds (a mnemonic never changes the call, issue 11)."""
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Shortcut:
+            if self.isEnabled():
+                self.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                self.window().setAttribute(Qt.WidgetAttribute.WA_KeyboardFocusChange)
+            return True
+        return super().event(event)
 
 
 class Row(QFrame):
@@ -77,7 +90,7 @@ class RowList(QWidget, Generic[R]):
         self.rows: list[R] = []
         self.empty = QLabel(empty_text)
         self.empty.setObjectName("muted")
-        self.add_button = QPushButton(add_text)
+        self.add_button = AddButton(add_text)
         self.add_button.setAccessibleName(add_text.replace("&", ""))
         self.add_button.clicked.connect(self._add_clicked)
         self._column = QVBoxLayout(self)

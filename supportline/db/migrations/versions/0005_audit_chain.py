@@ -25,7 +25,7 @@ from supportline.db.types import UTCDateTime
 from supportline.services.audit_chain import GENESIS_HASH, event_hash
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
