@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QStackedWidget,
     QTabBar,
@@ -414,16 +413,15 @@ class MainWindow(QMainWindow):
             self._add_accounts_action()
 
     def _add_accounts_action(self) -> None:
-        """Admins: an Admin menu (before Help) with the Accounts window (Ctrl+Shift+A)."""
+        """Admins: File ▸ Accounts… (Ctrl+Shift+A), beside the other administration entries (a
+        menu of its own would need a letter every window's form already uses for a field)."""
         self.accounts_action = self._action(
-            self.tr("&Accounts…"),
+            self.tr("Acco&unts…"),
             self.show_accounts,
             "Ctrl+Shift+A",
             tip=self.tr("Add, disable, unlock accounts and reset passwords (Ctrl+Shift+A)"),
         )
-        self.admin_menu = QMenu(self.tr("&Admin"), self)
-        self.admin_menu.addAction(self.accounts_action)
-        self.menuBar().insertMenu(self.help_menu.menuAction(), self.admin_menu)
+        self.file_menu.insertAction(self._lock_separator, self.accounts_action)
 
     def show_accounts(self) -> AccountsWindow | None:
         """The Accounts window (administrators only)."""

@@ -281,16 +281,16 @@ def test_sign_in_shows_the_notice_and_forces_a_new_password_after_a_reset(
     assert json.loads(change.details) == {"at_sign_in": True}
 
 
-def test_the_admin_menu_opens_the_accounts_window_and_only_admins_have_it(
+def test_file_accounts_opens_the_accounts_window_and_only_admins_have_it(
     qtbot: QtBot, sqlite_db: Database, admin: Actor, make_window
 ) -> None:
     supervisor = make_user(sqlite_db, admin, "sam.supervisor", Role.SUPERVISOR)
     theirs = make_window(sqlite_db, supervisor)
-    assert "&Admin" not in [a.text() for a in theirs.menuBar().actions()]
+    assert "Acco&unts…" not in [a.text() for a in theirs.file_menu.actions()]
     assert theirs.accounts_action is None and theirs.show_accounts() is None
     window = make_window(sqlite_db, admin)
     assert window.accounts_action is not None
-    assert window.accounts_action in window.admin_menu.actions()
+    assert window.accounts_action in window.file_menu.actions()
     # No key is taken twice among the window's actions.
     keys = [k.toString() for a in window.actions() for k in a.shortcuts()]
     assert len(keys) == len(set(keys)), keys
