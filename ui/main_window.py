@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self._tasks = tasks or default_runner()
         self._locked = False
         self._quitting = False
+        self._signing_out = False  # File ▸ Sign out and close: the forms were asked about already
         self._close_after_save: set[uuid.UUID] = set()
         self._last_input = time.monotonic()
         self.help_window: HelpWindow | None = None
@@ -298,6 +299,12 @@ class MainWindow(QMainWindow):
             "Ctrl+L",
             tip=self.tr("Hide everything until your password is given (Ctrl+L)"),
         )
+        self.sign_out_action = a(
+            self.tr("Sign &out and close"),
+            self.sign_out,
+            "Ctrl+Shift+Q",
+            tip=self.tr("Sign out and close Supportline; unsaved calls are kept as drafts (Ctrl+Shift+Q)"),
+        )
         self.quit_action = a(self.tr("&Quit"), self.close, "Ctrl+Q")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.find_action = a(
@@ -345,6 +352,7 @@ class MainWindow(QMainWindow):
         self._lock_separator = file_menu.addSeparator()  # Export goes above it (_add_permitted_actions)
         file_menu.addAction(self.lock_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.sign_out_action)
         file_menu.addAction(self.quit_action)
         call_menu = bar.addMenu(self.tr("&Call"))
         for action in (
@@ -397,7 +405,7 @@ class MainWindow(QMainWindow):
             self.file_menu.insertAction(self.export_action or self._lock_separator, self.erasure_action)
         if self.actor.can(Permission.EXPORT_FIGURES):
             self.stats_action = a(
-                self.tr("S&tatistics"),
+                self.tr("&Statistics"),
                 self.show_statistics,
                 "Ctrl+Shift+T",
                 tip=self.tr("Figures and charts for a period (Ctrl+Shift+T)"),
@@ -796,6 +804,39 @@ class MainWindow(QMainWindow):
             return QuitChoice.DISCARD
         return QuitChoice.CANCEL
 
+    def ask_sign_out(self, count: int) -> bool:
+        """Signing out with unsaved forms: go on (they are kept as drafts) or stay (tests replace this)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Sign out"))
+        box.setText(self.tr("%n call(s) have unsaved changes.", "", count))
+        box.setInformativeText(
+            self.tr(
+                "They are kept as drafts and offered back when you next sign in. "
+                "Sign out and close Supportline?"
+            )
+        )
+        sign_out = box.addButton(self.tr("Sign &out"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(sign_out)
+        box.exec()
+        return box.clickedButton() is sign_out
+
+    def sign_out(self) -> bool:
+        """File ▸ Sign out and close: asks first if calls are unsaved (they are kept as drafts),
+        then closes the window, which clears the app's own clipboard content and records the
+        logout. True if the window closed."""
+        if self._actor is None or self._locked:
+            return False
+        unsaved = sum(1 for form in self.forms() if form.has_unsaved_changes())
+        if unsaved and not self.ask_sign_out(unsaved):
+            return False
+        self._signing_out = True
+        try:
+            return self.close()
+        finally:
+            self._signing_out = False
+
     def flush_drafts(self) -> None:
         for form in self.forms():
             if form.has_unsaved_changes():
@@ -1070,6 +1111,7 @@ class MainWindow(QMainWindow):
             ),
             ("Ctrl+F", self.tr("In a guidance pane: find in its text (F3 next, Shift+F3 previous)")),
             ("F1", self.tr("This help")),
+            ("Ctrl+Shift+Q", self.tr("Sign out and close (unsaved calls are kept as drafts)")),
             ("Ctrl+Q", self.tr("Quit (unsaved calls are kept as drafts)")),
         ]
 
@@ -1244,7 +1286,7 @@ class MainWindow(QMainWindow):
         work still running finish before the database goes away."""
         forms = self.forms()
         unsaved = [form for form in forms if form.has_unsaved_changes()]
-        if unsaved and not self._locked:
+        if unsaved and not self._locked and not self._signing_out:
             choice = self.ask_quit(len(unsaved))
             if choice == QuitChoice.CANCEL:
                 event.ignore()
@@ -1255,7 +1297,7 @@ class MainWindow(QMainWindow):
                 else:
                     form.flush_draft()
         else:
-            for form in unsaved:  # locked: nobody to ask; the drafts are kept
+            for form in unsaved:  # locked (nobody to ask) or signing out (asked): the drafts are kept
                 form.flush_draft()
         self.save_layout()
         clipboard.clear_ours()
@@ -1278,7 +1320,8 @@ class MainWindow(QMainWindow):
             self.export_dialog.cancel_export()  # a half export never stays behind
             self.export_dialog.wait(10_000)
         if self._actor is not None:
-            self.lock_view.record_sign_out()  # audited: the person signed out
+            # audited: the person signed out (File ▸ Sign out and close) or quit
+            self.lock_view.record_sign_out("sign out" if self._signing_out else "quit")
         self._tasks.wait_until_idle(10_000)
         super().closeEvent(event)
 
