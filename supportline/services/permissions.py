@@ -185,6 +185,9 @@ RULES: Mapping[Action, Rule] = {
     Action.CALL_COPY: Rule(
         Permission.CALL_READ, C.DISCLOSURE, "call", "copy a call to the clipboard", ("call.copy",),
         "calls.record_disclosure",
+        "Call ▸ Copy call, or Ctrl+C from a call's row, detail pane or form (details: source; a new "
+        "call's form before its first save: saved false); the GUI records one event per call for "
+        "copies within 5 seconds",
     ),
     Action.CALL_PRINT: Rule(
         Permission.EXPORT_PERSONAL, C.DISCLOSURE, "call", "print a call", ("call.print",),
