@@ -7,18 +7,27 @@ its own widgets (a change of the clipboard while one of our windows has the focu
 holds exactly that: what a person copied in another program since is theirs, and stays.
 
 One guard per application: :func:`guard`. The main window calls :func:`clear_ours` when it
-locks and closes, and the guard itself on ``QApplication.aboutToQuit``; a sign-out must call it
-as well.
+locks and closes (also on sign-out, which closes it), and the guard itself on
+``QApplication.aboutToQuit``.
+
+A copy in one of the app's widgets is announced with :attr:`ClipboardGuard.copied` (the widget
+that had the focus), so that the main window can audit a copy of a call as a disclosure
+(:mod:`ui.copy_audit`). Only the clipboard proper counts: the X11 selection changes whenever text
+is selected, which is no copy.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 
 class ClipboardGuard(QObject):
+    #: Ctrl+C, Cut or a context menu's Copy in one of the app's widgets (the widget focused);
+    #: not emitted for :meth:`copy`, whose caller knows what it copied.
+    copied = Signal(object)
+
     def __init__(self, clipboard: QClipboard, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._clipboard = clipboard
@@ -40,10 +49,13 @@ class ClipboardGuard(QObject):
             return
         # A copy in one of our widgets happens while one of our windows has the keyboard focus;
         # a copy in another program happens while none has.
-        if QApplication.activeWindow() is not None and QApplication.focusWidget() is not None:
+        focused = QApplication.focusWidget()
+        if QApplication.activeWindow() is not None and focused is not None:
             text = self._clipboard.text(mode)
             if text:
                 self._ours[mode] = text
+                if mode == QClipboard.Mode.Clipboard:
+                    self.copied.emit(focused)
                 return
         self._ours.pop(mode, None)
 

@@ -52,6 +52,7 @@ from ui.views.help_window import HelpWindow
 from ui.views.lock import LockView
 
 if TYPE_CHECKING:
+    from ui.copy_audit import CopyAudit
     from ui.views.accounts import AccountsWindow
     from ui.views.audit_viewer import AuditViewer
     from ui.views.call_form import CallForm
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self._tasks = tasks or default_runner()
         self._locked = False
         self._quitting = False
+        self._signing_out = False  # File ▸ Sign out and close: the forms were asked about already
         self._close_after_save: set[uuid.UUID] = set()
         self._last_input = time.monotonic()
         self.help_window: HelpWindow | None = None
@@ -129,6 +131,7 @@ class MainWindow(QMainWindow):
         self.audit_window: AuditViewer | None = None
         self.retention_window: RetentionDialog | None = None
         self.erasure_window: ErasureDialog | None = None
+        self.copy_audit: CopyAudit | None = None  # with the actor: copies of calls are audited
         # One library of guidance templates for the whole app; its files are read on the runner.
         self.guidance = GuidanceLibrary(configured_dir(env.settings))
         self._guidance_busy = True
@@ -236,7 +239,13 @@ class MainWindow(QMainWindow):
             self.theme_actions[choice].setChecked(True)
             self._apply_theme()
         self._add_permitted_actions()
-        clipboard.guard()  # from now on, what is copied from this window is cleared on lock and quit
+        # From now on what is copied from this window is cleared on lock, sign-out and quit, and
+        # a copy of a call is audited as a disclosure.
+        from ui.copy_audit import CopyAudit
+
+        self.copy_audit = CopyAudit(self.db, actor, self._tasks, self)
+        self.copy_audit.failed.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        clipboard.guard().copied.connect(self._copied_in)
         self.user_label.setText(self.tr("Signed in as %s (%s)") % (actor.display_name, actor.role.label))
         self._restore_layout()
         if not self._guidance_busy:
@@ -298,6 +307,12 @@ class MainWindow(QMainWindow):
             "Ctrl+L",
             tip=self.tr("Hide everything until your password is given (Ctrl+L)"),
         )
+        self.sign_out_action = a(
+            self.tr("Sign &out and close"),
+            self.sign_out,
+            "Ctrl+Shift+Q",
+            tip=self.tr("Sign out and close Supportline; unsaved calls are kept as drafts (Ctrl+Shift+Q)"),
+        )
         self.quit_action = a(self.tr("&Quit"), self.close, "Ctrl+Q")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.find_action = a(
@@ -305,6 +320,12 @@ class MainWindow(QMainWindow):
         )
         self.clear_filters_action = a(self.tr("C&lear filters"), self.clear_filters)
         self.open_call_action = a(self.tr("&Open selected call") + "\tEnter", self.open_selected_call)
+        self.copy_call_action = a(
+            self.tr("&Copy call"),
+            self.copy_call,
+            "Ctrl+Shift+C",
+            tip=self.tr("Copy the call on show beside the list, as text (recorded in the audit log)"),
+        )
         self.next_tab_action = a(self.tr("Ne&xt tab"), lambda: self.step_tab(1), "Ctrl+Tab", "Ctrl+PgDown")
         self.previous_tab_action = a(
             self.tr("&Previous tab"), lambda: self.step_tab(-1), "Ctrl+Shift+Tab", "Ctrl+PgUp"
@@ -345,12 +366,14 @@ class MainWindow(QMainWindow):
         self._lock_separator = file_menu.addSeparator()  # Export goes above it (_add_permitted_actions)
         file_menu.addAction(self.lock_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.sign_out_action)
         file_menu.addAction(self.quit_action)
         call_menu = bar.addMenu(self.tr("&Call"))
         for action in (
             self.find_action,
             self.clear_filters_action,
             self.open_call_action,
+            self.copy_call_action,
             self.refresh_action,
         ):
             call_menu.addAction(action)
@@ -397,7 +420,7 @@ class MainWindow(QMainWindow):
             self.file_menu.insertAction(self.export_action or self._lock_separator, self.erasure_action)
         if self.actor.can(Permission.EXPORT_FIGURES):
             self.stats_action = a(
-                self.tr("S&tatistics"),
+                self.tr("&Statistics"),
                 self.show_statistics,
                 "Ctrl+Shift+T",
                 tip=self.tr("Figures and charts for a period (Ctrl+Shift+T)"),
@@ -796,6 +819,39 @@ class MainWindow(QMainWindow):
             return QuitChoice.DISCARD
         return QuitChoice.CANCEL
 
+    def ask_sign_out(self, count: int) -> bool:
+        """Signing out with unsaved forms: go on (they are kept as drafts) or stay (tests replace this)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Sign out"))
+        box.setText(self.tr("%n call(s) have unsaved changes.", "", count))
+        box.setInformativeText(
+            self.tr(
+                "They are kept as drafts and offered back when you next sign in. "
+                "Sign out and close Supportline?"
+            )
+        )
+        sign_out = box.addButton(self.tr("Sign &out"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(sign_out)
+        box.exec()
+        return box.clickedButton() is sign_out
+
+    def sign_out(self) -> bool:
+        """File ▸ Sign out and close: asks first if calls are unsaved (they are kept as drafts),
+        then closes the window, which clears the app's own clipboard content and records the
+        logout. True if the window closed."""
+        if self._actor is None or self._locked:
+            return False
+        unsaved = sum(1 for form in self.forms() if form.has_unsaved_changes())
+        if unsaved and not self.ask_sign_out(unsaved):
+            return False
+        self._signing_out = True
+        try:
+            return self.close()
+        finally:
+            self._signing_out = False
+
     def flush_drafts(self) -> None:
         for form in self.forms():
             if form.has_unsaved_changes():
@@ -951,6 +1007,7 @@ class MainWindow(QMainWindow):
             self.save_action.setEnabled(on_form)
             self.close_tab_action.setEnabled(on_form)
             self.open_call_action.setEnabled(not on_form)
+            self.copy_call_action.setEnabled(not on_form)
         if form is not None:
             QTimer.singleShot(0, lambda: self._refocus(form))
 
@@ -958,6 +1015,56 @@ class MainWindow(QMainWindow):
         focused = QApplication.focusWidget()
         if self.tabs.currentWidget() is form and (focused is None or not form.isAncestorOf(focused)):
             self._focus_first_field(form)
+
+    # --- copies of calls (a disclosure: ui/copy_audit.py) --------------------------------------
+
+    def copy_call(self) -> None:
+        """Call ▸ Copy call: the call on show beside the list, as the pane shows it, put on the
+        clipboard once its copy is recorded in the audit trail."""
+        if self.copy_audit is None or self._locked or self.current_form() is not None:
+            return
+        detail = self.calls_tab.detail
+        record = detail.record
+        if record is None or record.id != self.calls_tab.selected_call():
+            self.statusBar().showMessage(self.tr("Select a call first: the call on show is copied"), 5000)
+            return
+        text, reference = detail.toPlainText(), record.reference
+
+        def copy() -> None:
+            clipboard.copy(text)
+            self.statusBar().showMessage(self.tr("%s copied (recorded in the audit log)") % reference, 5000)
+
+        self.copy_audit.record(record.id, "copy call", then=copy)
+
+    def call_copied_from(self, widget: QWidget) -> tuple[uuid.UUID, str] | None:
+        """The call a copy in ``widget`` came from, and where (None: not from a call): its row
+        in the list, the detail pane, its form (a new call's before its first save, too, by the
+        id it will be saved under) or, in a form, the earlier call chosen. A dialog a form opened
+        (its conflict view) belongs to the form."""
+        forms = self.forms()
+        current: QWidget | None = widget
+        while current is not None:
+            if current is self.calls_tab.detail:
+                record = self.calls_tab.detail.record
+                return (record.id, "detail pane") if record is not None else None
+            if current is self.calls_tab.table:
+                call_id = self.calls_tab.model.call_id(self.calls_tab.table.currentIndex().row())
+                return (call_id, "call list") if call_id is not None else None
+            for form in forms:
+                if current is form.earlier:
+                    earlier = form.earlier.selected()
+                    return (earlier.id, "earlier calls") if earlier is not None else None
+                if current is form:
+                    return form.call_id(), "call form"
+            current = current.parentWidget()
+        return None
+
+    def _copied_in(self, widget: object) -> None:
+        if self.copy_audit is None or not isinstance(widget, QWidget) or not shiboken6.isValid(widget):
+            return
+        found = self.call_copied_from(widget)
+        if found is not None:
+            self.copy_audit.record(*found)
 
     # --- locking ----------------------------------------------------------------------------
 
@@ -1045,6 +1152,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+F", self.tr("Search the calls")),
             ("Esc", self.tr("In the search box: empty it")),
             ("Enter", self.tr("On a call in the list: open it for editing")),
+            ("Ctrl+Shift+C", self.tr("Copy the call on show beside the list (recorded in the audit log)")),
             ("Ctrl+Tab, Ctrl+PgDown", self.tr("Next tab")),
             ("Ctrl+Shift+Tab, Ctrl+PgUp", self.tr("Previous tab")),
             ("F5", self.tr("Load the list again")),
@@ -1070,6 +1178,7 @@ class MainWindow(QMainWindow):
             ),
             ("Ctrl+F", self.tr("In a guidance pane: find in its text (F3 next, Shift+F3 previous)")),
             ("F1", self.tr("This help")),
+            ("Ctrl+Shift+Q", self.tr("Sign out and close (unsaved calls are kept as drafts)")),
             ("Ctrl+Q", self.tr("Quit (unsaved calls are kept as drafts)")),
         ]
 
@@ -1244,7 +1353,7 @@ class MainWindow(QMainWindow):
         work still running finish before the database goes away."""
         forms = self.forms()
         unsaved = [form for form in forms if form.has_unsaved_changes()]
-        if unsaved and not self._locked:
+        if unsaved and not self._locked and not self._signing_out:
             choice = self.ask_quit(len(unsaved))
             if choice == QuitChoice.CANCEL:
                 event.ignore()
@@ -1255,9 +1364,12 @@ class MainWindow(QMainWindow):
                 else:
                     form.flush_draft()
         else:
-            for form in unsaved:  # locked: nobody to ask; the drafts are kept
+            for form in unsaved:  # locked (nobody to ask) or signing out (asked): the drafts are kept
                 form.flush_draft()
         self.save_layout()
+        if self.copy_audit is not None:  # copies still being recorded finish; no new ones
+            clipboard.guard().copied.disconnect(self._copied_in)
+            self.copy_audit = None
         clipboard.clear_ours()
         self._clock.stop()
         self._idle_timer.stop()
@@ -1278,7 +1390,8 @@ class MainWindow(QMainWindow):
             self.export_dialog.cancel_export()  # a half export never stays behind
             self.export_dialog.wait(10_000)
         if self._actor is not None:
-            self.lock_view.record_sign_out()  # audited: the person signed out
+            # audited: the person signed out (File ▸ Sign out and close) or quit
+            self.lock_view.record_sign_out("sign out" if self._signing_out else "quit")
         self._tasks.wait_until_idle(10_000)
         super().closeEvent(event)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import contextvars
 import getpass
+import logging
 import sys
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -17,6 +19,8 @@ from supportline.db import Database, PasswordRequiredError
 from supportline.gui_hooks import GuiHooks
 from supportline.services import accounts
 from supportline.services.actor import Actor
+
+log = logging.getLogger(__name__)
 
 #: A subcommand: the parsed arguments and the GUI hooks (None in a core-only installation) → exit code.
 Command = Callable[[argparse.Namespace, GuiHooks | None], int]
@@ -140,9 +144,19 @@ def database_password_prompt(message: str) -> str | None:
         return None
 
 
+#: Who signed in (``sign_in``) to the database the current ``opened_database`` opened.
+_SIGNED_IN: contextvars.ContextVar[list[tuple[Database, Actor]] | None] = contextvars.ContextVar(
+    "supportline_cli_signed_in", default=None
+)
+
+
 @contextlib.contextmanager
 def opened_database(*, migrate: bool) -> Iterator[tuple[Environment, Database]]:
-    """Settings, logging and the configured database, brought to the current schema if ``migrate``."""
+    """Settings, logging and the configured database, brought to the current schema if ``migrate``.
+
+    Whoever signed in to it during the command (:func:`sign_in`) is signed out when the command
+    ends, however it ends (an error, a refusal, Ctrl+C): a ``logout`` audit event after the
+    command's own, before the database is closed."""
     env = bootstrap.load_environment()
     bootstrap.configure_logging(env.paths, retention_days=env.settings.log_retention_days)
     try:
@@ -152,22 +166,50 @@ def opened_database(*, migrate: bool) -> Iterator[tuple[Environment, Database]]:
             f"{exc}; store it in the OS keyring with `supportline db password`, "
             "or run this command from a terminal to be asked for it"
         ) from exc
+    signed_in: list[tuple[Database, Actor]] = []
+    token = _SIGNED_IN.set(signed_in)
+    ended = "ok"
     try:
         if migrate:
             bootstrap.migrate(env, db)
         yield env, db
+    except KeyboardInterrupt:
+        ended = "interrupted"
+        raise
+    except BaseException:
+        ended = "error"
+        raise
     finally:
+        _SIGNED_IN.reset(token)
+        for database, actor in signed_in:
+            _sign_out(database, actor, ended)
         db.dispose()
 
 
+def _sign_out(db: Database, actor: Actor, ended: str) -> None:
+    """Record the end of a command's session. A failure to record it (the database that made
+    the command fail, say) is logged and does not hide the command's own outcome."""
+    try:
+        accounts.sign_out(db, actor, reason="command ended", ended=ended)
+    except Exception as exc:
+        log.warning("the sign-out of a command could not be recorded: %s", type(exc).__name__)
+
+
 def sign_in(db: Database, username: str, passwords: Passwords) -> Actor:
+    """Sign ``username`` in for this command (inside :func:`opened_database`, which records the
+    sign-out when the command ends)."""
+    signed_in = _SIGNED_IN.get()
+    if signed_in is None:
+        raise RuntimeError("sign_in outside opened_database: the sign-out would not be recorded")
     password = passwords.read(f"Password for {username}")
     try:
-        return accounts.authenticate(db, username, password)
+        actor = accounts.authenticate(db, username, password)
     except accounts.PasswordChangeRequiredError as exc:
         raise CliError(
             f"{exc} (`supportline users password --user {username}`, or sign in to the app)"
         ) from exc
+    signed_in.append((db, actor))
+    return actor
 
 
 def parse_date(text: str) -> date:

@@ -33,6 +33,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -526,10 +527,12 @@ def change_password(db: Database, actor: Actor, old_password: str, new_password:
     change_password_at_sign_in(db, actor.username, old_password, new_password, signing_in=False)
 
 
-def sign_out(db: Database, actor: Actor, *, reason: str = "sign out") -> None:
-    """Record that ``actor`` signed out (the window closed, or the command ended)."""
+def sign_out(db: Database, actor: Actor, *, reason: str = "sign out", ended: str = "") -> None:
+    """Record that ``actor`` signed out: ``reason`` says how ("sign out", "quit", "command
+    ended"); ``ended``, how a command ended (ok, error, interrupted)."""
+    details: dict[str, Any] = {"reason": reason} | ({"ended": ended} if ended else {})
     with db.write() as session:
-        audit.record(session, actor, AuditCategory.ACCESS, "logout", "user", actor.user_id, reason=reason)
+        audit.record(session, actor, AuditCategory.ACCESS, "logout", "user", actor.user_id, **details)
 
 
 def record_screen_lock(db: Database, actor: Actor, *, locked: bool, idle: bool = False) -> None:

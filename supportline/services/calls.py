@@ -1189,21 +1189,31 @@ def record_listing(db: Database, actor: Actor, query: CallQuery, *, results: int
         audit.record(session, actor, AuditCategory.CONSULTATION, action.value, "call", "", **details)
 
 
-def record_disclosure(db: Database, actor: Actor, call_id: uuid.UUID, *, means: str) -> None:
+def record_disclosure(
+    db: Database, actor: Actor, call_id: uuid.UUID, *, means: str, source: str = ""
+) -> None:
     """Audit a call leaving the system other than by an export: ``means`` is "copy" (to the
-    clipboard) or "print". Call it when it happens; it is refused without the permission."""
+    clipboard) or "print"; ``source`` names where it was copied from (the call list, its detail
+    pane, the call's form…). Call it when it happens; it is refused without the permission.
+
+    A copy may come from a new call's form before its first save: the call has its id already
+    (it is saved under it), so the event names that id, with ``saved: false``. A print needs
+    a saved call."""
     actions = {"copy": permissions.Action.CALL_COPY, "print": permissions.Action.CALL_PRINT}
     if means not in actions:
         raise ValidationError([FieldError("means", f"must be one of: {', '.join(actions)}")])
     action = actions[means]
     permissions.check(db, actor, action, call_id)
+    details: dict[str, Any] = {"source": source} if source else {}
     with db.write() as session:
         reference = session.scalar(select(Call.reference).where(Call.id == call_id))
-        if reference is None:
+        if reference is None and means != "copy":
             raise NotFoundError(f"no call with id {call_id}")
-        audit.record(
-            session, actor, AuditCategory.DISCLOSURE, action.value, "call", call_id, reference=reference
-        )
+        if reference is None:
+            details["saved"] = False
+        else:
+            details["reference"] = reference
+        audit.record(session, actor, AuditCategory.DISCLOSURE, action.value, "call", call_id, **details)
 
 
 def count_calls(db: Database, actor: Actor, query: CallQuery | None = None) -> int:

@@ -66,7 +66,7 @@ from supportline.db.models import (
 )
 from supportline.enums import AuditCategory
 from supportline.services import audit
-from supportline.services.actor import Actor, Permission, require
+from supportline.services.actor import Actor, Permission
 from supportline.services.errors import (
     ConflictError,
     FieldError,
@@ -75,6 +75,7 @@ from supportline.services.errors import (
     ServiceError,
     ValidationError,
 )
+from supportline.services.permissions import RULES, Action, check
 
 log = logging.getLogger(__name__)
 
@@ -139,15 +140,31 @@ class LegalHoldError(ConflictError):
 # --- the permission check, audited when refused ------------------------------------------------
 
 
+#: The erasure and retention operations and the action of the permission table each is.
+_ACTIONS: Final[Mapping[str, Action]] = {
+    "erasure.request": Action.ERASURE_REQUEST,
+    "erasure.list": Action.ERASURE_REQUEST,
+    "erasure.approve": Action.ERASURE_APPROVE,
+    "erasure.records": Action.ERASURE_APPROVE,
+    "retention.review": Action.RETENTION_REVIEW,
+    "retention.run": Action.RETENTION_RUN,
+    "case.hold": Action.LEGAL_HOLD,
+    "case.release": Action.LEGAL_HOLD,
+    "case.holds": Action.LEGAL_HOLD,
+}
+
+
 def require_audited(
     db: Database, actor: Actor, permission: Permission, action: str, record_id: object = ""
 ) -> None:
-    """:func:`require`, and a refusal leaves an audit event (in its own transaction)."""
-    try:
-        require(actor, permission)
-    except PermissionDeniedError:
-        refused(db, actor, action, record_id, permission=permission.value)
-        raise
+    """:func:`permissions.check` for the operation ``action`` (``erasure.request``,
+    ``case.release`` …, each needing ``permission``): a refusal is written to the trail under
+    ``action`` with ``outcome="refused"``, the table's kind of processing, the permission and the
+    role, in a transaction of its own, and raised with the table's one-line reason."""
+    table_action = _ACTIONS[action]
+    if RULES[table_action].permission is not permission:
+        raise ValueError(f"{action} needs {RULES[table_action].permission.value!r}, not {permission.value!r}")
+    check(db, actor, table_action, record_id, event=action)
 
 
 def refused(db: Database, actor: Actor, action: str, record_id: object = "", **details: Any) -> None:

@@ -185,6 +185,9 @@ RULES: Mapping[Action, Rule] = {
     Action.CALL_COPY: Rule(
         Permission.CALL_READ, C.DISCLOSURE, "call", "copy a call to the clipboard", ("call.copy",),
         "calls.record_disclosure",
+        "Call ▸ Copy call, or Ctrl+C from a call's row, detail pane or form (details: source; a new "
+        "call's form before its first save: saved false); the GUI records one event per call for "
+        "copies within 5 seconds",
     ),
     Action.CALL_PRINT: Rule(
         Permission.EXPORT_PERSONAL, C.DISCLOSURE, "call", "print a call", ("call.print",),
@@ -256,20 +259,31 @@ RULES: Mapping[Action, Rule] = {
         "a refusal is recorded as audit.verify or audit.anchor",
     ),
     Action.RETENTION_REVIEW: Rule(
-        Permission.RETENTION_ADMIN, C.CONSULTATION, "call", "review what the retention schedule has made due"
+        Permission.RETENTION_ADMIN, C.CONSULTATION, "call", "review what the retention schedule has made due",
+        ("retention.review",), "retention.review",
     ),
     Action.RETENTION_RUN: Rule(
-        Permission.RETENTION_ADMIN, C.ERASURE, "call", "erase what retention has made due"
+        Permission.RETENTION_ADMIN, C.ERASURE, "call", "erase what retention has made due",
+        ("retention.run.start", "retention.run.resume", "call.erase", "draft.erase", "retention.run.finish"),
+        "retention.run",
     ),
     Action.LEGAL_HOLD: Rule(
-        Permission.LEGAL_HOLD, C.ALTERATION, "case", "place or lift a legal hold on a case"
+        Permission.LEGAL_HOLD, C.ALTERATION, "case", "place or lift a legal hold on a case",
+        ("case.hold", "case.release"), "retention.place_hold, retention.release_hold, retention.list_holds",
+        "a refusal is recorded as case.hold, case.release or case.holds",
     ),
     Action.ERASURE_REQUEST: Rule(
-        Permission.ERASURE_REQUEST, C.ERASURE, "call", "ask for a person's or a call's data to be erased"
+        Permission.ERASURE_REQUEST, C.ERASURE, "erasure_request",
+        "ask for a person's or a call's data to be erased",
+        ("erasure.request",), "erasure.request_erasure, erasure.list_requests",
+        "a refusal is recorded as erasure.request or erasure.list; one for a case on legal hold too",
     ),
     Action.ERASURE_APPROVE: Rule(
-        Permission.ERASURE_APPROVE, C.ERASURE, "call", "approve another supervisor's erasure request",
-        note="never one's own request (two-person rule)",
+        Permission.ERASURE_APPROVE, C.ERASURE, "erasure_request",
+        "approve another supervisor's erasure request",
+        ("erasure.approve", "call.erase", "person.erase"), "erasure.approve_erasure, erasure.list_records",
+        "never one's own request (two-person rule); a refusal is recorded as erasure.approve or "
+        "erasure.records",
     ),
     Action.SETTINGS_CHANGE: Rule(Permission.SETTINGS, C.ALTERATION, "settings", "change the settings"),
     Action.HANDOVER_WRITE: Rule(

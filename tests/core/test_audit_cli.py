@@ -57,8 +57,8 @@ def test_anchor_prints_the_head_and_verify_checks_it(run: Run, cli_db: Database)
     anchor = anchored.out.strip()
     assert len(anchor) == 64
     with cli_db.read() as session:
-        last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert last is not None and last.action == "audit.anchor"
+        last, after = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(2)).all()[::-1]
+    assert last.action == "audit.anchor" and after.action == "logout"  # the command's sign-out follows
     assert json.loads(last.details) == {"head_hash": anchor}
     checked = _audit(run, "verify", "--anchor", anchor.upper())
     assert checked.code == 0, checked.err
@@ -86,7 +86,7 @@ def test_list_and_export_with_filters_are_audited(run: Run, cli_db: Database, tm
     with target.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["action"] for r in rows] == ["audit.list"] * 3
-    assert _actions(cli_db)[-1] == ("audit.export", "allowed")
+    assert _actions(cli_db)[-2:] == [("audit.export", "allowed"), ("logout", "allowed")]
 
 
 def test_bad_filters_are_named(run: Run) -> None:

@@ -169,6 +169,9 @@ def test_every_action_writes_its_events_and_none_holds_personal_data(db: Databas
          [("call.earlier", "consultation")]),
         ("copy", lambda: calls.record_disclosure(db, admin, record.id, means="copy"),
          [("call.copy", "disclosure")]),
+        ("copy unsaved",
+         lambda: calls.record_disclosure(db, admin, uuid.uuid4(), means="copy", source="call form"),
+         [("call.copy", "disclosure")]),
         ("print", lambda: calls.record_disclosure(db, admin, record.id, means="print"),
          [("call.print", "disclosure")]),
         ("link", link, [("call.create", "collection"), ("call.link", "combination")]),
@@ -232,6 +235,50 @@ def test_every_action_writes_its_events_and_none_holds_personal_data(db: Databas
         ("advice.record", "refused", "olu.operator"),
     ]
     assert not (tmp_path / "no.csv").exists()
+    _no_personal_data(_events(db))
+
+
+def test_a_copy_to_the_clipboard_is_a_disclosure_named_by_the_calls_id(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DPA 2018 s.62: a copy of a call to the clipboard is a disclosure. The event names the call
+    by its id (and reference), where it was copied from, never what was copied."""
+    from supportline.services import permissions
+    from supportline.services.actor import Permission
+    from supportline.services.errors import NotFoundError
+
+    admin = make_admin(db)
+    record = calls.save_call(db, admin, canary_call())
+    before = _last_id(db)
+    calls.record_disclosure(db, admin, record.id, means="copy", source="detail")
+    [copied] = _events(db, before)
+    assert (copied.action, copied.category.value, outcome(copied)) == ("call.copy", "disclosure", "allowed")
+    assert (copied.record_type, copied.record_id) == ("call", str(record.id))
+    assert json.loads(copied.details) == {"reference": record.reference, "source": "detail"}
+
+    # A new call's form, before its first save: the id it will be saved under, saved: false.
+    new_id = uuid.uuid4()
+    before = _last_id(db)
+    calls.record_disclosure(db, admin, new_id, means="copy", source="form")
+    [early] = _events(db, before)
+    assert (early.action, early.record_id, outcome(early)) == ("call.copy", str(new_id), "allowed")
+    assert json.loads(early.details) == {"saved": False, "source": "form"}
+    # Printing needs a saved call; nothing is recorded for one that is not there.
+    before = _last_id(db)
+    with pytest.raises(NotFoundError):
+        calls.record_disclosure(db, admin, new_id, means="print")
+    assert _events(db, before) == []
+
+    # Every role shipped may read calls, and so copy them. An organisation that takes call.read
+    # from a role: that role's copy is refused, and the refusal audited.
+    operator = make_user(db, admin, "olu.operator", Role.OPERATOR)
+    monkeypatch.setitem(permissions.ROLE_PERMISSIONS, Role.OPERATOR, frozenset({Permission.CALL_WRITE}))
+    before = _last_id(db)
+    with pytest.raises(PermissionDeniedError, match="may not copy a call to the clipboard"):
+        calls.record_disclosure(db, operator, record.id, means="copy", source="list")
+    [refused] = _events(db, before)
+    assert (refused.action, refused.actor_name, outcome(refused)) == ("call.copy", "olu.operator", "refused")
+    assert refused.record_id == str(record.id)
     _no_personal_data(_events(db))
 
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from supportline import __version__, bootstrap
 from supportline.bootstrap import Environment
@@ -28,6 +28,7 @@ from supportline.cli import common as cli_common
 from supportline.config import SecretsUnavailableError
 from supportline.db import Database, create_database
 from supportline.db.migrate import current_revision, head_revision
+from supportline.db.models import AuditEvent
 from supportline.enums import AgencyType, Route, Urgency
 from supportline.gui_hooks import GuiHooks
 from supportline.services import accounts
@@ -416,6 +417,130 @@ def test_calls_list_wrong_password(run: Run) -> None:
     assert result.code == 1
     assert "wrong user name or password" in result.err
     assert result.out == ""
+
+
+# --- sign-out: every command's session ends in the audit trail ---------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_cli_db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """The database the CLI uses in this test, a SQLite file or a PostgreSQL schema of its own."""
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_url")
+    env = bootstrap.load_environment()
+    db = bootstrap.open_database(env)
+    bootstrap.migrate(env, db)
+    yield db
+    db.dispose()
+
+
+def _sessions(db: Database, since: int = 0) -> list[tuple[str, str, str, str]]:
+    """(user, action, outcome, how it ended) of the audit events after event ``since``, in order."""
+    with db.read() as session:
+        rows = session.execute(
+            select(AuditEvent.actor_name, AuditEvent.action, AuditEvent.outcome, AuditEvent.details)
+            .where(AuditEvent.id > since)
+            .order_by(AuditEvent.id)
+        ).all()
+    return [(who, action, result, json.loads(info).get("ended", "")) for who, action, result, info in rows]
+
+
+def _last_event(db: Database) -> int:
+    with db.read() as session:
+        return session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+def test_each_command_that_signs_in_records_its_sign_out(run: Run, any_cli_db: Database) -> None:
+    db = any_cli_db
+    add_first_admin(run)
+    mark = _last_event(db)
+    listed = run(
+        "calls", "list", "--from", "2026-01-01", "--to", "2026-01-02", "--user", "ada.admin",
+        "--password-stdin", stdin=f"{ADMIN_PW}\n",
+    )  # fmt: skip
+    assert listed.code == 0, listed.err
+    added = run(
+        "users", "add", "ben.okafor", "--role", "operator", "--user", "ada.admin",
+        "--password-stdin", stdin=f"{ADMIN_PW}\n{NEW_PW}\n",
+    )  # fmt: skip
+    assert added.code == 0, added.err
+    assert _sessions(db, mark) == [
+        ("ada.admin", "login.ok", "allowed", ""),
+        ("ada.admin", "call.list", "allowed", ""),
+        ("ada.admin", "logout", "allowed", "ok"),
+        ("ada.admin", "login.ok", "allowed", ""),
+        ("ada.admin", "user.create", "allowed", ""),
+        ("ada.admin", "logout", "allowed", "ok"),
+    ]
+    with db.read() as session:
+        reason = session.scalar(select(AuditEvent.details).where(AuditEvent.action == "logout").limit(1))
+    assert json.loads(reason or "{}")["reason"] == "command ended"
+
+
+def test_a_command_that_fails_after_signing_in_still_records_the_sign_out(
+    run: Run, any_cli_db: Database
+) -> None:
+    db = any_cli_db
+    add_first_admin(run)
+    run(
+        "users", "add", "ben.okafor", "--role", "operator", "--user", "ada.admin",
+        "--password-stdin", stdin=f"{ADMIN_PW}\n{NEW_PW}\n",
+    )  # fmt: skip
+    mark = _last_event(db)
+    refused = run("users", "list", "--user", "ben.okafor", "--password-stdin", stdin=f"{NEW_PW}\n")
+    assert refused.code == 3, refused.err
+    admin = ("--user", "ada.admin", "--password-stdin")
+    own = run("users", "disable", "ada.admin", *admin, stdin=f"{ADMIN_PW}\n")
+    assert own.code == 3, own.err  # a rule's refusal
+    missing = run("users", "enable", "nobody.here", *admin, stdin=f"{ADMIN_PW}\n")
+    assert missing.code == 1 and "no account" in missing.err
+    short = run(
+        "users", "add", "cara.lindqvist", "--role", "adviser", "--user", "ada.admin",
+        "--password-stdin", stdin=f"{ADMIN_PW}\n",
+    )  # fmt: skip
+    assert short.code == 2 and "line 2" in short.err
+    wrong = run("users", "list", "--user", "ada.admin", "--password-stdin", stdin="Guessing-again-99\n")
+    assert wrong.code == 1
+    assert _sessions(db, mark) == [
+        ("ben.okafor", "login.ok", "allowed", ""),
+        ("ben.okafor", "user.list", "refused", ""),
+        ("ben.okafor", "logout", "allowed", "error"),
+        ("ada.admin", "login.ok", "allowed", ""),
+        ("ada.admin", "user.disable.refused", "refused", ""),
+        ("ada.admin", "logout", "allowed", "error"),
+        ("ada.admin", "login.ok", "allowed", ""),
+        ("ada.admin", "logout", "allowed", "error"),  # no such account: exit 1
+        ("ada.admin", "login.ok", "allowed", ""),
+        ("ada.admin", "logout", "allowed", "error"),  # the new password's line was missing: exit 2
+        ("ada.admin", "login.refused", "refused", ""),  # never signed in: no sign-out
+    ]
+
+
+def test_an_interrupted_command_records_the_sign_out(
+    run: Run, any_cli_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = any_cli_db
+    add_first_admin(run)
+    mark = _last_event(db)
+
+    def interrupted(*_args: object, **_kwargs: object) -> Iterator[object]:
+        raise KeyboardInterrupt  # Ctrl+C while the calls are being read
+
+    monkeypatch.setattr(calls_commands, "iter_calls", interrupted)
+    result = run(
+        "calls", "list", "--from", "2026-01-01", "--to", "2026-01-02", "--user", "ada.admin",
+        "--password-stdin", stdin=f"{ADMIN_PW}\n",
+    )  # fmt: skip
+    assert result.code == 130
+    assert _sessions(db, mark) == [
+        ("ada.admin", "login.ok", "allowed", ""),
+        ("ada.admin", "logout", "allowed", "interrupted"),
+    ]
+
+
+def test_sign_in_outside_an_opened_database_is_a_programming_error(cli_db: Database) -> None:
+    with pytest.raises(RuntimeError, match="opened_database"):
+        cli_common.sign_in(cli_db, "ada.admin", cli_common.Passwords(from_stdin=True))
 
 
 # --- db ------------------------------------------------------------------------------------

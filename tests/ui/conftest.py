@@ -116,6 +116,11 @@ def make_window(
     qtbot: QtBot, env: Environment, tasks: TaskRunner, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MakeWindow]:
     windows: list[MainWindow] = []
+    # Set before any window exists: pytest-qt closes the widgets it was given (qtbot.addWidget)
+    # in its own teardown hook, before this fixture's teardown runs, so a window left with an
+    # unsaved form asked the real question there — a modal box nobody answers, and the test run
+    # hung. A test that wants another answer sets its own.
+    monkeypatch.setattr(MainWindow, "ask_quit", lambda self, count: QuitChoice.KEEP_DRAFTS)
 
     def make(db: Database, actor: Actor) -> MainWindow:
         window = MainWindow(env, db, actor, tasks=tasks)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -16,7 +17,7 @@ from supportline.db.models import Call
 from supportline.enums import Role
 from supportline.services.actor import Actor
 from supportline.services.calls import save_call
-from tests.factories import full_call, make_user
+from tests.factories import full_call, make_admin, make_user
 from tests.ui.conftest import MakeWindow
 from ui import clipboard
 from ui.views.retention import RetentionDialog
@@ -161,3 +162,166 @@ def test_erasure_requests_in_the_app_need_a_second_person(
     assert other.requests[0].status == "done"
     with sqlite_db.read() as session:
         assert session.get(Call, call.id) is None
+
+
+# --- a copy of a call is a disclosure (DPA 2018 s.62) -------------------------------------------
+
+
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+def _copies(db: Database) -> list[tuple[str, str, str, dict[str, object]]]:
+    """(user, outcome, record id, details) of every call.copy event, oldest first."""
+    import json
+
+    from supportline.db.models import AuditEvent
+
+    with db.read() as session:
+        rows = session.execute(
+            select(AuditEvent.actor_name, AuditEvent.outcome, AuditEvent.record_id, AuditEvent.details)
+            .where(AuditEvent.action == "call.copy")
+            .order_by(AuditEvent.id)
+        ).all()
+    return [(who, outcome, record_id, json.loads(details)) for who, outcome, record_id, details in rows]
+
+
+def _focused_window(qtbot: QtBot, window: QWidget) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+
+
+def _ctrl_c(widget: QWidget) -> None:
+    widget.setFocus()
+    QTest.keySequence(widget, QKeySequence(QKeySequence.StandardKey.Copy))
+
+
+def _shown(qtbot: QtBot, window, row: int = 0):  # the window; returns the record on show
+    window.calls_tab.table.setFocus()
+    window.calls_tab.table.selectRow(row)
+    qtbot.waitUntil(lambda: window.calls_tab.detail.record is not None, timeout=10_000)
+    return window.calls_tab.detail.record
+
+
+def test_ctrl_c_of_a_saved_call_is_audited_once_per_burst_by_its_id(
+    qtbot: QtBot, db: Database, tasks, make_window: MakeWindow
+) -> None:
+    from ui.copy_audit import COPY_DEBOUNCE_S
+
+    admin = make_admin(db)
+    saved = save_call(db, admin, full_call())
+    window = make_window(db, admin)
+    _focused_window(qtbot, window)
+    record = _shown(qtbot, window)
+    assert record.id == saved.id
+    assert window.copy_audit is not None
+    now = [1000.0]
+    window.copy_audit.clock = lambda: now[0]
+
+    window.calls_tab.detail.selectAll()
+    with qtbot.waitSignal(window.copy_audit.recorded, timeout=10_000):
+        _ctrl_c(window.calls_tab.detail)
+    assert saved.reference in board()
+    assert _copies(db) == [("ada.admin", "allowed", str(saved.id), {"reference": saved.reference,
+                                                                     "source": "detail pane"})]  # fmt: skip
+    # More copies of the same call within a few seconds are the same disclosure.
+    now[0] += COPY_DEBOUNCE_S - 1
+    _ctrl_c(window.calls_tab.table)  # the list copies the current cell
+    assert board() and board() != SECRET
+    tasks.wait_until_idle()
+    assert len(_copies(db)) == 1
+    now[0] += 2  # and later ones are recorded again
+    with qtbot.waitSignal(window.copy_audit.recorded, timeout=10_000):
+        _ctrl_c(window.calls_tab.table)
+    assert [(c[2], c[3]["source"]) for c in _copies(db)] == [
+        (str(saved.id), "detail pane"), (str(saved.id), "call list")
+    ]  # fmt: skip
+    # A copy in a box that shows no call (the search) is no copy of a call.
+    window.calls_tab.filters.search.setText("Tregarthen")
+    window.calls_tab.filters.search.selectAll()
+    _ctrl_c(window.calls_tab.filters.search)
+    tasks.wait_until_idle()
+    assert len(_copies(db)) == 2
+    assert clipboard.guard().holds_ours()  # and it is still cleared at the end of the session
+
+
+def test_ctrl_c_in_a_new_call_before_its_first_save_is_audited_under_the_id_it_is_saved_with(
+    qtbot: QtBot, db: Database, tasks, make_window: MakeWindow
+) -> None:
+    admin = make_admin(db)
+    window = make_window(db, admin)
+    _focused_window(qtbot, window)
+    form = window.new_call()
+    field = form.caller.name
+    field.setText("DS Morwenna Tregarthen")
+    field.selectAll()
+    assert window.copy_audit is not None
+    with qtbot.waitSignal(window.copy_audit.recorded, timeout=10_000):
+        _ctrl_c(field)
+    assert board() == "DS Morwenna Tregarthen"
+    assert _copies(db) == [
+        ("ada.admin", "allowed", str(form.call_id()), {"saved": False, "source": "call form"})
+    ]
+    # Saved later, the call has that id: the copy's event names it.
+    from tests.ui.test_call_form import log_complete_call_by_keyboard
+
+    log_complete_call_by_keyboard(form)
+    with qtbot.waitSignal(form.saved, timeout=15_000) as saved:
+        form.save()
+    assert saved.args[0].id == form.call_id()
+
+
+def test_copy_call_copies_the_call_on_show_once_it_is_recorded(
+    qtbot: QtBot, db: Database, tasks, make_window: MakeWindow
+) -> None:
+    admin = make_admin(db)
+    saved = save_call(db, admin, full_call())
+    window = make_window(db, admin)
+    _focused_window(qtbot, window)
+    assert window.copy_call_action in window.menuBar().actions()[1].menu().actions()
+    assert [k.toString() for k in window.copy_call_action.shortcuts()] == ["Ctrl+Shift+C"]
+    QApplication.clipboard().setText("")
+    QTest.keyClick(
+        window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert "Select a call first" in window.statusBar().currentMessage() and board() == ""
+    _shown(qtbot, window)
+    assert window.copy_audit is not None
+    with qtbot.waitSignal(window.copy_audit.recorded, timeout=10_000):
+        QTest.keyClick(window, Qt.Key.Key_C, CTRL_SHIFT)
+    assert board() == window.calls_tab.detail.toPlainText() and saved.reference in board()
+    assert clipboard.guard().holds_ours()
+    assert "recorded in the audit log" in window.statusBar().currentMessage()
+    assert [(c[2], c[3]["source"]) for c in _copies(db)] == [(str(saved.id), "copy call")]
+    window.new_call()  # on a form's tab it copies nothing (it is the list's)
+    assert not window.copy_call_action.isEnabled()
+
+
+def test_a_refused_copy_is_audited_and_does_not_stay_on_the_clipboard(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, tasks, make_window: MakeWindow, monkeypatch
+) -> None:
+    """Every role shipped may read calls and so copy them; an organisation may take call.read
+    from a role. That role's copies are refused, audited, and taken back."""
+    from supportline.services.actor import ROLE_PERMISSIONS, Permission
+
+    saved = save_call(sqlite_db, admin, full_call())
+    operator = make_user(sqlite_db, admin, "olu.operator", Role.OPERATOR)
+    window = make_window(sqlite_db, operator)
+    _focused_window(qtbot, window)
+    _shown(qtbot, window)
+    monkeypatch.setitem(ROLE_PERMISSIONS, Role.OPERATOR, frozenset({Permission.CALL_WRITE}))
+    assert window.copy_audit is not None
+    window.calls_tab.detail.selectAll()
+    with qtbot.waitSignal(window.copy_audit.failed, timeout=10_000) as failed:
+        _ctrl_c(window.calls_tab.detail)
+    assert board() == ""  # taken back
+    assert "may not copy a call to the clipboard" in failed.args[0]
+    assert failed.args[0] in window.statusBar().currentMessage()
+    QTest.keyClick(
+        window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    qtbot.waitUntil(lambda: len(_copies(sqlite_db)) == 2, timeout=10_000)
+    tasks.wait_until_idle()
+    assert board() == ""  # Copy call copies nothing it could not record
+    assert [(who, outcome, record_id) for who, outcome, record_id, _d in _copies(sqlite_db)] == [
+        ("olu.operator", "refused", str(saved.id)), ("olu.operator", "refused", str(saved.id))
+    ]  # fmt: skip

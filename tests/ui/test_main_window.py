@@ -19,7 +19,7 @@ from supportline.db.models import AuditEvent
 from supportline.enums import Role
 from supportline.services import calls
 from supportline.services.actor import Actor
-from tests.factories import PASSWORD, full_call, make_user
+from tests.factories import PASSWORD, full_call, make_admin, make_user
 from tests.ui.conftest import MANY, MakeWindow
 from ui import style
 from ui.main_window import HIDDEN_AT_FIRST, MainWindow
@@ -559,7 +559,7 @@ def test_a_window_built_before_anyone_signs_in_holds_nothing_until_sign_in(
     file_items = [a.text() for a in window.file_menu.actions()]
     assert file_items.index("&Export calls…") == file_items.index("&Lock screen") - 2  # separated
     view_items = [a.text() for a in window.view_menu.actions()]
-    assert view_items.index("S&tatistics") < view_items.index("Ne&xt tab")
+    assert view_items.index("&Statistics") < view_items.index("Ne&xt tab")
     with pytest.raises(RuntimeError, match="already belongs"):
         window.sign_in(admin)
     window.close()
@@ -574,3 +574,107 @@ def test_applying_the_theme_already_in_place_restyles_nothing(qapp: QApplication
     style.apply(qapp, style.LIGHT)
     assert qapp.style() is not fusion and qapp.styleSheet() != sheet
     assert qapp.palette().color(QPalette.ColorRole.Window).name() == style.LIGHT_THEME.window
+
+
+# --- signing out -------------------------------------------------------------------------------
+
+
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+def _logouts(db: Database) -> list[str]:
+    """The ``reason`` of each logout in the audit trail, oldest first."""
+    import json
+
+    with db.read() as session:
+        rows = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "logout").order_by(AuditEvent.id)
+        ).all()
+    return [json.loads(details)["reason"] for details in rows]
+
+
+def test_sign_out_asks_about_unsaved_calls_keeps_them_as_drafts_and_records_the_logout(
+    qtbot: QtBot, db: Database, tasks: TaskRunner, make_window: MakeWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import clipboard
+
+    actor = make_admin(db)
+    window = make_window(db, actor)
+    assert window.sign_out_action in window.file_menu.actions()
+    assert [k.toString() for k in window.sign_out_action.shortcuts()] == ["Ctrl+Shift+Q"]
+    form = window.new_call()
+    form.caller.name.setText("PC Gethin Morcambe")
+    assert form.has_unsaved_changes()
+    clipboard.copy("SL-2026-000123 PC Gethin Morcambe 07700 900417")
+    answers = iter([False, True])
+    asked: list[int] = []
+    monkeypatch.setattr(MainWindow, "ask_sign_out", lambda self, count: asked.append(count) or next(answers))
+    never = "sign-out asks its own question"
+    monkeypatch.setattr(MainWindow, "ask_quit", lambda self, count: pytest.fail(never))
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+
+    QTest.keyClick(window, Qt.Key.Key_Q, CTRL_SHIFT)
+    assert asked == [1] and window.isVisible()  # Cancel: still signed in, the form as it was
+    assert form.caller.name.text() == "PC Gethin Morcambe"
+    tasks.wait_until_idle()
+    assert _logouts(db) == []
+
+    QTest.keyClick(window, Qt.Key.Key_Q, CTRL_SHIFT)
+    assert asked == [1, 1]
+    assert not window.isVisible()
+    tasks.wait_until_idle()
+    assert _drafts_of(db, actor) == [form.title()]  # kept, to be offered back at the next sign-in
+    assert QApplication.clipboard().text() == ""  # the app's own copy does not outlive the session
+    assert _logouts(db) == ["sign out"]
+
+
+def test_sign_out_with_nothing_unsaved_does_not_ask_and_leaves_someone_elses_clipboard(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, tasks: TaskRunner, make_window: MakeWindow,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    window = make_window(sqlite_db, admin)
+    monkeypatch.setattr(MainWindow, "ask_sign_out", lambda self, count: pytest.fail("nothing to ask about"))
+    window.hide()  # another program has the focus while something is copied there
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is None, timeout=5000)
+    QApplication.clipboard().setText("copied in another program")
+    window.show()
+    assert window.sign_out()
+    tasks.wait_until_idle()
+    assert QApplication.clipboard().text() == "copied in another program"
+    assert _logouts(sqlite_db) == ["sign out"]
+
+
+def test_the_sign_out_question_says_the_drafts_are_kept(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, make_window: MakeWindow
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    window = make_window(sqlite_db, admin)
+    window.new_call().caller.name.setText("DC Priya Hallam")
+    seen: list[str] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append(f"{box.text()} {box.informativeText()}")
+        box.button(QMessageBox.StandardButton.Cancel).click()
+
+    QTimer.singleShot(0, answer)
+    assert not window.sign_out()
+    assert window.isVisible()
+    assert seen and "1 call(s) have unsaved changes" in seen[0] and "kept as drafts" in seen[0], seen
+
+
+def test_quitting_records_the_logout_once(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, tasks: TaskRunner, make_window: MakeWindow
+) -> None:
+    window = make_window(sqlite_db, admin)
+    window.quit_action.trigger()
+    assert not window.isVisible()
+    window.close()  # closed already: no second logout
+    tasks.wait_until_idle()
+    assert _logouts(sqlite_db) == ["quit"]

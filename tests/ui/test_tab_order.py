@@ -139,3 +139,29 @@ def test_tab_goes_round_the_sign_in(qtbot: QtBot, tasks: TaskRunner) -> None:
     dialog.activateWindow()
     assert tab_problems(dialog, dialog.username) == []
     assert clashes(dialog) == {}
+
+
+def test_no_mnemonic_is_claimed_twice_within_a_menu(
+    qtbot: QtBot, sqlite_db: Database, admin: Actor, make_window: MakeWindow
+) -> None:
+    """Inside an open menu a letter picks its entry: two entries with one letter make the key
+    only cycle between them. An administrator's menus hold every entry there is."""
+    from PySide6.QtWidgets import QMenu
+
+    from tests.ui.keyboard_helpers import mnemonic_of
+
+    window = make_window(sqlite_db, admin)
+    menus = [action.menu() for action in window.menuBar().actions()]
+    found: dict[str, dict[str, list[str]]] = {}
+    while menus:
+        menu = menus.pop()
+        assert isinstance(menu, QMenu)
+        letters: dict[str, list[str]] = {}
+        for action in menu.actions():
+            if action.menu() is not None:
+                menus.append(action.menu())
+            if action.isVisible() and not action.isSeparator() and mnemonic_of(action.text()):
+                letters.setdefault(mnemonic_of(action.text()), []).append(action.text())
+        found[menu.title()] = {letter: texts for letter, texts in letters.items() if len(texts) > 1}
+    assert "&File" in found and "Sign &out and close" in [a.text() for a in window.file_menu.actions()]
+    assert {title: clash for title, clash in found.items() if clash} == {}

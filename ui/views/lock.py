@@ -119,13 +119,14 @@ class LockView(QWidget):
             on_failure=lambda exc: log.warning("screen lock not recorded: %s", type(exc).__name__),
         )
 
-    def record_sign_out(self) -> None:
-        """Audit the signed-in person signing out (the window is closing)."""
+    def record_sign_out(self, reason: str = "quit") -> None:
+        """Audit the signed-in person signing out (the window is closing): ``reason`` is "sign
+        out" (File ▸ Sign out and close) or "quit"."""
         if self._actor is None:
             return
         db, actor = self._db, self._actor
         self._tasks.run(
-            lambda: accounts.sign_out(db, actor),
+            lambda: accounts.sign_out(db, actor, reason=reason),
             on_failure=lambda exc: log.warning("sign-out not recorded: %s", type(exc).__name__),
         )
 
