@@ -17,11 +17,14 @@ import struct
 import sys
 from pathlib import Path
 
-ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
+ROOT = Path(__file__).resolve().parent.parent
+ICONS = ROOT / "resources" / "icons"
 SVG = ICONS / "supportline.svg"
 
-#: PNGs written to resources/icons: the freedesktop icon theme's sizes, Windows' small sizes.
-PNG_SIZES = (16, 20, 22, 24, 32, 40, 48, 64, 128, 256, 512)
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+from supportline.resources import ICON_SIZES as PNG_SIZES  # noqa: E402  # one list for the app and this
+
 #: Images in the Windows .ico (Explorer, taskbar and title bar at 100 %-250 % scale).
 ICO_SIZES = (16, 20, 24, 32, 40, 48, 64, 256)
 #: The macOS .icns entries: OSType and pixel size (the @2x types hold the double size).

@@ -30,6 +30,7 @@ import supportline
 from supportline.bootstrap import Environment, configure_logging, load_environment, migrate, open_database
 from supportline.config import ConfigError
 from ui import style
+from ui.icon import DESKTOP_FILE_NAME, application_icon
 from ui.tasks import TaskRunner, default_runner
 from ui.views.login import LoginDialog
 
@@ -80,6 +81,8 @@ def _application(argv: list[str]) -> QApplication:
     app.setApplicationDisplayName("Supportline")
     app.setApplicationVersion(supportline.__version__)
     app.setOrganizationName("Supportline")
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    app.setWindowIcon(application_icon())
     return app
 
 
