@@ -93,13 +93,15 @@ def load_plugin(path: Path) -> str | None:
 def check_platform_plugins(platform: str = sys.platform) -> Finding:
     required, optional = PLATFORM_PLUGINS.get(platform, (("offscreen",), ()))
     loaded: list[str] = []
+    folders: set[str] = set()
     problems: list[str] = []
     notes: list[str] = []
     for name in (*required, *optional):
         path = _find_plugin("platforms", plugin_file(name, platform))
         reason = "not found in the plugins folder" if path is None else load_plugin(path)
-        if reason is None:
+        if reason is None and path is not None:
             loaded.append(name)
+            folders.add(str(path.parent))
         elif name in required:
             problems.append(f"{name}: {reason}")
         else:
@@ -108,7 +110,8 @@ def check_platform_plugins(platform: str = sys.platform) -> Finding:
         return Finding("Qt platform plugins", False, "; ".join(problems))
     from PySide6.QtGui import QGuiApplication
 
-    detail = f"{', '.join(loaded)} load; running on {QGuiApplication.platformName()}"
+    where = ", ".join(sorted(folders))
+    detail = f"{', '.join(loaded)} load from {where}; running on {QGuiApplication.platformName()}"
     return Finding("Qt platform plugins", True, "; ".join([detail, *notes]))
 
 

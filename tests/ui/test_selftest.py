@@ -61,6 +61,7 @@ def test_check_qt_passes_on_this_installation(qapp: object) -> None:
     assert all(f.ok for f in findings), findings
     plugins, formats, fonts = findings
     assert plugins.detail.startswith("xcb, offscreen") and "running on offscreen" in plugins.detail
+    assert "/platforms" in plugins.detail  # the folder they came from
     assert formats.detail == "png, svg, ico read"
     assert "the shipped DejaVu Sans reads" in fonts.detail
 
