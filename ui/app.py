@@ -174,6 +174,7 @@ def _start(
     from supportline.db import DatabaseUnavailableError
     from supportline.db.schema_version import MigrationError
     from supportline.services import accounts
+    from ui.daily_backup import DailyBackup
     from ui.main_window import MainWindow
     from ui.views.first_admin import FirstAdminDialog
 
@@ -230,6 +231,7 @@ def _start(
             return 0
         window.sign_in(actor)
         place(window)
+        DailyBackup(env, db, tasks, parent=window).start()  # the day's copy, in the background
         # After the window is on screen: drafts a crash left behind are offered back.
         QTimer.singleShot(0, window.offer_drafts)
         code = exec_app(app)
