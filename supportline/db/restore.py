@@ -256,6 +256,8 @@ def _prepare(copy: Path, stage: Path, database: Path) -> tuple[str, str, int, in
     except OSError as exc:
         raise RestoreError(f"{copy} cannot be copied beside {database}: {exc}", "unreadable") from exc
     checked = check_copy(stage, shown=copy)
+    # Which copy it was, by when it was written (its name is the administrator's and may say anything).
+    written_at = datetime.fromtimestamp(copy.stat().st_mtime, UTC).isoformat(timespec="seconds")
     db = create_database(f"sqlite:///{stage}")
     try:
         try:
@@ -274,7 +276,7 @@ def _prepare(copy: Path, stage: Path, database: Path) -> tuple[str, str, int, in
         with db.write() as session:
             audit.record(
                 session, None, AuditCategory.ALTERATION, ACTION, "database", "",
-                actor_name=operator(), copy_file=copy.name, copy_revision=checked.revision,
+                actor_name=operator(), copy_revision=checked.revision, copy_written_at=written_at,
                 migrated_to=migrated_to, calls=checked.calls, erasures_undone=undone,
             )  # fmt: skip
         with db.engine.connect() as conn:

@@ -12,6 +12,7 @@ import sqlite3
 import stat
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -95,8 +96,9 @@ def test_a_good_copy_is_restored_and_the_current_file_kept_aside(
     assert not list(live.parent.glob(".supportline.db.restoring-*"))
     [(outcome, who, details)] = _restore_events(live)
     assert (outcome, who) == ("allowed", f"os:{getpass.getuser()}")
+    written = datetime.fromtimestamp(copy.stat().st_mtime, UTC).isoformat(timespec="seconds")
     assert details == {
-        "calls": 3, "copy_file": "copy.db", "copy_revision": head_revision(), "erasures_undone": 0,
+        "calls": 3, "copy_revision": head_revision(), "copy_written_at": written, "erasures_undone": 0,
         "migrated_to": head_revision(),
     }  # fmt: skip
     assert run("audit", "verify", "--user", "ada.admin", "--password-stdin", stdin=f"{PASSWORD}\n").code == 0
