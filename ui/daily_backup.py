@@ -6,7 +6,8 @@ minute after sign-in, so the copy does not compete with the start. The copy itse
 ``supportline.db.backup.take_daily_backup`` (SQLite's online backup API, rotation) on the task
 runner's own ``backups`` lane: the GUI thread never waits for it and the call list never queues
 behind it. A failure is logged (its kind only, as every log line) and tried again at the next
-check. Nothing is done for a shared PostgreSQL database, which is backed up on its server.
+check. Nothing is done for a shared PostgreSQL database, which is backed up on its server, nor
+for a database other than the configured one (a training or demo file opened instead).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from supportline.bootstrap import Environment
-from supportline.config import daily_backup_folder
+from supportline.config import daily_backup_folder, database_url
 from supportline.db import Database
 from supportline.db.backup import take_daily_backup
 from ui.tasks import BACKUPS, TaskRunner
@@ -27,6 +28,14 @@ log = logging.getLogger(__name__)
 
 CHECK_EVERY_MS = 60 * 60 * 1000
 FIRST_CHECK_MS = 60 * 1000
+
+
+def _is_configured(env: Environment, db: Database) -> bool:
+    configured = database_url(env.settings, env.paths).database
+    opened = db.url.database
+    if not configured or not opened:
+        return False
+    return Path(configured).expanduser().resolve() == Path(opened).expanduser().resolve()
 
 
 class DailyBackup(QObject):
@@ -50,7 +59,9 @@ class DailyBackup(QObject):
         self._tasks = tasks
         self._folder: Path = daily_backup_folder(env.settings, env.paths)
         self._keep = env.settings.daily_backups_to_keep
-        self.enabled = env.settings.daily_backup and db.is_sqlite
+        # Only the configured database: never a throw-away one (a training or demo file) opened
+        # instead, whose copies would rotate the real ones out of the folder.
+        self.enabled = env.settings.daily_backup and db.is_sqlite and _is_configured(env, db)
         self._busy = False
         self._first_check_ms = first_check_ms
         self._timer = QTimer(self)
