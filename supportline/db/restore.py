@@ -108,8 +108,10 @@ def check_copy(path: Path, shown: Path | None = None) -> CopyCheck:
         try:
             rows = [str(row[0]) for row in conn.execute("PRAGMA integrity_check(20)")]
         except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc):
+                raise RestoreError(f"{name} is not a SQLite database ({exc})", "damaged") from exc
             raise RestoreError(
-                f"{name} is not a SQLite database, or is damaged beyond reading: {exc}", "damaged"
+                f"{name} is damaged: PRAGMA integrity_check could not finish ({exc})", "damaged"
             ) from exc
         if rows != ["ok"]:
             lines = [x for row in rows for x in row.splitlines() if x and not x.startswith("***")]

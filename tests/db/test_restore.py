@@ -121,13 +121,30 @@ def test_a_damaged_copy_is_refused_and_nothing_changes(
 
     result = run("db", "restore", str(copy))
     assert result.code == 1
-    assert result.err.startswith(f"supportline: error: {copy} is damaged: PRAGMA integrity_check found ")
+    # integrity_check lists what it found, or stops on a page it cannot read: damaged, either way.
+    assert result.err.startswith(f"supportline: error: {copy} is damaged: PRAGMA integrity_check ")
     assert result.err.rstrip().endswith("; nothing was changed")
     assert _call_ids(live) == ids
     assert not list(live.parent.glob("supportline-before-restore-*"))
     assert not list(live.parent.glob(".supportline.db.restoring-*"))
     [(outcome, _who, details)] = _restore_events(live)
     assert (outcome, details) == ("refused", {"reason": "damaged"})
+
+
+def test_a_copy_whose_schema_page_is_damaged_is_refused(
+    run: Run, cli_db: Database, live: Path, tmp_path: Path
+) -> None:
+    copy = _backup(run, tmp_path / "copy.db")
+    with copy.open("r+b") as handle:  # page 1, after the 100-byte file header: the schema's own page
+        handle.seek(100 + 8)
+        handle.write(b"\xff" * 32)
+    cli_db.dispose()
+    result = run("db", "restore", str(copy))
+    assert result.code == 1
+    damaged = f"{copy} is damaged: PRAGMA integrity_check could not finish (database disk image is malformed)"
+    assert damaged in result.err
+    [(_outcome, _who, details)] = _restore_events(live)
+    assert details == {"reason": "damaged"}
 
 
 def test_a_file_that_is_not_a_database_is_refused(
@@ -138,7 +155,7 @@ def test_a_file_that_is_not_a_database_is_refused(
     notes.write_text("shift notes, not a database\n" * 200, encoding="utf-8")
     result = run("db", "restore", str(notes))
     assert result.code == 1
-    assert f"{notes} is not a SQLite database, or is damaged beyond reading" in result.err
+    assert f"{notes} is not a SQLite database (file is not a database); nothing was changed" in result.err
     missing = run("db", "restore", str(tmp_path / "nowhere.db"))
     assert (
         missing.code == 1 and f"{tmp_path / 'nowhere.db'} is not a file; nothing was changed" in missing.err
