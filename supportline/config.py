@@ -124,6 +124,23 @@ class Settings:
     backups_to_keep: int = dataclasses.field(
         default=10, metadata={"help": "Automatic pre-migration copies of the SQLite file to keep."}
     )
+    daily_backup: bool = dataclasses.field(
+        default=True,
+        metadata={
+            "help": "While the app runs, copy the local SQLite database once a day (online backup, "
+            "taken in the background). A shared database is backed up on its server instead."
+        },
+    )
+    daily_backups_to_keep: int = dataclasses.field(
+        default=7, metadata={"help": "Daily copies to keep; older ones are removed (1-1000)."}
+    )
+    daily_backup_dir: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "Folder of the daily copies (made private to its owner, mode 0700); "
+            "empty means backups/daily in the data folder."
+        },
+    )
     # Time limits of the database (docs/architecture.md, "Bounded time on every database call").
     db_connect_timeout_s: int = dataclasses.field(
         default=5, metadata={"help": "Seconds to wait while connecting to the shared database."}
@@ -210,6 +227,7 @@ class Settings:
             "lockout_minutes": (1, 1440),
             "sqlite_busy_timeout_ms": (0, 600_000),
             "backups_to_keep": (0, 1000),
+            "daily_backups_to_keep": (1, 1000),
             "retention_closed_call_days": (1, 36_500),
             "retention_draft_days": (1, 36_500),
             "log_retention_days": (1, 36_500),
@@ -320,6 +338,13 @@ def _parse_url(text: str) -> URL | None:
         return make_url(text)
     except ArgumentError:
         return None
+
+
+def daily_backup_folder(settings: Settings, paths: Paths) -> Path:
+    """Where the daily copies go: the ``daily_backup_dir`` setting, or ``backups/daily``."""
+    if settings.daily_backup_dir:
+        return Path(settings.daily_backup_dir).expanduser()
+    return paths.backup_dir / "daily"
 
 
 def database_url(settings: Settings, paths: Paths) -> URL:

@@ -16,11 +16,22 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One line of the self-test: what was checked, whether it passed, and what was found."""
+
+    check: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
 class GuiHooks:
     #: Start the GUI application (no subcommand given); returns the exit code.
     run: Callable[[list[str]], int]
     #: Self-test: build the main window offscreen on ``db``, show it, close it; raise on failure.
     check_main_window: Callable[[Environment, Database], None]
+    #: Self-test: what Qt found in this installation (platform plugins, image formats, fonts).
+    check_qt: Callable[[], list[Finding]]
 
 
 def is_gui_invocation(argv: list[str]) -> bool:

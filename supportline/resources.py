@@ -34,3 +34,41 @@ def resources_dir() -> Path:
 def resource_path(*parts: str) -> Path:
     """Path of a shipped resource, e.g. ``resource_path("guidance")``."""
     return resources_dir().joinpath(*parts)
+
+
+#: The application icon's PNG sizes in ``resources/icons`` (``packaging/make_icons.py`` renders
+#: them from the SVG): the freedesktop icon theme's sizes, Windows' small ones, macOS's large ones.
+ICON_SIZES = (16, 20, 22, 24, 32, 40, 48, 64, 128, 256, 512)
+
+#: Every folder of ``resources/`` and the files in it the program cannot do without. ``build.spec``
+#: ships exactly these folders (and stops if ``resources/`` holds one not listed here), the
+#: self-test checks each file is there and readable, and a test holds this table to the folder.
+SHIPPED: dict[str, tuple[str, ...]] = {
+    "guidance": ("README.txt",),  # the templates themselves are checked by loading them
+    "fonts": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"),  # embedded in PDF exports
+    "passwords": ("common-passwords.txt", "LICENSE"),  # refused as passwords
+    "icons": (
+        "supportline.svg",
+        *(f"supportline-{size}.png" for size in ICON_SIZES),
+        "supportline.ico",
+        "supportline.icns",
+    ),
+}
+
+
+def missing_resources() -> list[str]:
+    """The shipped files that are absent, empty or unreadable, as ``folder/file`` (``[]``: all there).
+
+    Raises :class:`ResourcesNotFoundError` when the folder itself is missing."""
+    root = resources_dir()
+    missing: list[str] = []
+    for folder, files in SHIPPED.items():
+        for name in files:
+            path = root / folder / name
+            try:
+                with path.open("rb") as handle:
+                    if not handle.read(1):
+                        missing.append(f"{folder}/{name} (empty)")
+            except OSError:
+                missing.append(f"{folder}/{name}")
+    return missing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from supportline.gui_hooks import GuiHooks
+from supportline.gui_hooks import Finding, GuiHooks
 
 if TYPE_CHECKING:
     from supportline.bootstrap import Environment
@@ -23,4 +23,10 @@ def _check_main_window(env: Environment, db: Database) -> None:
     check_main_window(env, db)
 
 
-GUI_HOOKS = GuiHooks(run=_run, check_main_window=_check_main_window)
+def _check_qt() -> list[Finding]:
+    from ui.selftest import check_qt
+
+    return check_qt()
+
+
+GUI_HOOKS = GuiHooks(run=_run, check_main_window=_check_main_window, check_qt=_check_qt)

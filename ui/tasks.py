@@ -4,7 +4,8 @@ Work runs in *lanes*: each lane is one worker thread, so the work of one lane ru
 in the order it was asked for; different lanes run side by side, so no work waits behind
 another when it need not (a save hung on a silent network must not hold up the call list, the
 draft autosave or an unlock). :data:`SAVES` carries call saves, :data:`DRAFTS` the draft
-autosave and discards, :data:`GENERAL` (the default) everything else. Results come back to the
+autosave and discards, :data:`BACKUPS` the daily copy of the local database (a large file must
+not hold up the call list), :data:`GENERAL` (the default) everything else. Results come back to the
 GUI thread, where the callbacks run, so callbacks may touch widgets freely. Nothing else in
 ``ui`` starts threads. (SQLite writes of different lanes queue on the database's own write lock.)
 """
@@ -30,6 +31,7 @@ Closure = Callable[[], None]
 GENERAL = "general"
 SAVES = "saves"
 DRAFTS = "drafts"
+BACKUPS = "backups"
 
 
 class _Job(QRunnable):

@@ -1,8 +1,10 @@
-"""``supportline db upgrade|check|backup|password``."""
+"""``supportline db upgrade|check|backup|restore|password``."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,10 +15,14 @@ from supportline.cli.common import CliError, Passwords, UsageError, opened_datab
 from supportline.db import DatabaseUnavailableError, check_connection, create_database
 from supportline.db.backup import backup
 from supportline.db.migrate import current_revision, head_revision, schema_diff
+from supportline.db.restore import ACTION as RESTORE_ACTION
+from supportline.db.restore import RestoreError, restore_sqlite
+from supportline.db.restore import operator as restore_operator
 from supportline.gui_hooks import GuiHooks
 from supportline.services import audit_chain
 
 UPGRADE_HINT = "run `supportline db upgrade`"
+log = logging.getLogger(__name__)
 
 
 def register(commands: Any) -> None:
@@ -32,6 +38,15 @@ def register(commands: Any) -> None:
     p = sub.add_parser("backup", help="write a consistent copy of the database (SQLite file or pg_dump)")
     p.add_argument("path", type=Path, metavar="PATH", help="file to write, or an existing folder")
     p.set_defaults(handler=backup_command)
+
+    p = sub.add_parser(
+        "restore",
+        help="put a copy of the local SQLite database back (checked first; the current file is kept aside)",
+    )
+    p.add_argument(
+        "path", type=Path, metavar="PATH", help="the copy: a file from `db backup` or the daily backups"
+    )
+    p.set_defaults(handler=restore_command)
 
     p = sub.add_parser("password", help="store the shared PostgreSQL database's password in the OS keyring")
     password_stdin_option(p, "the database password")
@@ -125,6 +140,67 @@ def backup_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
         written = backup(db, target)
     print(f"backup of {db.describe()} written to {written.resolve()}")
     return 0
+
+
+POSTGRESQL_RESTORE = (
+    "a shared PostgreSQL database is restored on its server with pg_restore, not with this command: "
+    'see docs/administration.md, "Backups and restore" (pg_dump, pg_restore and the roles)'
+)
+
+
+def restore_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
+    env = bootstrap.load_environment()
+    bootstrap.configure_logging(env.paths, retention_days=env.settings.log_retention_days)
+    url = config.database_url(env.settings, env.paths)
+    if url.get_backend_name() != "sqlite":
+        _audit_postgresql_refusal(env)
+        raise CliError(POSTGRESQL_RESTORE)
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        raise UsageError(f"`db restore` needs a SQLite database file; database_url names {url.database!r}")
+    env.paths.ensure()
+    copy: Path = args.path.expanduser()
+    try:
+        result = restore_sqlite(copy, Path(url.database))
+    except RestoreError as exc:
+        raise CliError(f"{exc}; nothing was changed") from exc
+    migrated = (
+        f", migrated from revision {result.revision} to {result.migrated_to}"
+        if result.migrated_to != result.revision
+        else ""
+    )
+    print(f"checked {result.copy}: integrity ok, schema revision {result.revision}, {result.calls} call(s)")
+    if result.kept_aside is not None:
+        print(f"the database it replaces is kept as {result.kept_aside}")
+    print(f"restored SQLite {result.database} from {result.copy}{migrated}")
+    if result.erasures_undone:
+        print(
+            f"warning: {result.erasures_undone} erasure(s) recorded after this copy was made are not in it: "
+            "the erased calls or persons are back. Erase them again; the kept file's erasure record "
+            "lists them (`supportline erasure list --records` with SUPPORTLINE_DB_URL pointing at it)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _audit_postgresql_refusal(env: bootstrap.Environment) -> None:
+    """The refusal in the shared database's audit trail, when it can be reached without asking."""
+    from supportline.enums import AuditCategory
+    from supportline.services import audit
+
+    try:
+        db = bootstrap.open_database(env)  # keyring only: no prompt for a refusal
+    except Exception:  # unreachable, or it needs a password: the refusal stands unrecorded
+        return
+    try:
+        with db.write() as session:
+            audit.record(
+                session, None, AuditCategory.ALTERATION, RESTORE_ACTION, "database", "",
+                outcome="refused", actor_name=restore_operator(), reason="postgresql",
+            )  # fmt: skip
+    except Exception:  # the refusal stands whether or not it could be recorded
+        log.warning("the refused restore could not be recorded in the shared database", exc_info=True)
+    finally:
+        db.dispose()
 
 
 def password_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:

@@ -1,13 +1,17 @@
 """``supportline self-test``: is this installation able to run? One line per check.
 
 It changes nothing: the database is opened but never migrated (a self-test that "fixes" the
-schema would hide the problem it exists to find).
+schema would hide the problem it exists to find). Besides the settings, the database and its
+schema, it checks what an installation (a PyInstaller bundle above all) can lack: every shipped
+resource, the guidance, the fonts PDF exports embed, the PostgreSQL driver with its libpq, and
+through the GUI hooks Qt's platform plugins, image formats and fonts, then the main window.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,13 +25,14 @@ from supportline.db import Database
 from supportline.db.migrate import head_revision
 from supportline.gui_hooks import GuiHooks
 from supportline.guidance.loader import load_folder
-from supportline.resources import ResourcesNotFoundError, resource_path
+from supportline.resources import SHIPPED, ResourcesNotFoundError, missing_resources, resource_path
 
 
 def register(commands: Any) -> None:
     p = commands.add_parser(
         "self-test",
-        help="check configuration, database, schema, guidance and the main window; exit 0 if all is well",
+        help="check configuration, database, schema, resources, guidance, fonts, the PostgreSQL driver, "
+        "Qt's plugins and the main window; exit 0 if all is well",
     )
     p.set_defaults(handler=self_test_command)
 
@@ -50,7 +55,11 @@ def self_test_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
     db = _check_database(report, env)
     try:
         schema_ok = _check_schema(report, db)
+        _check_resources(report)
         _check_guidance(report, env)
+        _check_pdf_fonts(report)
+        _check_postgresql_driver(report)
+        _check_qt(report, gui)
         _check_main_window(report, gui, env, db if schema_ok else None)
     finally:
         if db is not None:
@@ -103,6 +112,75 @@ def _check_schema(report: Report, db: Database | None) -> bool:
         return False
     report.ok("schema", f"at revision {head_revision()}, matching the models")
     return True
+
+
+def _check_resources(report: Report) -> None:
+    try:
+        folder = resource_path()
+        missing = missing_resources()
+    except ResourcesNotFoundError as exc:
+        report.fail("resources", str(exc))
+        return
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        report.fail("resources", f"missing from {folder}: {', '.join(missing[:3])}{more}")
+        return
+    files = sum(len(names) for names in SHIPPED.values())
+    where = " (in the bundle)" if getattr(sys, "frozen", False) else ""
+    report.ok("resources", f"{', '.join(SHIPPED)}: {files} file(s) in {folder}{where}")
+
+
+def _check_pdf_fonts(report: Report) -> None:
+    """The fonts PDF exports embed, parsed as the export will (a bad file fails every export)."""
+    try:
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        from supportline.exports.pdf_report import FONT_FILES
+
+        names = []
+        for name, file_name in FONT_FILES.items():
+            font = TTFont(name, str(resource_path("fonts", file_name)))
+            names.append(font.face.name.decode("ascii", "replace") if font.face.name else file_name)
+    except Exception as exc:  # a self-test reports whatever goes wrong; it must not crash
+        report.fail("fonts", f"the PDF fonts cannot be loaded: {type(exc).__name__}: {exc}")
+        return
+    report.ok("fonts", f"{', '.join(names)} load (embedded in PDF exports)")
+
+
+def _check_postgresql_driver(report: Report) -> None:
+    """psycopg, its libpq and SQLAlchemy's dialect for it: what a shared database needs."""
+    try:
+        import psycopg
+        from psycopg import pq
+        from sqlalchemy.dialects import registry
+
+        registry.load("postgresql.psycopg")
+        version = pq.version()
+    except Exception as exc:  # ImportError "no pq wrapper available", a missing libpq, …
+        report.fail("PostgreSQL driver", f"{type(exc).__name__}: {exc}")
+        return
+    libpq = f"libpq {version // 10000}.{version % 100}"
+    if pq.__impl__ == "python" and getattr(sys, "frozen", False):
+        report.fail(
+            "PostgreSQL driver",
+            f"psycopg {psycopg.__version__} found only the workstation's {libpq}: the bundle lacks "
+            "psycopg's binary package (psycopg_binary), so a shared database depends on what is installed",
+        )
+        return
+    report.ok("PostgreSQL driver", f"psycopg {psycopg.__version__} ({pq.__impl__}), {libpq}")
+
+
+def _check_qt(report: Report, gui: GuiHooks | None) -> None:
+    if gui is None:
+        report.fail("Qt", "skipped: the GUI is not available in this installation")
+        return
+    try:
+        findings = gui.check_qt()
+    except Exception as exc:  # a self-test reports whatever goes wrong; it must not crash
+        report.fail("Qt", f"{type(exc).__name__}: {exc}")
+        return
+    for finding in findings:
+        (report.ok if finding.ok else report.fail)(finding.check, finding.detail)
 
 
 def _check_guidance(report: Report, env: Environment | None) -> None:

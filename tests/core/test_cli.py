@@ -30,7 +30,8 @@ from supportline.db import Database, create_database
 from supportline.db.migrate import current_revision, head_revision
 from supportline.db.models import AuditEvent
 from supportline.enums import AgencyType, Route, Urgency
-from supportline.gui_hooks import GuiHooks
+from supportline.gui_hooks import Finding, GuiHooks
+from supportline.resources import resources_dir
 from supportline.services import accounts
 from supportline.services.call_types import CallData, Caller, RouteData
 from supportline.services.calls import save_call
@@ -52,6 +53,7 @@ class FakeGui:
     fail_with: Exception | None = None
     checked: list[Database] = field(default_factory=list)
     ran: list[list[str]] = field(default_factory=list)
+    qt: list[Finding] = field(default_factory=lambda: [Finding("Qt platform plugins", True, "xcb loads")])
 
     def run(self, argv: list[str]) -> int:
         self.ran.append(argv)
@@ -64,7 +66,7 @@ class FakeGui:
 
     @property
     def hooks(self) -> GuiHooks:
-        return GuiHooks(run=self.run, check_main_window=self.check_main_window)
+        return GuiHooks(run=self.run, check_main_window=self.check_main_window, check_qt=lambda: self.qt)
 
 
 @pytest.fixture
@@ -638,11 +640,78 @@ def test_self_test_passes_on_a_migrated_database(run: Run) -> None:
     result = run("self-test", gui=gui.hooks)
     assert result.code == 0, result.out + result.err
     lines = result.out.splitlines()
-    assert [line.split(":")[0] for line in lines[:5]] == [
-        "ok   configuration", "ok   database", "ok   schema", "ok   guidance", "ok   main window",
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "ok   configuration", "ok   database", "ok   schema", "ok   resources", "ok   guidance",
+        "ok   fonts", "ok   PostgreSQL driver", "ok   Qt platform plugins", "ok   main window",
     ]  # fmt: skip
     assert lines[-1] == "self-test passed"
     assert len(gui.checked) == 1
+
+
+def test_self_test_names_a_missing_resource(
+    run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert run("db", "upgrade").code == 0
+    copy = tmp_path / "resources"
+    shutil.copytree(resources_dir(), copy)
+    (copy / "icons" / "supportline-256.png").unlink()
+    (copy / "passwords" / "common-passwords.txt").write_bytes(b"")
+    monkeypatch.setattr("supportline.resources.resources_dir", lambda: copy)
+    result = run("self-test", gui=FakeGui().hooks)
+    assert result.code == 1
+    missing = "passwords/common-passwords.txt (empty), icons/supportline-256.png"
+    assert f"FAIL resources: missing from {copy}: {missing}" in result.out
+    assert "self-test failed: resources" in result.err
+
+
+def test_self_test_names_broken_pdf_fonts(run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert run("db", "upgrade").code == 0
+    copy = tmp_path / "resources"
+    shutil.copytree(resources_dir(), copy)
+    (copy / "fonts" / "DejaVuSans-Bold.ttf").write_bytes(b"not a font")
+    monkeypatch.setattr("supportline.resources.resources_dir", lambda: copy)
+    result = run("self-test", gui=FakeGui().hooks)
+    assert result.code == 1
+    (line,) = [x for x in result.out.splitlines() if x.startswith("FAIL fonts")]
+    assert "the PDF fonts cannot be loaded" in line
+
+
+def test_self_test_names_a_missing_postgresql_driver(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("db", "upgrade").code == 0
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if it were not installed: import fails
+    result = run("self-test", gui=FakeGui().hooks)
+    assert result.code == 1
+    assert "FAIL PostgreSQL driver: ModuleNotFoundError: import of psycopg halted" in result.out
+    assert "self-test failed: PostgreSQL driver" in result.err
+
+
+def test_self_test_in_a_bundle_refuses_a_driver_without_its_own_libpq(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psycopg import pq
+
+    assert run("db", "upgrade").code == 0
+    monkeypatch.setattr(pq, "__impl__", "python")
+    assert run("self-test", gui=FakeGui().hooks).code == 0  # an installation from PyPI may use the system's
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    result = run("self-test", gui=FakeGui().hooks)
+    assert result.code == 1
+    assert "the bundle lacks psycopg's binary package" in result.out
+
+
+def test_self_test_reports_every_qt_finding(run: Run) -> None:
+    assert run("db", "upgrade").code == 0
+    gui = FakeGui(
+        qt=[
+            Finding("Qt platform plugins", False, "xcb: Cannot load library libqxcb.so: libxcb-cursor.so.0"),
+            Finding("Qt image formats", True, "png, svg, ico read"),
+        ]
+    )
+    result = run("self-test", gui=gui.hooks)
+    assert result.code == 1
+    assert "FAIL Qt platform plugins: xcb: Cannot load library libqxcb.so: libxcb-cursor.so.0" in result.out
+    assert "ok   Qt image formats: png, svg, ico read" in result.out
+    assert "self-test failed: Qt platform plugins" in result.err
 
 
 def test_self_test_names_a_broken_main_window(run: Run) -> None:
@@ -673,6 +742,7 @@ def test_self_test_without_gui_and_with_bad_settings(run: Run, home: Path) -> No
     assert run("db", "upgrade").code == 0
     no_gui = run("self-test")
     assert no_gui.code == 1
+    assert "FAIL Qt: skipped: the GUI is not available" in no_gui.out
     assert "FAIL main window: skipped: the GUI is not available" in no_gui.out
 
     (home / "config" / "settings.toml").write_text("idle_lock_minutes = 'ten'\n", encoding="utf-8")

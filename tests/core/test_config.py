@@ -67,7 +67,7 @@ def test_save_and_load_round_trip(tmp_path):
 def test_every_setting_is_documented():
     for key, type_name, _default, help_text in Settings.describe():
         assert help_text, key
-        assert type_name in {"str", "int"}
+        assert type_name in {"str", "int", "bool"}
 
 
 def test_resources_are_found_from_the_checkout():

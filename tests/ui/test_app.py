@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -260,3 +261,64 @@ def test_a_broken_installation_is_named_instead_of_a_traceback(
     [(title, text)] = errors
     assert title == "Installation problem"
     assert "No module named 'sqlalchemy'" in text
+
+
+def test_the_log_says_when_the_start_is_ready_for_sign_in(
+    qtbot: QtBot,
+    cli_db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    errors: list[tuple[str, str]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The line the bundle's CI check (``.ci/run``) waits for in the log file: written once the
+    database is open, its schema checked and the main window built, before anyone signs in."""
+    make_admin(cli_db)
+    cli_db.dispose()
+    caplog.set_level(logging.INFO, logger="ui.app")
+    seen: list[list[str]] = []
+
+    def wait(dialog: LoginDialog) -> Actor | None:
+        seen.append([r.getMessage() for r in caplog.records if r.name == "ui.app"])
+        return None  # the person closes the sign-in
+
+    monkeypatch.setattr(LoginDialog, "wait", wait)
+    assert app.run([]) == 0
+    assert errors == []
+    assert seen == [["ready for sign-in: SQLite database open, schema current"]]
+
+
+def test_after_sign_in_the_daily_backup_runs_with_the_window(
+    qtbot: QtBot, cli_db: Database, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    from ui.daily_backup import DailyBackup
+
+    make_admin(cli_db)
+    cli_db.dispose()
+    found: list[DailyBackup] = []
+
+    def exec_app(_app: object) -> int:
+        [window] = [
+            w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
+        qtbot.addWidget(window)
+        found.extend(window.findChildren(DailyBackup))
+        window.close()
+        return 0
+
+    monkeypatch.setattr(app, "exec_app", exec_app)
+    monkeypatch.setattr(LoginDialog, "wait", _typing(LoginDialog.wait))
+    assert app.run([]) == 0
+    assert errors == []
+    [backups] = found
+    assert backups.enabled
+    assert backups.folder == Path(os.environ["SUPPORTLINE_HOME"]) / "data" / "backups" / "daily"
+
+
+def _typing(wait: Callable[[LoginDialog], Actor | None]) -> Callable[[LoginDialog], Actor | None]:
+    def typed(dialog: LoginDialog) -> Actor | None:
+        dialog.username.setText("ada.admin")
+        dialog.password.setText(PASSWORD)
+        dialog.sign_in_button.click()
+        return wait(dialog)
+
+    return typed
