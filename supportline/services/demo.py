@@ -51,6 +51,9 @@ from supportline.enums import (
     CallStatus,
     Channel,
     ExploitationType,
+    FollowUpKind,
+    FollowUpPriority,
+    FollowUpStatus,
     Indicator,
     NrmConsent,
     Outcome,
@@ -469,7 +472,7 @@ class _Generator:
         routes = self.routes(facts)
         outcomes = self.outcomes(facts, routes, nrm_consent)
         self.referrals(batch, facts, outcomes)
-        self.follow_ups(batch, facts, outcomes)
+        self.follow_ups(batch, facts, outcomes, handler, saved)
         summary = self.summary(facts)[:SUMMARY_MAX]
         narrative = self.narrative(facts, indicators, routes, outcomes)
         channel = self.channels.pick(rng)
@@ -843,13 +846,22 @@ class _Generator:
             )
             position += 1
 
-    def follow_ups(self, batch: _Batch, facts: _CallFacts, outcomes: set[Outcome]) -> None:
+    def follow_ups(
+        self, batch: _Batch, facts: _CallFacts, outcomes: set[Outcome], handler: uuid.UUID, saved: datetime
+    ) -> None:
         if Outcome.FOLLOW_UP_BOOKED not in outcomes:
             return
         due = facts.opened + timedelta(hours=self.choice(words.FOLLOW_UP_HOURS))
         done = max(due + timedelta(minutes=self.rng.randint(-60, 600)), facts.opened)
         assignee = self.staff.adviser if self.chance(0.7) else self.staff.supervisor
         is_done = facts.closed is not None and done <= self.now
+        # Kind and priority follow from the call (no more random numbers: the same seed gives
+        # the same data as before issue 14).
+        referred = outcomes & {
+            Outcome.NRM_MADE,
+            Outcome.CHILDRENS_SERVICES_REFERRAL,
+            Outcome.SUPPORT_PROVIDER_REFERRAL,
+        }
         batch.follow_ups.append(
             {
                 "id": uuid.uuid4(),
@@ -860,6 +872,22 @@ class _Generator:
                 "note": self.choice(words.FOLLOW_UP_NOTES),
                 "done_at": done if is_done else None,
                 "done_by_id": assignee if is_done else None,
+                "kind": FollowUpKind.CHASE_REFERRAL if referred else FollowUpKind.CALLBACK,
+                "priority": (
+                    FollowUpPriority.HIGH
+                    if facts.urgency in (Urgency.CRISIS, Urgency.URGENT)
+                    else FollowUpPriority.NORMAL
+                ),
+                "assignee_route": None,
+                "status": FollowUpStatus.DONE if is_done else FollowUpStatus.OPEN,
+                "outcome": "Called back; nothing further needed." if is_done else "",
+                "snooze_reason": "",
+                "snoozed_until": None,
+                "created_at": saved,
+                "created_by_id": handler,
+                "updated_at": done if is_done else saved,
+                "updated_by_id": assignee if is_done else handler,
+                "version": 2 if is_done else 1,
             }
         )
 

@@ -123,6 +123,18 @@ LATER_COLUMNS = (
     ("users", "locked_until", "TIMESTAMP", "TIMESTAMP", "0006"),
     ("users", "must_change_password", _BOOL, _BOOL, "0006"),
     ("calls", "last_save_id", "CHAR(32)", "UUID", "0008"),
+    ("follow_ups", "kind", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "priority", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "assignee_route", "VARCHAR(11)", "VARCHAR(11)", "0009"),
+    ("follow_ups", "status", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "outcome", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "snooze_reason", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "snoozed_until", "TIMESTAMP", "TIMESTAMP", "0009"),
+    ("follow_ups", "created_at", "TIMESTAMP", "TIMESTAMP", "0009"),
+    ("follow_ups", "created_by_id", "CHAR(32)", "UUID", "0009"),
+    ("follow_ups", "updated_at", "TIMESTAMP", "TIMESTAMP", "0009"),
+    ("follow_ups", "updated_by_id", "CHAR(32)", "UUID", "0009"),
+    ("follow_ups", "version", "INTEGER NOT NULL DEFAULT 1", "INTEGER NOT NULL DEFAULT 1", "0009"),
 )
 
 
