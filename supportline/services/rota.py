@@ -300,15 +300,20 @@ def _times(
     db: Database, starts: datetime, ends: datetime, fold_start: int | None, fold_end: int | None
 ) -> tuple[datetime, datetime]:
     errors: list[FieldError] = []
+    typed: list[ValidationError] = []
     start = end = None
     try:
         start = local_time.instant(starts, db.zone, fold=fold_start, field="starts_at")
     except ValidationError as exc:
         errors += exc.errors
+        typed.append(exc)
     try:
         end = local_time.instant(ends, db.zone, fold=fold_end, field="ends_at")
     except ValidationError as exc:
         errors += exc.errors
+        typed.append(exc)
+    if len(typed) == 1 and len(errors) == 1:
+        raise typed[0]  # an ambiguous or skipped time keeps its type (a screen asks which)
     if start is not None and end is not None:
         if not EARLIEST_TIME <= start < LATEST_TIME:
             errors.append(FieldError("starts_at", "is out of range"))
