@@ -495,7 +495,7 @@ def start_handover(
     """The handover of the shift ``[shift_start, shift_end)`` (default: the shift holding ``now``),
     created with its pre-fill, or the one already started for that shift (not yet acknowledged:
     one acknowledged is refused, :class:`HandoverReadOnlyError`)."""
-    permissions.check(db, actor, Action.HANDOVER_WRITE, event="handover.create")
+    permissions.check(db, actor, Action.HANDOVER_WRITE, operation="create")
     at = (now or datetime.now(UTC)).astimezone(UTC)
     start, end = _window(db, shift_start, shift_end, at, changes)
     next_end = _next_end(db, end, changes, end - start)
@@ -530,7 +530,7 @@ def get_handover(
     db: Database, actor: Actor, handover_id: uuid.UUID, *, audited: bool = True
 ) -> HandoverRecord:
     """One handover, whole (a consultation: audited as ``handover.view``)."""
-    permissions.check(db, actor, Action.HANDOVER_VIEW, handover_id, event="handover.view")
+    permissions.check(db, actor, Action.HANDOVER_VIEW, handover_id, operation="view")
     with db.read() as session:
         record = _record(session, handover_id)
     if audited:
@@ -553,7 +553,7 @@ def _editable(session: Session, actor: Actor, handover_id: uuid.UUID, expected_v
         )  # fmt: skip
     if row.from_user_id != actor.user_id:
         raise permissions.refusal(
-            actor, Action.HANDOVER_WRITE, handover_id, event="handover.update",
+            actor, Action.HANDOVER_WRITE, handover_id, operation="update",
             text=f"{actor.username} may not change this handover: only the supervisor who wrote it may",
             reason="not the author",
         )  # fmt: skip
@@ -573,7 +573,7 @@ def update_notes(
 ) -> HandoverRecord:
     """Set the overall note and/or notes of items (by :attr:`HandoverItem.key`); only the author,
     only before it is acknowledged."""
-    permissions.check(db, actor, Action.HANDOVER_WRITE, handover_id, event="handover.update")
+    permissions.check(db, actor, Action.HANDOVER_WRITE, handover_id, operation="update")
     at = (now or datetime.now(UTC)).astimezone(UTC)
     errors: list[FieldError] = []
     for field, text in [
@@ -635,7 +635,7 @@ def refresh_handover(
 ) -> HandoverRecord:
     """Read the pre-fill again (before acknowledging, when the shift has moved on). Every note is
     kept: an item found again keeps its note; one gone with a note stays, marked not current."""
-    permissions.check(db, actor, Action.HANDOVER_WRITE, handover_id, event="handover.update")
+    permissions.check(db, actor, Action.HANDOVER_WRITE, handover_id, operation="update")
     at = (now or datetime.now(UTC)).astimezone(UTC)
     try:
         with db.write() as session:
@@ -740,7 +740,7 @@ def search_handovers(
     notes or items (references, lines, notes) contain ``text`` (case-insensitive; plain text,
     never a pattern), acknowledged or not. Audited (``handover.search``: the text's length and
     the number found, never the text)."""
-    permissions.check(db, actor, Action.HANDOVER_VIEW, event="handover.search")
+    permissions.check(db, actor, Action.HANDOVER_VIEW, operation="search")
     if not 1 <= limit <= MAX_RESULTS:
         raise ValidationError([FieldError("limit", f"must be from 1 to {MAX_RESULTS}")])
     query = (

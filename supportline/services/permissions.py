@@ -326,6 +326,7 @@ RULES: Mapping[Action, Rule] = {
     Action.ROTA_EDIT: Rule(
         Permission.ROTA_WRITE, C.ALTERATION, "rota_shift", "add, change or remove a rota shift",
         ("rota.add", "rota.change", "rota.remove"), "rota.add_shift, rota.change_shift, rota.remove_shift",
+        "a refusal names the operation (details: operation)",
     ),
     Action.ROTA_COPY_WEEK: Rule(
         Permission.ROTA_WRITE, C.ALTERATION, "rota_shift", "copy last week's rota", ("rota.copy_week",),
@@ -335,6 +336,7 @@ RULES: Mapping[Action, Rule] = {
         Permission.HANDOVER_WRITE, C.COLLECTION, "handover", "write a shift handover",
         ("handover.create", "handover.update"),
         "handover.start_handover, handover.update_notes, handover.refresh_handover",
+        "only its author changes it; a refusal names the operation (details: operation)",
     ),
     Action.HANDOVER_ACKNOWLEDGE: Rule(
         Permission.HANDOVER_WRITE, C.ALTERATION, "handover", "acknowledge a shift handover",
@@ -346,7 +348,8 @@ RULES: Mapping[Action, Rule] = {
         Permission.HANDOVER_READ, C.CONSULTATION, "handover", "read and search the shift handovers",
         ("handover.view", "handover.search"),
         "handover.get_handover, handover.search_handovers, handover.prefill, handover.shift_checks",
-        "the pre-fill and the shift checks are not audited (they are re-read, not a record)",
+        "the pre-fill and the shift checks are not audited (they are re-read, not a record); a refusal "
+        "names the operation",
     ),
     Action.HANDOVER_PRINT: Rule(
         Permission.HANDOVER_READ, C.DISCLOSURE, "handover", "print a handover as a PDF",

@@ -381,7 +381,7 @@ def add_shift(
 ) -> ShiftRecord:
     """Put ``user_id`` on the rota. ``starts``/``ends``: instants, or local times (naive) in the
     line's zone with ``fold`` where the clocks repeat an hour."""
-    permissions.check(db, actor, Action.ROTA_EDIT, event="rota.add")
+    permissions.check(db, actor, Action.ROTA_EDIT, operation="add")
     route, role = Route(route), DutyRole(role)
     start, end = _times(db, starts, ends, fold_start, fold_end)
     now = datetime.now(UTC)
@@ -416,7 +416,7 @@ def change_shift(
 ) -> ShiftRecord:
     """Change who holds a shift or when; refused (:class:`ConflictError`) if it changed since
     ``expected_version`` was read."""
-    permissions.check(db, actor, Action.ROTA_EDIT, shift_id, event="rota.change")
+    permissions.check(db, actor, Action.ROTA_EDIT, shift_id, operation="change")
     now = datetime.now(UTC)
     try:
         with db.write() as session:
@@ -455,7 +455,7 @@ def change_shift(
 
 
 def remove_shift(db: Database, actor: Actor, shift_id: uuid.UUID, *, expected_version: int) -> None:
-    permissions.check(db, actor, Action.ROTA_EDIT, shift_id, event="rota.remove")
+    permissions.check(db, actor, Action.ROTA_EDIT, shift_id, operation="remove")
     try:
         with db.write() as session:
             _lock(session)

@@ -249,7 +249,9 @@ def test_notes_only_by_the_author_and_kept_when_refreshed(world: World) -> None:
     assert next(i for i in refreshed.items if i.key == f"open_calls:{w.ids['A']}").note == "Watch this one"
     with w.db.read() as session:
         refused = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
-    assert [(e.action, e.actor_name) for e in refused] == [("handover.update", "sue.supervisor")]
+    assert [(e.action, e.actor_name, json.loads(e.details)["operation"]) for e in refused] == [
+        ("handover.write", "sue.supervisor", "update")
+    ]
 
 
 def test_acknowledged_by_another_supervisor_with_their_own_password(world: World) -> None:

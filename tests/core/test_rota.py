@@ -151,7 +151,9 @@ def test_overlaps_wrong_people_and_bad_spans_are_refused(staff: Staff) -> None:
         )  # fmt: skip
     with s.db.read() as session:
         refused = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "refused")).all()
-    assert [(e.action, e.actor_name) for e in refused] == [("rota.add", "olu.operator")]
+    assert [(e.action, e.actor_name, json.loads(e.details)["operation"]) for e in refused] == [
+        ("rota.edit", "olu.operator", "add")
+    ]
 
 
 def test_change_and_remove_need_the_version_shown(staff: Staff) -> None:
