@@ -53,6 +53,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -842,6 +843,37 @@ def shift_checks(
     return tuple(out)
 
 
+#: The triggers that keep an acknowledged handover read-only (migration 0009 creates them).
+SQLITE_TRIGGERS = ("handovers_acknowledged_no_update", "handovers_acknowledged_no_delete")
+POSTGRESQL_TRIGGERS = ("handovers_read_only",)
+
+
+def missing_triggers(db: Database) -> list[str]:
+    """The read-only triggers of ``handovers`` that are not there or not enabled (``db check``)."""
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            present = set(
+                conn.execute(
+                    sql_text(
+                        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'handovers'"
+                    )
+                ).scalars()
+            )
+            return [name for name in SQLITE_TRIGGERS if name not in present]
+        rows = conn.execute(
+            sql_text(
+                "SELECT tgname, tgenabled FROM pg_trigger "
+                "WHERE tgrelid = to_regclass('handovers') AND NOT tgisinternal"
+            )
+        ).all()
+    state = {row.tgname: row.tgenabled for row in rows}
+    return [
+        name if name not in state else f"{name} (disabled)"
+        for name in POSTGRESQL_TRIGGERS
+        if name not in state or state[name] == "D"
+    ]
+
+
 def print_handover(
     db: Database,
     actor: Actor,
@@ -889,6 +921,7 @@ __all__ = [
     "ShiftFigures",
     "acknowledge",
     "get_handover",
+    "missing_triggers",
     "prefill",
     "previous_shift",
     "print_handover",

@@ -433,3 +433,26 @@ def test_the_pdf_has_the_marking_on_every_page_and_the_whole_handover(
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "handover.print")).all()
     assert json.loads(event.details) == {"acknowledged": True, "file_name": "handover.pdf", "sha256": digest}
     assert event.category.value == "disclosure"
+
+
+def test_db_check_names_a_missing_or_disabled_read_only_trigger(db: Database) -> None:
+    from supportline.cli.db_commands import schema_problem
+
+    assert handover.missing_triggers(db) == [] and schema_problem(db) is None
+    if db.is_sqlite:
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER handovers_acknowledged_no_delete"))
+        assert handover.missing_triggers(db) == ["handovers_acknowledged_no_delete"]
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE handovers DISABLE TRIGGER handovers_read_only"))
+        try:
+            assert handover.missing_triggers(db) == ["handovers_read_only (disabled)"]
+            problem = schema_problem(db)
+        finally:
+            with db.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE handovers ENABLE TRIGGER handovers_read_only"))
+        assert problem is not None and "handovers_read_only (disabled)" in problem
+        return
+    problem = schema_problem(db)
+    assert problem is not None and "acknowledged handovers are not read-only" in problem
