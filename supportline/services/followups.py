@@ -74,6 +74,8 @@ from supportline.sync import changes
 DUE_NOW_GRACE = timedelta(minutes=15)
 #: How far ahead "due in the next hours" looks by default.
 DEFAULT_WITHIN = timedelta(hours=4)
+#: At most this many overdue follow-ups are listed (the most recent).
+MAX_OVERDUE = 1000
 #: The longest a follow-up may be snoozed for at once.
 MAX_SNOOZE = timedelta(days=30)
 
@@ -151,6 +153,8 @@ class DueList:
     due_now: tuple[DueItem, ...]
     upcoming: tuple[DueItem, ...]
     handoffs: tuple[HandoffRecord, ...]
+    #: More than MAX_OVERDUE follow-ups are overdue: ``overdue`` holds the most recent of them.
+    overdue_truncated: bool = False
 
     @property
     def counts(self) -> dict[str, int]:
@@ -325,8 +329,16 @@ def due(
                 RouteAdvice.chosen.is_(True),
             )
             query = query.where(or_(FollowUp.assignee_route == route, advised))
-        rows = session.execute(query.order_by(_next_due(), FollowUp.id)).all()
-        records = [_to_record(tuple(r)) for r in rows]
+        # Everything due from the "due now" window on; of the overdue, the most recent
+        # MAX_OVERDUE (a line that let thousands lapse needs a report, not a panel).
+        cutoff = at - DUE_NOW_GRACE
+        recent = session.execute(query.where(_next_due() >= cutoff).order_by(_next_due(), FollowUp.id)).all()
+        late = session.execute(
+            query.where(_next_due() < cutoff).order_by(_next_due().desc(), FollowUp.id).limit(MAX_OVERDUE + 1)
+        ).all()
+        truncated = len(late) > MAX_OVERDUE
+        records = [_to_record(tuple(r)) for r in reversed(late[:MAX_OVERDUE])]
+        records += [_to_record(tuple(r)) for r in recent]
         holders = _holders(session, records, at)
         handoff_query = _handoff_query().where(CallHandoff.status == HandoffStatus.WAITING)
         if route is not None:
@@ -352,6 +364,7 @@ def due(
         due_now=tuple(i for i in items if i.state is DueState.DUE_NOW),
         upcoming=tuple(i for i in items if i.state is DueState.UPCOMING),
         handoffs=handoffs,
+        overdue_truncated=truncated,
     )
     if audited:
         filters = {"route": route.value if route else "", "assignee_id": str(assignee_id or "")}

@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy import text as sql_text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -500,6 +501,16 @@ def start_handover(
     at = (now or datetime.now(UTC)).astimezone(UTC)
     start, end = _window(db, shift_start, shift_end, at, changes)
     next_end = _next_end(db, end, changes, end - start)
+    try:
+        return _start(db, actor, start, end, next_end, at)
+    except IntegrityError:
+        # Another supervisor started this shift's handover at the same moment: open theirs.
+        return _start(db, actor, start, end, next_end, at)
+
+
+def _start(
+    db: Database, actor: Actor, start: datetime, end: datetime, next_end: datetime, at: datetime
+) -> HandoverRecord:
     with db.write() as session:
         existing = session.scalar(
             select(Handover.id).where(Handover.shift_start == start, Handover.shift_end == end)

@@ -484,3 +484,17 @@ def test_listing_what_is_due_is_audited_with_counts_only(world: World) -> None:
     assert details[0]["filters"] == {"route": "legal"} and details[0]["counts"]["due_now"] == 0
     assert details[1]["counts"] == {"overdue": 0, "due_now": 1, "upcoming": 0, "handoffs": 0}
     assert all("secret" not in e.details for e in events)
+
+
+def test_only_the_most_recent_overdue_are_listed_past_the_limit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = world
+    monkeypatch.setattr(followups, "MAX_OVERDUE", 2)
+    for hour in (8, 9, 10):
+        book(w, utc(2026, 6, 10, hour), utc(2026, 6, 10, 7), note=f"{hour}:00")
+    book(w, utc(2026, 6, 10, 12, 5), utc(2026, 6, 10, 7), note="soon")
+    listed = followups.due(w.db, w.operator, now=utc(2026, 6, 10, 12), audited=False)
+    assert [i.follow_up.note for i in listed.overdue] == ["9:00", "10:00"] and listed.overdue_truncated
+    assert [i.follow_up.note for i in listed.upcoming] == ["soon"]
+    assert not followups.due(w.db, w.operator, now=utc(2026, 6, 10, 9, 30), audited=False).overdue_truncated
