@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -167,6 +168,13 @@ class Settings:
     db_read_timeout_s: int = dataclasses.field(
         default=30, metadata={"help": "A read (a page of the call list, one call) gives up after this long."}
     )
+    shift_changes: str = dataclasses.field(
+        default="07:00,15:00,23:00",
+        metadata={
+            "help": "Local times at which one supervisor's shift hands over to the next (HH:MM, comma "
+            "separated): the windows of the shift handovers."
+        },
+    )
     theme: str = dataclasses.field(
         default="system",
         metadata={
@@ -200,6 +208,21 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.display_timezone)
+
+    def shift_times(self) -> tuple[time, ...]:
+        """``shift_changes`` as local times of day, in order (ValueError naming what is wrong)."""
+        times: list[time] = []
+        for part in self.shift_changes.split(","):
+            text = part.strip()
+            try:
+                if len(text) != 5 or text[2] != ":":
+                    raise ValueError(text)
+                times.append(time(int(text[:2]), int(text[3:])))
+            except ValueError:
+                raise ValueError(f"{text!r} is not a time written HH:MM") from None
+        if len(set(times)) != len(times):
+            raise ValueError("a time is given twice")
+        return tuple(sorted(times))
 
     def db_timeouts(self) -> dict[str, float]:
         """The ``db_*_s`` settings as keyword arguments of ``supportline.db.Timeouts``."""
@@ -246,6 +269,10 @@ class Settings:
                 raise ConfigError(f"{key}: {value} is out of range ({low} to {high})")
         if len(self.system_use_notice) > 2000:
             raise ConfigError("system_use_notice: longer than 2000 characters")
+        try:
+            self.shift_times()
+        except ValueError as exc:
+            raise ConfigError(f"shift_changes: {exc}") from exc
         if self.theme not in THEMES:
             raise ConfigError(f"theme: {self.theme!r} is not one of {', '.join(THEMES)}")
         if self.database_url and _parse_url(self.database_url) is None:

@@ -167,6 +167,42 @@ class ChecklistState(LabelledEnum):
     SKIPPED = "skipped"
 
 
+class FollowUpKind(LabelledEnum):
+    """What a follow-up promises (issue 14)."""
+
+    CALLBACK = "callback"  # call the officer back
+    CHASE_REFERRAL = "chase_referral"
+    REVIEW_CASE = "review_case"
+
+
+class FollowUpPriority(LabelledEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class FollowUpStatus(LabelledEnum):
+    """A follow-up is open until it is done; a snoozed one is due again at its ``snoozed_until``."""
+
+    OPEN = "open"
+    DONE = "done"
+    SNOOZED = "snoozed"
+
+
+class DutyRole(LabelledEnum):
+    """A place on the duty rota of one advice route."""
+
+    DUTY = "duty"
+    DEPUTY = "deputy"
+
+
+class HandoffStatus(LabelledEnum):
+    """A call handed to a route's duty adviser: waiting until the adviser takes it."""
+
+    WAITING = "waiting"
+    TAKEN = "taken"
+
+
 class AuditCategory(LabelledEnum):
     """The kinds of processing the Data Protection Act 2018 s.62 requires to be logged."""
 
@@ -220,4 +256,9 @@ _LABELS: dict[str, str] = {
     "not_modern_slavery": "Not modern slavery",
     "nrm": "National Referral Mechanism",
     "duty_to_notify": "Duty to notify (s.52)",
+    "callback": "Callback to the officer",
+    "chase_referral": "Chase a referral",
+    "review_case": "Review the case",
+    "duty": "Duty adviser",
+    "waiting": "Waiting to be taken",
 }

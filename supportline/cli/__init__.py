@@ -27,6 +27,7 @@ from supportline.cli import (
     erasure_commands,
     export_commands,
     guidance_commands,
+    operations_commands,
     permissions_command,
     retention_commands,
     selftest,
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.register(commands)
     retention_commands.register(commands)
     erasure_commands.register(commands)
+    operations_commands.register(commands)
     permissions_command.register(commands)
     return parser
 

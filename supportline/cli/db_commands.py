@@ -100,6 +100,15 @@ def schema_problem(db: Any) -> str | None:
             f"the audit trail is not append-only: trigger(s) missing on audit_events: {', '.join(missing)}; "
             "recreate them as migration 0005 does, then run `supportline audit verify`"
         )
+    from supportline.services import handover
+
+    missing = handover.missing_triggers(db)
+    if missing:
+        return (
+            "acknowledged handovers are not read-only: trigger(s) missing on handovers: "
+            f"{', '.join(missing)}; "
+            "recreate them as migration 0009 does"
+        )
     return None
 
 

@@ -36,7 +36,12 @@ from supportline.enums import (
     Channel,
     ChecklistState,
     ConsentLevel,
+    DutyRole,
     ExploitationType,
+    FollowUpKind,
+    FollowUpPriority,
+    FollowUpStatus,
+    HandoffStatus,
     Indicator,
     NrmConsent,
     Outcome,
@@ -328,32 +333,145 @@ class Referral(Base):
 
 
 class FollowUp(Base):
+    """A callback promised, a referral to chase or a case to review (services/followups.py).
+
+    Booked with its call (``CallData.follow_ups``, the form's "follow-up booked") or on its own
+    (``followups.book_follow_up``). What was booked (due time, assignee, note) is part of the
+    call; what became of it (status, outcome, snooze) is the follow-up's own, changed only by the
+    follow-ups service under this row's ``version`` (migration 0009).
+    """
+
     __tablename__ = "follow_ups"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: A person, or (``assignee_route``) whoever is on duty for that route when it falls due.
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Migration 0009 (issue 14).
+    kind: Mapped[FollowUpKind] = mapped_column(enum_type(FollowUpKind), default=FollowUpKind.CALLBACK)
+    priority: Mapped[FollowUpPriority] = mapped_column(
+        enum_type(FollowUpPriority), default=FollowUpPriority.NORMAL
+    )
+    assignee_route: Mapped[Route | None] = mapped_column(enum_type(Route))
+    status: Mapped[FollowUpStatus] = mapped_column(enum_type(FollowUpStatus), default=FollowUpStatus.OPEN)
+    outcome: Mapped[str] = mapped_column(Text, default="")  # what happened, written when it is done
+    snooze_reason: Mapped[str] = mapped_column(String(SUMMARY_MAX), default="")
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("assignee_id IS NULL OR assignee_route IS NULL", name="one_assignee"),
+        CheckConstraint(
+            "(status = 'done' AND done_at IS NOT NULL) OR (status <> 'done' AND done_at IS NULL)",
+            name="done_when_done",
+        ),
+        CheckConstraint("status <> 'snoozed' OR snoozed_until IS NOT NULL", name="snoozed_until_set"),
+        Index("ix_follow_ups_status_due_at", "status", "due_at"),
+    )
+
+
+class RotaShift(Base):
+    """One person's place on a route's duty rota for one span of time (services/rota.py).
+
+    Shifts are explicit instants (UTC), not a weekly pattern: a night shift crosses midnight and
+    a clock change simply by its end being later than its start; "copy last week" recomputes each
+    copy from the local wall-clock times. At most one shift per route and role at any instant
+    (checked by the service inside its serialised transaction).
+    """
+
+    __tablename__ = "rota_shifts"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    route: Mapped[Route] = mapped_column(enum_type(Route))
+    role: Mapped[DutyRole] = mapped_column(enum_type(DutyRole))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_rota_shifts_route_role_starts_at", "route", "role", "starts_at"),
+        Index("ix_rota_shifts_ends_at", "ends_at"),
+    )
+
+
+class CallHandoff(Base):
+    """A call handed to the duty adviser of a route: it waits in that adviser's due list until
+    they take it (services/followups.py)."""
+
+    __tablename__ = "call_handoffs"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    route: Mapped[Route] = mapped_column(enum_type(Route))
+    adviser_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[HandoffStatus] = mapped_column(enum_type(HandoffStatus), default=HandoffStatus.WAITING)
+    handed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handed_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    taken_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint(
+            "(status = 'taken' AND taken_at IS NOT NULL) OR (status <> 'taken' AND taken_at IS NULL)",
+            name="taken_when_taken",
+        ),
+        Index("ix_call_handoffs_status_handed_at", "status", "handed_at"),
+    )
 
 
 class Handover(Base):
+    """One shift's handover: what the app found open at the end of the shift (``items``, a JSON
+    snapshot with a note per item), the shift's figures, the outgoing supervisor's note, and the
+    incoming supervisor's acknowledgement. Once acknowledged the row is read-only: the service
+    refuses changes and a trigger refuses any UPDATE or DELETE (migration 0009)."""
+
     __tablename__ = "handovers"
 
     id: Mapped[uuid.UUID] = _uuid_pk()
-    from_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    to_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    from_user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))  # who wrote it
     shift_start: Mapped[datetime] = mapped_column(UTCDateTime)
-    shift_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    shift_end: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Migration 0009 (issue 14).
+    items: Mapped[str] = mapped_column(Text, default="[]")  # JSON: services/handover.py
+    figures: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the shift's figures
+    prefilled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("shift_start", "shift_end"),
+        CheckConstraint("shift_end > shift_start", name="ends_after_start"),
+        CheckConstraint(
+            "(acknowledged_at IS NULL AND acknowledged_by_id IS NULL)"
+            " OR (acknowledged_at IS NOT NULL AND acknowledged_by_id IS NOT NULL)",
+            name="acknowledged_by_someone",
+        ),
+    )
 
 
 class Draft(Base):

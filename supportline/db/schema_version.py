@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from supportline.db.engine import Database
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 
 class MigrationError(RuntimeError):

@@ -268,8 +268,16 @@ class _Canvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints
         super().save()
 
 
-class _Report(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no type hints
-    def __init__(self, out: IO[bytes], *, marking: str, running_title: str, stamp: str) -> None:
+class MarkedDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no type hints
+    """The page template every PDF of the line shares (the report, the handover): A4, the
+    protective marking in the header and the footer of every page, "Page X of Y", a stamp
+    (who and when) at the foot, and from the second page a running header (``title`` on the
+    left, ``running_title`` on the right). Pages use the ``title`` template until a flowable
+    switches to ``body`` (``NextPageTemplate("body")``)."""
+
+    def __init__(
+        self, out: IO[bytes], *, marking: str, running_title: str, stamp: str, title: str = TITLE
+    ) -> None:
         super().__init__(
             out,
             pagesize=A4,
@@ -277,12 +285,13 @@ class _Report(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no type h
             rightMargin=MARGIN,
             topMargin=TOP_MARGIN,
             bottomMargin=BOTTOM_MARGIN,
-            title=TITLE,
+            title=title,
             subject=marking,
             creator="Supportline",
             author="",
         )
         self.marking = marking
+        self.document_title = title
         self.running_title = running_title
         self.stamp = stamp
         frame = Frame(MARGIN, BOTTOM_MARGIN, FRAME_WIDTH, PAGE_HEIGHT - TOP_MARGIN - BOTTOM_MARGIN, id="body",
@@ -311,7 +320,7 @@ class _Report(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no type h
         canvas.setFillColor(MUTED)
         if running:
             canvas.line(MARGIN, top - 3.5 * mm, PAGE_WIDTH - MARGIN, top - 3.5 * mm)
-            canvas.drawString(MARGIN, top - 0.3 * mm, TITLE)
+            canvas.drawString(MARGIN, top - 0.3 * mm, self.document_title)
             canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 0.3 * mm, self.running_title)
         label = f"Page {doc.page} of "
         canvas.drawString(MARGIN, bottom, label)
@@ -1054,18 +1063,18 @@ def write(out: IO[bytes], job: ExportJob) -> None:
     register_fonts()
     f = figures.compute(job.db, job.query, cancelled=job.cancelled)
     job.check_cancelled()
-    doc = _Report(
+    doc = MarkedDocument(
         out,
         marking=job.options.marking,
         running_title=period_words(job.query, job.db.zone),
         stamp=f"Exported {local_time(job.started_at or datetime.now(job.db.zone), job.db.zone)}",
     )
-    with _binary_streams():
+    with binary_streams():
         doc.stream(story(job, f))
 
 
 @contextmanager
-def _binary_streams() -> Iterator[None]:
+def binary_streams() -> Iterator[None]:
     """Page streams compressed but not also ASCII85-encoded: a quarter smaller and quicker (the
     setting is ReportLab's global; it is put back)."""
     before = rl_config.useA85

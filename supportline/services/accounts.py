@@ -354,7 +354,15 @@ def _actor(snapshot: _Snapshot) -> Actor:
 
 
 def _record_refusal(
-    db: Database, name: str, account: _Snapshot | None, reason: str, *, wrong_password: bool, now: datetime
+    db: Database,
+    name: str,
+    account: _Snapshot | None,
+    reason: str,
+    *,
+    wrong_password: bool,
+    now: datetime,
+    action: str = "login.refused",
+    purpose: str = "",
 ) -> bool:
     """One short transaction: the refused sign-in's audit event and, for a wrong password of a
     known account, one more failure counted atomically (locking the account at the limit).
@@ -389,14 +397,20 @@ def _record_refusal(
             session,
             _actor(account) if account is not None else None,
             AuditCategory.ACCESS,
-            "login.refused",
+            action,
             "user",
             account.id if account is not None else "",
             outcome="refused",
             actor_name=name[:100],
             reason=reason,
+            **_purpose(purpose),
         )
     return locked
+
+
+def _purpose(purpose: str) -> dict[str, Any]:
+    """The ``purpose`` detail of a refused password check that is not a sign-in."""
+    return {"purpose": purpose} if purpose else {}
 
 
 def _locked_message(db: Database) -> str:
@@ -407,24 +421,38 @@ def _locked_message(db: Database) -> str:
     )
 
 
-def _check(db: Database, username: str, password: str, now: datetime) -> _Snapshot:
+def _check(
+    db: Database,
+    username: str,
+    password: str,
+    now: datetime,
+    *,
+    action: str = "login.refused",
+    purpose: str = "",
+) -> _Snapshot:
     """Steps 1 and 2 of a sign-in (and the refusal's write): the account whose password this
-    is, active and not locked; or AuthenticationError, audited."""
+    is, active and not locked; or AuthenticationError, audited (as ``action``)."""
     name = normalise_username(username)
     account = _read_account(db, name)
     right = _verify(account.password_hash if account is not None else None, password)
+
+    def refuse(reason: str, account: _Snapshot | None, wrong_password: bool) -> bool:
+        return _record_refusal(
+            db, name, account, reason, wrong_password=wrong_password, now=now, action=action, purpose=purpose
+        )
+
     if account is None:
-        _record_refusal(db, name, None, "unknown user", wrong_password=False, now=now)
+        refuse("unknown user", None, False)
         raise AuthenticationError(WRONG_NAME_OR_PASSWORD)
     locked_before = account.locked_until is not None and account.locked_until > now
     if not account.active:
-        _record_refusal(db, name, account, "account disabled", wrong_password=not right, now=now)
+        refuse("account disabled", account, not right)
         raise AuthenticationError("this account is disabled; ask an administrator")
     if locked_before:
-        _record_refusal(db, name, account, "account locked", wrong_password=not right, now=now)
+        refuse("account locked", account, not right)
         raise AuthenticationError(_locked_message(db))
     if not right:
-        locked_now = _record_refusal(db, name, account, "wrong password", wrong_password=True, now=now)
+        locked_now = refuse("wrong password", account, True)
         if locked_now:
             raise AuthenticationError(f"{WRONG_NAME_OR_PASSWORD}; {_locked_message(db)}")
         raise AuthenticationError(WRONG_NAME_OR_PASSWORD)
@@ -491,6 +519,33 @@ def authenticate(db: Database, username: str, password: str, *, now: datetime | 
             audit.record(session, _actor(account), AuditCategory.ACCESS, "login.ok", "user", account.id)
             return _actor(account)
     raise AuthenticationError("the account was changed while signing in; try again")
+
+
+def confirm_password(
+    db: Database, username: str, password: str, *, purpose: str, now: datetime | None = None
+) -> Actor:
+    """The account ``username`` signing something with its password (a handover's
+    acknowledgement): the person it is, or :class:`AuthenticationError`. Not a sign-in (no
+    ``login.ok``, the last sign-in time stays), but checked as one: a wrong password counts
+    towards the lockout and is audited (``password.confirm`` refused, with ``purpose``); a
+    disabled or locked account, or one whose password must be changed, is refused."""
+    now = now or datetime.now(UTC)
+    account = _check(db, username, password, now, action="password.confirm", purpose=purpose)
+    if account.must_change_password:
+        _record_refusal(
+            db, account.username, account, "password change required", wrong_password=False, now=now,
+            action="password.confirm", purpose=purpose,
+        )  # fmt: skip
+        raise AuthenticationError("this account's password was reset: sign in and choose a new one first")
+    with db.write() as session:
+        # A right password ends a run of failures, as a sign-in does (no sign-in time is set).
+        session.execute(
+            update(User)
+            .where(User.id == account.id, User.failed_logins != 0)
+            .values(failed_logins=0)
+            .execution_options(synchronize_session=False)
+        )
+    return _actor(account)
 
 
 def change_password_at_sign_in(

@@ -981,7 +981,13 @@ def _write_calls(
             references.CALL_PREFIX, year, references.allocate(session, references.CALL_PREFIX, year)
         )
         call = calls.insert_imported(
-            session, data, reference=reference, case=case, handler_id=decoded.handler_id, now=now
+            session,
+            data,
+            reference=reference,
+            case=case,
+            handler_id=decoded.handler_id,
+            now=now,
+            actor_id=actor.user_id,
         )
         audit.record(
             session, actor, AuditCategory.COLLECTION, "call.import", "call", call.id,

@@ -41,7 +41,15 @@ from supportline.db.models import (
     RouteAdvice,
     User,
 )
-from supportline.enums import AuditCategory, CallStatus, ChecklistState
+from supportline.enums import (
+    AuditCategory,
+    CallStatus,
+    ChecklistState,
+    FollowUpKind,
+    FollowUpPriority,
+    FollowUpStatus,
+    Outcome,
+)
 from supportline.guidance import provenance
 from supportline.services import audit, call_search, permissions, references
 from supportline.services.actor import Actor
@@ -626,7 +634,7 @@ def _sync_codes(collection: list[Any], codes: Sequence[str], factory: Callable[.
     _sync(collection, codes, lambda r: r.code, lambda c: c, lambda c: factory(code=c), update)
 
 
-def _apply(session: Session, call: Call, data: CallData, now: datetime) -> None:
+def _apply(session: Session, call: Call, data: CallData, now: datetime, actor_id: uuid.UUID) -> None:
     caller = data.caller
     call.opened_at = data.opened_at
     call.closed_at = data.closed_at
@@ -726,23 +734,93 @@ def _apply(session: Session, call: Call, data: CallData, now: datetime) -> None:
         update_referral,
     )
 
-    def update_follow_up(row: FollowUp, f: FollowUpData, position: int) -> None:
-        row.position = position
-        row.due_at = f.due_at
-        row.note = f.note
-        row.assignee_id = f.assignee_id
-        if f.done_at is not None and row.done_at is None:
-            row.done_by_id = call.handler_id
-        row.done_at = f.done_at
+    _sync_follow_ups(call, data, actor_id, now)
 
-    _sync(
-        call.follow_ups,
-        data.follow_ups,
-        lambda r: r.id,
-        lambda f: f.id,
-        lambda f: FollowUp(id=f.id),
-        update_follow_up,
-    )
+
+def _sync_follow_ups(call: Call, data: CallData, actor_id: uuid.UUID, now: datetime) -> None:
+    """The call's follow-ups as ``data`` lists them, by the rules of issue 14:
+
+    * one not stored yet is booked (a callback of normal priority, by ``actor_id``; done at once
+      when it comes with ``done_at``, as an import may);
+    * one stored keeps what the follow-ups service made of it: a save never reopens a follow-up
+      that is done (a form opened before it was completed still holds it open), and it may
+      complete one (``done_at``); what was booked (due time, note, assignee) may change while it
+      is not done (a done one is refused by :func:`follow_up_problems` first);
+    * one stored and no longer listed is removed, unless it is done or snoozed (refused first).
+    """
+    stored = {row.id: row for row in call.follow_ups}
+    rows: list[FollowUp] = []
+    for position, f in enumerate(data.follow_ups):
+        row = stored.pop(f.id, None)
+        if row is None:
+            row = FollowUp(
+                id=f.id, due_at=f.due_at, note=f.note, assignee_id=f.assignee_id,
+                kind=FollowUpKind.CALLBACK, priority=FollowUpPriority.NORMAL,
+                status=FollowUpStatus.DONE if f.done_at is not None else FollowUpStatus.OPEN,
+                done_at=f.done_at, done_by_id=actor_id if f.done_at is not None else None,
+                created_at=now, created_by_id=actor_id, updated_at=now, updated_by_id=actor_id,
+            )  # fmt: skip
+        elif row.status is not FollowUpStatus.DONE:
+            changed = False
+            if (row.due_at, row.note) != (f.due_at, f.note):
+                row.due_at, row.note = f.due_at, f.note
+                changed = True
+            if f.assignee_id is not None and f.assignee_id != row.assignee_id:
+                row.assignee_id, row.assignee_route = f.assignee_id, None
+                changed = True
+            elif f.assignee_id is None and row.assignee_id is not None:
+                row.assignee_id = None
+                changed = True
+            if f.done_at is not None:
+                row.status, row.done_at, row.done_by_id = FollowUpStatus.DONE, f.done_at, actor_id
+                row.snoozed_until = None
+                changed = True
+            if changed:
+                row.updated_at, row.updated_by_id = now, actor_id
+        if row.position != position:
+            row.position = position
+        rows.append(row)
+    call.follow_ups[:] = rows
+
+
+def follow_up_problems(call: Call | None, data: CallData) -> list[FieldError]:
+    """What a save may not do to the call's follow-ups (see :func:`_sync_follow_ups`), and the
+    outcome "follow-up booked" newly given without the follow-up itself."""
+    errors: list[FieldError] = []
+    stored = {row.id: row for row in call.follow_ups} if call is not None else {}
+    for i, f in enumerate(data.follow_ups):
+        row = stored.get(f.id)
+        if row is None or row.status is not FollowUpStatus.DONE:
+            continue
+        if (row.due_at, row.note, row.assignee_id) != (f.due_at, f.note, f.assignee_id):
+            errors.append(
+                FieldError(f"follow_ups[{i}]", "this follow-up is done: what was booked stays as it was")
+            )
+    listed = {f.id for f in data.follow_ups}
+    for row in stored.values():
+        if row.id not in listed and row.status is not FollowUpStatus.OPEN:
+            state = "done" if row.status is FollowUpStatus.DONE else "snoozed"
+            errors.append(
+                FieldError(
+                    "follow_ups",
+                    f"a follow-up that is {state} stays on the call (due "
+                    f"{row.due_at:%Y-%m-%d %H:%M} UTC); it cannot be removed by saving the call",
+                )
+            )
+    had = {o.value for o in call.outcomes} if call is not None else set()
+    if (
+        Outcome.FOLLOW_UP_BOOKED in data.outcomes
+        and Outcome.FOLLOW_UP_BOOKED not in had
+        and not data.follow_ups
+    ):
+        errors.append(
+            FieldError(
+                "follow_ups",
+                "the outcome 'follow-up booked' needs the follow-up itself: give its due time "
+                "(it is booked with the call, not typed again)",
+            )
+        )
+    return errors
 
 
 def _check_references(session: Session, data: CallData, call_case_id: uuid.UUID | None) -> None:
@@ -962,11 +1040,13 @@ def _save_once(
                     theirs=theirs,
                 )
             _check_references(session, data, call.case_id if call else None)
+            if problems := follow_up_problems(call, data):
+                raise ValidationError(problems)
             previous_case = _check_advice_and_link(actor, call, data)
             if call is None:
                 call = _create(session, db, actor, data, now, is_demo)
                 call.last_save_id = save_id
-                _apply(session, call, data, now)
+                _apply(session, call, data, now, actor.user_id)
                 session.flush()
                 audit.record(
                     session, actor, AuditCategory.COLLECTION, "call.create", "call", call.id,
@@ -983,7 +1063,7 @@ def _save_once(
                     call.case_id = data.case_id
                     call.case = session.get_one(Case, data.case_id)
                 call.last_save_id = save_id
-                _apply(session, call, data, now)
+                _apply(session, call, data, now, actor.user_id)
                 session.flush()
                 audit.record(
                     session, actor, AuditCategory.ALTERATION, "call.update", "call", call.id,
@@ -1062,13 +1142,15 @@ def insert_imported(
     case: Case,
     handler_id: uuid.UUID,
     now: datetime,
+    actor_id: uuid.UUID | None = None,
 ) -> Call:
     """Add a call read from an import file to ``session`` as it was recorded: its own id,
     reference, case and handler are kept (nothing is allocated here).
 
     ``data`` must have passed :func:`validate_call` and the importer must have checked what
     :func:`save_call` checks against the database (users, guidance versions, ids of persons,
-    referrals and follow-ups); the caller audits and commits.
+    referrals and follow-ups); the caller audits and commits. Follow-ups are booked by
+    ``actor_id`` (the person importing; the handler if not given).
     """
     call = Call(
         id=data.id,
@@ -1081,7 +1163,7 @@ def insert_imported(
         is_demo=False,
     )
     session.add(call)
-    _apply(session, call, dataclasses.replace(data, case_id=case.id), now)
+    _apply(session, call, dataclasses.replace(data, case_id=case.id), now, actor_id or handler_id)
     return call
 
 

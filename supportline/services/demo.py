@@ -19,7 +19,8 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from random import Random
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -41,6 +42,7 @@ from supportline.db.models import (
     PersonLanguage,
     PersonNationality,
     Referral,
+    RotaShift,
     RouteAdvice,
     User,
 )
@@ -50,7 +52,11 @@ from supportline.enums import (
     AuditCategory,
     CallStatus,
     Channel,
+    DutyRole,
     ExploitationType,
+    FollowUpKind,
+    FollowUpPriority,
+    FollowUpStatus,
     Indicator,
     NrmConsent,
     Outcome,
@@ -142,6 +148,7 @@ def generate_demo(
             calls=calls, seed=seed, users_created=list(created),
         )  # fmt: skip
         staff_ids = _StaffIds(staff.operator.id, staff.adviser.id, staff.supervisor.id)
+        _demo_rota(session, staff, datetime.now(UTC), db.zone)
     generator = _Generator(Random(seed), staff_ids, datetime.now(UTC), db.zone)
     done = cases = persons = 0
     for batch in generator.batches(calls, batch_size):
@@ -217,6 +224,45 @@ def _ensure_users(
             created.append(username)
     session.flush()
     return _Staff(*(users[username] for username, _, _ in DEMO_USERS)), tuple(created)
+
+
+# --- the duty rota (issue 14) --------------------------------------------------------------------
+
+#: Day and night shifts, local wall-clock times.
+DEMO_DAY, DEMO_NIGHT = dt_time(7), dt_time(19)
+
+
+def _demo_rota(session: Session, staff: _Staff, now: datetime, zone: ZoneInfo) -> None:
+    """Last week's and this week's rota, once (a second run keeps the rota it finds): the duty
+    adviser by day and the supervisor by night on every route, but nobody on Immigration at night
+    (so the gap is flagged), and the supervisor as Legal's deputy by day."""
+    if session.scalar(select(func.count()).select_from(RotaShift)):
+        return
+    today = now.astimezone(zone).date()
+    monday = today - timedelta(days=today.weekday() + 7)
+    rows: list[Row] = []
+
+    def shift(route: Route, role: DutyRole, user: User, day: date, start: dt_time, end: dt_time) -> None:
+        starts = datetime.combine(day, start, tzinfo=zone).astimezone(UTC)
+        ends = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, tzinfo=zone).astimezone(
+            UTC
+        )
+        rows.append(
+            {
+                "id": uuid.uuid4(), "route": route, "role": role, "user_id": user.id, "starts_at": starts,
+                "ends_at": ends, "created_at": now, "created_by_id": staff.supervisor.id, "updated_at": now,
+                "updated_by_id": staff.supervisor.id, "version": 1,
+            }
+        )  # fmt: skip
+
+    for offset in range(14):
+        day = monday + timedelta(days=offset)
+        for route in Route:
+            shift(route, DutyRole.DUTY, staff.adviser, day, DEMO_DAY, DEMO_NIGHT)
+            if route is not Route.IMMIGRATION:
+                shift(route, DutyRole.DUTY, staff.supervisor, day, DEMO_NIGHT, DEMO_DAY)
+        shift(Route.LEGAL, DutyRole.DEPUTY, staff.supervisor, day, DEMO_DAY, DEMO_NIGHT)
+    session.execute(insert(_table(RotaShift)), rows)
 
 
 # --- random helpers ------------------------------------------------------------------------------
@@ -469,7 +515,7 @@ class _Generator:
         routes = self.routes(facts)
         outcomes = self.outcomes(facts, routes, nrm_consent)
         self.referrals(batch, facts, outcomes)
-        self.follow_ups(batch, facts, outcomes)
+        self.follow_ups(batch, facts, outcomes, handler, saved)
         summary = self.summary(facts)[:SUMMARY_MAX]
         narrative = self.narrative(facts, indicators, routes, outcomes)
         channel = self.channels.pick(rng)
@@ -843,13 +889,22 @@ class _Generator:
             )
             position += 1
 
-    def follow_ups(self, batch: _Batch, facts: _CallFacts, outcomes: set[Outcome]) -> None:
+    def follow_ups(
+        self, batch: _Batch, facts: _CallFacts, outcomes: set[Outcome], handler: uuid.UUID, saved: datetime
+    ) -> None:
         if Outcome.FOLLOW_UP_BOOKED not in outcomes:
             return
         due = facts.opened + timedelta(hours=self.choice(words.FOLLOW_UP_HOURS))
         done = max(due + timedelta(minutes=self.rng.randint(-60, 600)), facts.opened)
         assignee = self.staff.adviser if self.chance(0.7) else self.staff.supervisor
         is_done = facts.closed is not None and done <= self.now
+        # Kind and priority follow from the call (no more random numbers: the same seed gives
+        # the same data as before issue 14).
+        referred = outcomes & {
+            Outcome.NRM_MADE,
+            Outcome.CHILDRENS_SERVICES_REFERRAL,
+            Outcome.SUPPORT_PROVIDER_REFERRAL,
+        }
         batch.follow_ups.append(
             {
                 "id": uuid.uuid4(),
@@ -860,6 +915,22 @@ class _Generator:
                 "note": self.choice(words.FOLLOW_UP_NOTES),
                 "done_at": done if is_done else None,
                 "done_by_id": assignee if is_done else None,
+                "kind": FollowUpKind.CHASE_REFERRAL if referred else FollowUpKind.CALLBACK,
+                "priority": (
+                    FollowUpPriority.HIGH
+                    if facts.urgency in (Urgency.CRISIS, Urgency.URGENT)
+                    else FollowUpPriority.NORMAL
+                ),
+                "assignee_route": None,
+                "status": FollowUpStatus.DONE if is_done else FollowUpStatus.OPEN,
+                "outcome": "Called back; nothing further needed." if is_done else "",
+                "snooze_reason": "",
+                "snoozed_until": None,
+                "created_at": saved,
+                "created_by_id": handler,
+                "updated_at": done if is_done else saved,
+                "updated_by_id": assignee if is_done else handler,
+                "version": 2 if is_done else 1,
             }
         )
 

@@ -48,6 +48,7 @@ from supportline.db.models import (
     SUMMARY_MAX,
     Call,
     CallExploitationType,
+    CallHandoff,
     CallIndicator,
     CallOutcome,
     Case,
@@ -234,8 +235,13 @@ def erase_call_rows(session: Session, call_id: uuid.UUID) -> Erased:
         ),
         (
             "follow_ups",
-            ("note", "due_at"),
+            ("note", "due_at", "outcome", "snooze_reason"),
             _ids(session, select(FollowUp.id).where(FollowUp.call_id == call_id)),
+        ),
+        (
+            "call_handoffs",
+            ("note",),
+            _ids(session, select(CallHandoff.id).where(CallHandoff.call_id == call_id)),
         ),
     ]
     for table, fields, ids in children:

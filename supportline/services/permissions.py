@@ -40,7 +40,9 @@ class Permission(StrEnum):
     CALL_READ = "call.read"
     CALL_WRITE = "call.write"
     ADVICE_WRITE = "advice.write"
-    HANDOVER_WRITE = "handover.write"
+    HANDOVER_WRITE = "handover.write"  # write and acknowledge shift handovers
+    HANDOVER_READ = "handover.read"  # read the handovers and their history
+    ROTA_WRITE = "rota.write"  # edit the duty rota
     EXPORT_PERSONAL = "export.personal"
     EXPORT_FIGURES = "export.figures"
     IMPORT = "import"
@@ -63,6 +65,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {
             Permission.ADVICE_WRITE,
             Permission.HANDOVER_WRITE,
+            Permission.HANDOVER_READ,
+            Permission.ROTA_WRITE,
             Permission.EXPORT_PERSONAL,
             Permission.EXPORT_FIGURES,
             Permission.IMPORT,
@@ -122,9 +126,22 @@ class Action(StrEnum):
     LEGAL_HOLD = "case.hold"
     ERASURE_REQUEST = "erasure.request"
     ERASURE_APPROVE = "erasure.approve"
+    # 24/7 operations (issue 14): follow-ups, hand-offs, the rota, handovers
+    FOLLOWUP_BOOK = "followup.book"
+    FOLLOWUP_COMPLETE = "followup.complete"
+    FOLLOWUP_SNOOZE = "followup.snooze"
+    FOLLOWUP_DUE = "followup.due"
+    CALL_HANDOFF = "call.handoff"
+    HANDOFF_TAKE = "handoff.take"
+    ROTA_VIEW = "rota.view"
+    ROTA_EDIT = "rota.edit"
+    ROTA_COPY_WEEK = "rota.copy_week"
+    HANDOVER_WRITE = "handover.write"
+    HANDOVER_ACKNOWLEDGE = "handover.acknowledge"
+    HANDOVER_VIEW = "handover.view"
+    HANDOVER_PRINT = "handover.print"
     # the rest
     SETTINGS_CHANGE = "settings.change"
-    HANDOVER_WRITE = "handover.write"
     GUIDANCE_PROBLEMS = "guidance.problems"
 
 
@@ -286,8 +303,71 @@ RULES: Mapping[Action, Rule] = {
         "erasure.records",
     ),
     Action.SETTINGS_CHANGE: Rule(Permission.SETTINGS, C.ALTERATION, "settings", "change the settings"),
+    Action.FOLLOWUP_BOOK: Rule(
+        Permission.CALL_WRITE, C.COLLECTION, "follow_up", "book a follow-up on a call", ("followup.book",),
+        "followups.book_follow_up",
+        "a follow-up booked with the call (the outcome \"follow-up booked\") is the call save's; "
+        "booking moves the call's version on",
+    ),
+    Action.FOLLOWUP_COMPLETE: Rule(
+        Permission.CALL_WRITE, C.ALTERATION, "follow_up", "complete a follow-up", ("followup.complete",),
+        "followups.complete_follow_up",
+        "only its assignee (for a route: its duty adviser or deputy when due, or now), anyone for an "
+        "unassigned one, or a supervisor; the outcome text is never audited",
+    ),
+    Action.FOLLOWUP_SNOOZE: Rule(
+        Permission.CALL_WRITE, C.ALTERATION, "follow_up", "snooze a follow-up", ("followup.snooze",),
+        "followups.snooze_follow_up", "the same people as completing; a reason is required (never audited)",
+    ),
+    Action.FOLLOWUP_DUE: Rule(
+        Permission.CALL_READ, C.CONSULTATION, "follow_up", "list the follow-ups and hand-offs due",
+        ("followup.due",), "followups.due",
+        "once per listing asked to audit (the GUI's Due panel: when opened, not at every refresh)",
+    ),
+    Action.CALL_HANDOFF: Rule(
+        Permission.CALL_WRITE, C.ALTERATION, "call", "hand a call to a route's duty adviser",
+        ("call.handoff",), "followups.hand_to_duty_adviser",
+    ),
+    Action.HANDOFF_TAKE: Rule(
+        Permission.CALL_WRITE, C.ALTERATION, "handoff", "take a call handed to oneself", ("handoff.take",),
+        "followups.take_handoff", "only the adviser it was handed to, or a supervisor",
+    ),
+    Action.ROTA_VIEW: Rule(
+        Permission.CALL_READ, C.CONSULTATION, "rota_shift", "see the duty rota and who is on duty", (),
+        "rota.duty_at, rota.list_shifts, rota.escalation_lines, rota.gaps",
+        "staff names and times only: not audited",
+    ),
+    Action.ROTA_EDIT: Rule(
+        Permission.ROTA_WRITE, C.ALTERATION, "rota_shift", "add, change or remove a rota shift",
+        ("rota.add", "rota.change", "rota.remove"), "rota.add_shift, rota.change_shift, rota.remove_shift",
+        "a refusal names the operation (details: operation)",
+    ),
+    Action.ROTA_COPY_WEEK: Rule(
+        Permission.ROTA_WRITE, C.ALTERATION, "rota_shift", "copy last week's rota", ("rota.copy_week",),
+        "rota.copy_week", "local wall-clock times are kept across a clock change",
+    ),
     Action.HANDOVER_WRITE: Rule(
-        Permission.HANDOVER_WRITE, C.COLLECTION, "handover", "write a shift handover"
+        Permission.HANDOVER_WRITE, C.COLLECTION, "handover", "write a shift handover",
+        ("handover.create", "handover.update"),
+        "handover.start_handover, handover.update_notes, handover.refresh_handover",
+        "only its author changes it; a refusal names the operation (details: operation)",
+    ),
+    Action.HANDOVER_ACKNOWLEDGE: Rule(
+        Permission.HANDOVER_WRITE, C.ALTERATION, "handover", "acknowledge a shift handover",
+        ("handover.acknowledge",), "handover.acknowledge",
+        "with the acknowledging supervisor's own password; never the handover's author; a wrong "
+        "password is refused and audited",
+    ),
+    Action.HANDOVER_VIEW: Rule(
+        Permission.HANDOVER_READ, C.CONSULTATION, "handover", "read and search the shift handovers",
+        ("handover.view", "handover.search"),
+        "handover.get_handover, handover.search_handovers, handover.prefill, handover.shift_checks",
+        "the pre-fill and the shift checks are not audited (they are re-read, not a record); a refusal "
+        "names the operation",
+    ),
+    Action.HANDOVER_PRINT: Rule(
+        Permission.HANDOVER_READ, C.DISCLOSURE, "handover", "print a handover as a PDF",
+        ("handover.print",), "handover.print_handover",
     ),
     Action.GUIDANCE_PROBLEMS: Rule(
         Permission.GUIDANCE_ADMIN, C.CONSULTATION, "guidance", "see the problems of the guidance files", (),

@@ -13,7 +13,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from supportline.db import Database
 from supportline.db.models import AuditEvent
-from supportline.enums import ChecklistState, Role, Route
+from supportline.enums import ChecklistState, DutyRole, Role, Route
 from supportline.exports import service as export_service
 from supportline.exports.figures import figures_for
-from supportline.services import call_import, calls, drafts, history
+from supportline.services import call_import, calls, drafts, followups, handover, history, rota
 from supportline.services.actor import Actor
 from supportline.services.call_types import (
     CallData,
@@ -156,6 +156,60 @@ def test_every_action_writes_its_events_and_none_holds_personal_data(db: Databas
             payload={"narrative": m("draft.narrative")},
         )  # fmt: skip
 
+    def book() -> object:
+        state["follow_up"] = followups.book_follow_up(
+            db, admin, record.id, datetime.now(UTC) + timedelta(hours=1), note=m("fu.note")
+        )
+        return state["follow_up"]
+
+    def follow_up() -> followups.FollowUpRecord:
+        current = state["follow_up"]
+        assert isinstance(current, followups.FollowUpRecord)
+        return next(f for f in followups.for_call(db, admin, record.id) if f.id == current.id)
+
+    def snooze() -> object:
+        f = follow_up()
+        return followups.snooze_follow_up(
+            db, admin, f.id, expected_version=f.version, until=datetime.now(UTC) + timedelta(hours=2),
+            reason=m("snooze.reason"),
+        )  # fmt: skip
+
+    def complete() -> object:
+        f = follow_up()
+        return followups.complete_follow_up(
+            db, admin, f.id, expected_version=f.version, outcome=m("fu.outcome")
+        )
+
+    def take() -> object:
+        handed = state["handoff"]
+        assert isinstance(handed, followups.HandoffRecord)
+        return followups.take_handoff(db, admin, handed.id, expected_version=handed.version)
+
+    def handover_id() -> uuid.UUID:
+        written = state["handover"]
+        assert isinstance(written, handover.HandoverRecord)
+        return written.id
+
+    def notes() -> object:
+        written = state["handover"]
+        assert isinstance(written, handover.HandoverRecord)
+        state["handover"] = handover.update_notes(
+            db, admin, written.id, expected_version=written.version, notes=m("handover"),
+            item_notes={written.items[0].key: m("item.note")},
+        )  # fmt: skip
+        return state["handover"]
+
+    signer = make_user(db, admin, "sue.supervisor", Role.SUPERVISOR)
+
+    def on_duty_now() -> tuple[datetime, datetime]:
+        now = datetime.now(UTC)
+        return now - timedelta(hours=1), now + timedelta(hours=2)
+
+    def acknowledge() -> object:
+        written = state["handover"]
+        assert isinstance(written, handover.HandoverRecord)
+        return handover.acknowledge(db, signer, written.id, PASSWORD, expected_version=written.version)
+
     steps: list[Step] = [
         ("view", lambda: calls.get_call(db, admin, record.id), [("call.view", "consultation")]),
         ("history", lambda: history.call_history(db, admin, record.id), [("call.history", "consultation")]),
@@ -192,6 +246,33 @@ def test_every_action_writes_its_events_and_none_holds_personal_data(db: Databas
          [("calls.export", "disclosure")]),
         ("import again", lambda: call_import.import_calls(db, admin, export_file),
          [("calls.import", "combination")]),
+        # 24/7 operations (issue 14): every note, reason and outcome carries a marker.
+        ("rota add", lambda: rota.add_shift(db, admin, Route.LEGAL, DutyRole.DUTY, admin.user_id,
+                                            *on_duty_now()),
+         [("rota.add", "alteration")]),
+        ("rota view", lambda: rota.escalation_lines(db, admin), []),
+        ("copy week", lambda: rota.copy_week(db, admin, date.today() + timedelta(days=7)),
+         [("rota.copy_week", "alteration")]),
+        ("book follow-up", book, [("followup.book", "collection")]),
+        ("due", lambda: followups.due(db, admin), [("followup.due", "consultation")]),
+        ("due refreshed", lambda: followups.due(db, admin, audited=False), []),
+        ("snooze", snooze, [("followup.snooze", "alteration")]),
+        ("complete", complete, [("followup.complete", "alteration")]),
+        ("hand off", lambda: state.__setitem__("handoff", followups.hand_to_duty_adviser(
+            db, admin, record.id, Route.LEGAL, note=m("handoff"))), [("call.handoff", "alteration")]),
+        ("take", take, [("handoff.take", "alteration")]),
+        ("handover", lambda: state.__setitem__("handover", handover.start_handover(db, admin)),
+         [("handover.create", "collection")]),
+        ("handover notes", notes, [("handover.update", "alteration")]),
+        ("prefill", lambda: handover.prefill(db, admin), []),
+        ("acknowledge", acknowledge, [("handover.acknowledge", "alteration")]),
+        ("handover view", lambda: handover.get_handover(db, admin, handover_id()),
+         [("handover.view", "consultation")]),
+        ("handover search", lambda: handover.search_handovers(db, admin, text=m("handover")),
+         [("handover.search", "consultation")]),
+        ("handover print", lambda: handover.print_handover(db, admin, handover_id(), tmp_path / "h.pdf",
+                                                           marking="OFFICIAL"),
+         [("handover.print", "disclosure")]),
     ]  # fmt: skip
     for name, action, expected in steps:
         before = _last_id(db)

@@ -36,6 +36,7 @@ from supportline.enums import (
 )
 from supportline.reference_data import language_codes, nationality_codes
 from supportline.services import accounts, audit, calls
+from supportline.services.actor import Actor
 from supportline.services.call_validation import validate_call
 from supportline.services.demo import DEMO_USERS, DemoRefusedError, generate_demo
 from supportline.services.errors import ValidationError
@@ -340,3 +341,43 @@ def test_a_thousand_calls_take_seconds_not_minutes(sqlite_db: Database) -> None:
     summary = generate_demo(sqlite_db, calls=1000, password=DEMO_PASSWORD, seed=1000)
     assert summary.calls == 1000 == _count(sqlite_db, Call)
     assert summary.seconds < 10  # about 1 s on a developer machine
+
+
+def test_the_demo_has_a_rota_with_a_gap_and_open_follow_ups(db: Database) -> None:
+    """Issue 14: two weeks of rota (so "copy last week" has a week to copy) and follow-ups with a
+    status; Immigration has nobody at night, so the gap is there to be flagged."""
+    from datetime import UTC, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from supportline.db.models import FollowUp, RotaShift
+    from supportline.enums import FollowUpStatus, Route
+    from supportline.services import rota
+
+    generate_demo(db, calls=300, password=DEMO_PASSWORD, seed=14)
+    generate_demo(db, calls=0, password=DEMO_PASSWORD, seed=15)  # a second run keeps the rota
+    assert _count(db, RotaShift) == 14 * (4 + 3 + 1)
+    operator = accounts.actor_for(accounts.get_user(db, _admin(db), "demo-operator"))
+    zone = ZoneInfo("Europe/London")
+    noon = datetime.combine(datetime.now(zone).date(), time(12), tzinfo=zone).astimezone(UTC)
+    lines = rota.escalation_lines(db, operator, noon)
+    assert lines[Route.LEGAL] == (
+        "Legal: duty adviser D. D. Adviser until 19:00, then D. Supervisor; deputy D. Supervisor"
+    )
+    assert (
+        lines[Route.IMMIGRATION]
+        == "Immigration: duty adviser D. D. Adviser until 19:00, then no one on the rota"
+    )
+    assert {g.route for g in rota.gaps(db, operator, noon)} == {Route.IMMIGRATION}
+    with db.read() as session:
+        statuses = set(session.scalars(select(FollowUp.status)))
+        booked_by = session.scalar(
+            select(func.count()).select_from(FollowUp).where(FollowUp.created_by_id.is_(None))
+        )
+    assert statuses == {FollowUpStatus.OPEN, FollowUpStatus.DONE} and booked_by == 0
+
+
+def _admin(db: Database) -> Actor:
+    with db.read() as session:
+        admin = session.scalar(select(User).where(User.username == "demo-admin"))
+        assert admin is not None
+        return accounts.actor_for(admin)

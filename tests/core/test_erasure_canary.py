@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from supportline import bootstrap
 from supportline.db import Database
-from supportline.enums import ChecklistState, ReferralTarget, Role, Route
+from supportline.enums import ChecklistState, DutyRole, ReferralTarget, Role, Route
 from supportline.exports import service as exports
-from supportline.services import drafts, erasure
+from supportline.services import drafts, erasure, followups, rota
 from supportline.services.call_types import (
     Caller,
     CallQuery,
@@ -177,6 +177,26 @@ def test_the_canary_leaves_no_trace(db: Database, log_dir: Path, tmp_path: Path)
     opened = datetime.now(UTC) - timedelta(hours=3)
 
     call = save_call(db, admin, canary_call(c, opened))  # collection
+    # Issue 14: what becomes of a follow-up, and a hand-off's note, are the call's data too.
+    now = datetime.now(UTC)
+    rota.add_shift(
+        db,
+        first,
+        Route.LEGAL,
+        DutyRole.DUTY,
+        admin.user_id,
+        now - timedelta(hours=1),
+        now + timedelta(hours=1),
+    )
+    [booked] = followups.for_call(db, admin, call.id)
+    snoozed = followups.snooze_follow_up(
+        db, admin, booked.id, expected_version=booked.version, until=now + timedelta(hours=1),
+        reason=f"{c.word} snoozed",
+    )  # fmt: skip
+    followups.complete_follow_up(
+        db, admin, booked.id, expected_version=snoozed.version, outcome=f"{c.word} done"
+    )
+    followups.hand_to_duty_adviser(db, admin, call.id, Route.LEGAL, note=f"{c.word} handed")
     for title in ("draft", "draft, autosaved again"):
         drafts.save_draft(
             db, admin, draft_id=uuid.UUID(int=7), call_id=call.id, is_edit=True, title=title,

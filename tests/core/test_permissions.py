@@ -8,13 +8,14 @@ what is under test. The generated ``docs/permissions.md`` must be the table's.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import subprocess
 import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 from supportline.config import Settings
 from supportline.db import Database
 from supportline.db.models import AuditEvent, Call
-from supportline.enums import Role
+from supportline.enums import DutyRole, Role, Route
 from supportline.exports import service as export_service
 from supportline.exports.figures import figures_for
 from supportline.services import (
@@ -34,9 +35,12 @@ from supportline.services import (
     calls,
     drafts,
     erasure,
+    followups,
+    handover,
     history,
     permissions,
     retention,
+    rota,
 )
 from supportline.services.actor import Actor, Permission, require
 from supportline.services.call_types import CallQuery, CallRecord, PersonData
@@ -87,8 +91,23 @@ EXPECTED: dict[Action, frozenset[Role]] = {
     Action.ERASURE_REQUEST: SUPERVISORS,
     Action.ERASURE_APPROVE: SUPERVISORS,
     Action.SETTINGS_CHANGE: ADMINS,
-    Action.HANDOVER_WRITE: SUPERVISORS,
     Action.GUIDANCE_PROBLEMS: ADMINS,
+    # 24/7 operations (issue 14): operators book follow-ups and hand calls on; what is assigned to
+    # nobody anyone may complete; a call handed to an adviser is taken by them or a supervisor;
+    # supervisors keep the rota and write, sign, read and print handovers.
+    Action.FOLLOWUP_BOOK: EVERYONE,
+    Action.FOLLOWUP_COMPLETE: EVERYONE,
+    Action.FOLLOWUP_SNOOZE: EVERYONE,
+    Action.FOLLOWUP_DUE: EVERYONE,
+    Action.CALL_HANDOFF: EVERYONE,
+    Action.HANDOFF_TAKE: frozenset({AD, SU, AM}),  # handed to the adviser: not another operator
+    Action.ROTA_VIEW: EVERYONE,
+    Action.ROTA_EDIT: SUPERVISORS,
+    Action.ROTA_COPY_WEEK: SUPERVISORS,
+    Action.HANDOVER_WRITE: SUPERVISORS,
+    Action.HANDOVER_ACKNOWLEDGE: SUPERVISORS,
+    Action.HANDOVER_VIEW: SUPERVISORS,
+    Action.HANDOVER_PRINT: SUPERVISORS,
 }
 
 PERIOD = CallQuery(opened_from=datetime(2026, 6, 1, tzinfo=UTC), opened_to=datetime(2026, 7, 1, tzinfo=UTC))
@@ -158,6 +177,68 @@ def _approve(world: World, actor: Actor) -> object:
     return erasure.list_records(world.db, actor)
 
 
+_SLOTS = itertools.count()
+
+
+def _slot() -> datetime:
+    """A distinct hour in the future for each use (shifts and handovers must not overlap)."""
+    return datetime(2031, 1, 1, tzinfo=UTC) + timedelta(hours=next(_SLOTS))
+
+
+def _open_follow_up(world: World) -> followups.FollowUpRecord:
+    """A follow-up assigned to nobody, booked by the administrator."""
+    return followups.book_follow_up(world.db, world.admin, world.call.id, _slot())
+
+
+def _on_duty(world: World, route: Route) -> None:
+    """The adviser holds ``route`` now (once per world)."""
+    if rota.duty_at(world.db, world.admin)[route].duty is None:
+        now = datetime.now(UTC)
+        rota.add_shift(
+            world.db, world.admin, route, DutyRole.DUTY, world.people[AD].user_id,
+            now - timedelta(hours=1), now + timedelta(hours=2),
+        )  # fmt: skip
+
+
+#: Each role hands the world's call to another route (a call waits for a route once at a time).
+_HANDOFF_ROUTE = dict(zip(Role, Route, strict=True))
+
+
+def _handoff(world: World, actor: Actor) -> object:
+    route = _HANDOFF_ROUTE[actor.role]
+    _on_duty(world, route)
+    return followups.hand_to_duty_adviser(world.db, actor, world.call.id, route)
+
+
+def _take(world: World, actor: Actor) -> object:
+    """Take the call handed to the adviser on Legal (the one an earlier role left, or a new one)."""
+    _on_duty(world, Route.LEGAL)
+    waiting = followups.due(world.db, world.admin, audited=False).handoffs
+    handed = (
+        waiting[0]
+        if waiting
+        else followups.hand_to_duty_adviser(world.db, world.admin, world.call.id, Route.LEGAL)
+    )
+    return followups.take_handoff(world.db, actor, handed.id, expected_version=handed.version)
+
+
+def _handover(world: World, author: Actor) -> handover.HandoverRecord:
+    start = _slot()
+    return handover.start_handover(world.db, author, start, start + timedelta(minutes=30))
+
+
+def _acknowledge(world: World, actor: Actor) -> object:
+    author = world.people[SU] if actor.user_id != world.people[SU].user_id else world.admin
+    written = _handover(world, author)
+    return handover.acknowledge(world.db, actor, written.id, PASSWORD, expected_version=written.version)
+
+
+def _print_handover(world: World, actor: Actor) -> object:
+    written = _handover(world, world.people[SU])
+    path = world.tmp / f"handover-{actor.username}.pdf"
+    return handover.print_handover(world.db, actor, written.id, path, marking="OFFICIAL")
+
+
 #: The service entry point of each action that has one, called as ``actor``.
 SERVICES: dict[Action, Service] = {
     Action.CALL_SAVE: lambda w, a: calls.save_call(w.db, a, _new_call()),  # type: ignore[arg-type]
@@ -200,7 +281,27 @@ SERVICES: dict[Action, Service] = {
     Action.LEGAL_HOLD: _hold,
     Action.ERASURE_REQUEST: _request,
     Action.ERASURE_APPROVE: _approve,
-}
+    Action.FOLLOWUP_BOOK: lambda w, a: followups.book_follow_up(w.db, a, w.call.id, _slot()),
+    Action.FOLLOWUP_COMPLETE: lambda w, a: followups.complete_follow_up(
+        w.db, a, (f := _open_follow_up(w)).id, expected_version=f.version, outcome="Called back"
+    ),
+    Action.FOLLOWUP_SNOOZE: lambda w, a: followups.snooze_follow_up(
+        w.db, a, (f := _open_follow_up(w)).id, expected_version=f.version,
+        until=datetime.now(UTC) + timedelta(hours=1), reason="In court",
+    ),
+    Action.FOLLOWUP_DUE: lambda w, a: followups.due(w.db, a),
+    Action.CALL_HANDOFF: _handoff,
+    Action.HANDOFF_TAKE: _take,
+    Action.ROTA_VIEW: lambda w, a: rota.duty_at(w.db, a),
+    Action.ROTA_EDIT: lambda w, a: rota.add_shift(
+        w.db, a, Route.VICTIM, DutyRole.DUTY, w.people[AD].user_id, (t := _slot()), t + timedelta(minutes=30)
+    ),
+    Action.ROTA_COPY_WEEK: lambda w, a: rota.copy_week(w.db, a, date(2031, 1, 8)),
+    Action.HANDOVER_WRITE: lambda w, a: _handover(w, a),
+    Action.HANDOVER_ACKNOWLEDGE: _acknowledge,
+    Action.HANDOVER_VIEW: lambda w, a: handover.search_handovers(w.db, a),
+    Action.HANDOVER_PRINT: _print_handover,
+}  # fmt: skip
 
 
 @pytest.fixture

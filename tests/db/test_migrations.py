@@ -123,6 +123,18 @@ LATER_COLUMNS = (
     ("users", "locked_until", "TIMESTAMP", "TIMESTAMP", "0006"),
     ("users", "must_change_password", _BOOL, _BOOL, "0006"),
     ("calls", "last_save_id", "CHAR(32)", "UUID", "0008"),
+    ("follow_ups", "kind", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "priority", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "assignee_route", "VARCHAR(11)", "VARCHAR(11)", "0009"),
+    ("follow_ups", "status", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "outcome", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "snooze_reason", _TEXT, _TEXT, "0009"),
+    ("follow_ups", "snoozed_until", "TIMESTAMP", "TIMESTAMP", "0009"),
+    ("follow_ups", "created_at", "TIMESTAMP", "TIMESTAMP", "0009"),
+    ("follow_ups", "created_by_id", "CHAR(32)", "UUID", "0009"),
+    ("follow_ups", "updated_at", "TIMESTAMP", "TIMESTAMP", "0009"),
+    ("follow_ups", "updated_by_id", "CHAR(32)", "UUID", "0009"),
+    ("follow_ups", "version", "INTEGER NOT NULL DEFAULT 1", "INTEGER NOT NULL DEFAULT 1", "0009"),
 )
 
 
@@ -321,6 +333,67 @@ def test_postgresql_0004_adds_a_persons_age_and_downgrade_keeps_the_people(pg_db
     db = create_database(PG_URL, schema=schema)
     try:
         _persons_at_0003_then_head(db)
+    finally:
+        db.dispose()
+        with pg_db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def _follow_ups_at_0008_then_head(db) -> None:
+    """0009 gives follow-ups already stored a status by their ``done_at``, and their call's handler
+    and creation time as who booked them; its downgrade keeps them (and drops the new tables)."""
+    from datetime import UTC, datetime, timedelta
+
+    from supportline.enums import FollowUpStatus
+    from supportline.services import followups
+    from supportline.services.call_types import FollowUpData
+
+    upgrade(db, "0008")
+    opened = datetime(2026, 6, 14, 2, 17, tzinfo=UTC)
+    data = dataclasses.replace(
+        full_call(opened_at=opened),
+        follow_ups=(
+            FollowUpData(due_at=opened + timedelta(days=1), note="Call back the DS"),
+            FollowUpData(
+                due_at=opened + timedelta(hours=2), note="Chase the NRM", done_at=opened + timedelta(hours=3)
+            ),
+        ),
+    )
+    admin, saved = _save_at(db, "0008", data)
+    upgrade(db)
+    assert schema_diff(db) == []
+    stored = followups.for_call(db, admin, saved.id)
+    assert [(f.note, f.status, f.created_by_name, f.created_at, f.version) for f in stored] == [
+        ("Call back the DS", FollowUpStatus.OPEN, "Ada Admin", saved.created_at, 1),
+        ("Chase the NRM", FollowUpStatus.DONE, "Ada Admin", saved.created_at, 1),
+    ]
+    downgrade(db, "0008")
+    names = set(inspect(db.engine).get_table_names())
+    assert not names & {"rota_shifts", "call_handoffs"}
+    columns = {c["name"] for c in inspect(db.engine).get_columns("handovers")}
+    assert "to_user_id" in columns and "acknowledged_by_id" not in columns
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM follow_ups")).scalar() == 2
+    upgrade(db)
+    assert schema_diff(db) == []
+
+
+def test_sqlite_0009_gives_stored_follow_ups_a_status_and_downgrade_keeps_them(tmp_path):
+    db = _fresh_sqlite(tmp_path)
+    try:
+        _follow_ups_at_0008_then_head(db)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_postgresql_0009_gives_stored_follow_ups_a_status_and_downgrade_keeps_them(pg_db):
+    schema = f"sl_mig_{uuid.uuid4().hex[:10]}"
+    with pg_db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = create_database(PG_URL, schema=schema)
+    try:
+        _follow_ups_at_0008_then_head(db)
     finally:
         db.dispose()
         with pg_db.engine.begin() as conn:

@@ -34,7 +34,7 @@ from supportline.enums import (
 )
 from supportline.services import calls
 from supportline.services.actor import Actor
-from supportline.services.call_types import CallData, Caller, CallQuery, PersonData, RouteData
+from supportline.services.call_types import CallData, Caller, CallQuery, FollowUpData, PersonData, RouteData
 from supportline.services.errors import PermissionDeniedError
 from tests.factories import make_admin, make_user
 from ui import style
@@ -108,6 +108,7 @@ def world(db: Database) -> World:
             at(28, 23, 30), childrens, (Route.IMMIGRATION,), case_id=a.data.case_id,
             exploitation_types=frozenset({ExploitationType.LABOUR}),
             outcomes=frozenset({Outcome.NRM_MADE, Outcome.FOLLOW_UP_BOOKED}),
+            follow_ups=(FollowUpData(due_at=at(29, 9, 0), note="Chase the NRM decision"),),  # booked with it
             persons=(PersonData(),),  # age unknown
         ),
         "E (the week before)": call(at(21, 23, 59), police, (Route.TACTICAL,)),
