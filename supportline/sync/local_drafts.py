@@ -126,33 +126,28 @@ class LocalDrafts:
         """
         gone = dict(superseded or {})
         problems: list[str] = []
-        away: DatabaseUnavailableError | None = None
         shared: tuple[DraftRecord, ...] = ()
         try:
             self.move_to_database(db, actor, superseded=gone)
-        except DatabaseUnavailableError as exc:
-            away = exc
-        except LocalStoreError as exc:
+        except (DatabaseUnavailableError, LocalStoreError) as exc:
             problems.append(str(exc))
-        if away is None:
-            try:
-                shared = drafts.list_drafts(db, actor)
-            except DatabaseUnavailableError as exc:
-                away = exc
-        if away is not None:
-            problems.insert(0, str(away))
+        try:  # a read-only database still lists its drafts
+            shared = drafts.list_drafts(db, actor)
+        except DatabaseUnavailableError as exc:
+            problems.append(str(exc))
         try:
             local = self.local_drafts(actor)
+            discarded = {row[0] for row in self._rows(actor) if row[3] is None}
         except LocalStoreError as exc:
             problems.append(str(exc))
-            local = ()
-        merged = {d.id: d for d in shared}
+            local, discarded = (), set()
+        merged = {d.id: d for d in shared if d.id not in discarded}
         for draft in local:
             if draft.id not in merged or draft.updated_at > merged[draft.id].updated_at:
                 merged[draft.id] = draft
         offered = [d for d in merged.values() if not _superseded(d.call_id, d.updated_at, gone)]
         offered.sort(key=lambda d: (d.updated_at, str(d.id)), reverse=True)
-        return DraftListing(tuple(offered), tuple(problems))
+        return DraftListing(tuple(offered), tuple(dict.fromkeys(problems)))
 
     def discard(self, db: Database, actor: Actor, draft_id: uuid.UUID, call_id: uuid.UUID) -> bool:
         """Discard the draft in the database and here. While the database is away the discard is
