@@ -5,6 +5,8 @@ themselves when the database is back."""
 from __future__ import annotations
 
 import dataclasses
+import signal
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -14,10 +16,11 @@ from sqlalchemy.engine import make_url
 
 from supportline.db import Database, Timeouts, create_database
 from supportline.enums import CallStatus
-from supportline.services import calls
+from supportline.services import call_codec, calls
 from tests.conftest import PG_URL
 from tests.db.tcp_proxy import TcpProxy
 from tests.factories import full_call, make_admin
+from ui.tasks import TaskRunner
 
 pytestmark = pytest.mark.postgres
 
@@ -74,4 +77,93 @@ def test_a_save_during_an_outage_is_journaled_shown_in_the_banner_and_sent_when_
         assert dataclasses.replace(saved.args[0].data).summary.endswith("outage)!")
     finally:
         proxy.resume()
+        shared.dispose()
+
+
+def test_calls_journaled_by_an_app_killed_during_the_outage_are_sent_once_in_order_at_the_next_start(
+    qtbot: QtBot,
+    pg_db: Database,
+    request: pytest.FixtureRequest,
+    proxy: TcpProxy,
+    tasks: TaskRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The issue's outage test "also with the app killed during the outage": a real app process
+    saves three calls while the shared database is unreachable (journaled), has a fourth typed
+    and not saved, and is killed with SIGKILL. The database comes back; at the next start the
+    three are sent by themselves, each exactly once, in the order they were saved, and only the
+    unsaved fourth is offered as a draft."""
+    from sqlalchemy import select
+
+    from supportline.bootstrap import load_environment
+    from supportline.db.models import AuditEvent, Call
+    from supportline.services import accounts, drafts
+    from supportline.services.drafts import DraftRecord
+    from supportline.sync.local_drafts import LocalDrafts
+    from supportline.sync.local_store import LOCAL_FILE
+    from tests.factories import PASSWORD
+    from tests.ui.outage_child import NAME, Child
+    from ui.main_window import MainWindow, QuitChoice
+    from ui.views.drafts_dialog import DraftChoice
+
+    schema: str = request.getfixturevalue("_pg_schema")
+    make_admin(pg_db)
+    through = make_url(PG_URL).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    child = Child("journal", through, PASSWORD, schema)
+    child.read_until("SIGNED_IN")
+    proxy.go_silent()  # the shared database becomes unreachable
+    child.go_on()
+    title = child.read_until("READY")
+    journaled = [line.split()[1:] for line in child.lines if line.startswith("JOURNALED")]
+    assert [provisional for _id, provisional in journaled] == ["PENDING-0001", "PENDING-0002", "PENDING-0003"]
+    assert child.kill() == -signal.SIGKILL
+    with pg_db.read() as session:
+        assert session.scalars(select(Call.id)).all() == []  # nothing reached it
+
+    proxy.resume()  # the database is back; the app is started again
+    env = load_environment()
+    shared = create_database(make_url(through), schema=schema, timeouts=SHORT)
+    offered: list[list[DraftRecord]] = []
+
+    def ask_drafts(
+        _window: MainWindow, found: list[DraftRecord]
+    ) -> tuple[DraftChoice, tuple[DraftRecord, ...]]:
+        offered.append(list(found))
+        return DraftChoice.LATER, ()
+
+    monkeypatch.setattr(MainWindow, "ask_drafts", ask_drafts)
+    actor = accounts.authenticate(shared, "ada.admin", PASSWORD)
+    window = MainWindow(env, shared, actor, tasks=tasks)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert window.outage_banner.isVisible()  # left from before the crash, being sent
+        assert window.outage_banner.text().startswith("3 calls kept on this computer waiting to be sent")
+        qtbot.waitUntil(lambda: window.outage.journal.count() == 0, timeout=30_000)
+        qtbot.waitUntil(lambda: not window.outage_banner.isVisible(), timeout=5_000)
+        with pg_db.read() as session:
+            stored = dict(session.execute(select(Call.id, Call.reference)).all())
+            created = session.scalars(
+                select(AuditEvent.record_id).where(AuditEvent.action == "call.create")
+            ).all()
+        ids = [uuid.UUID(call_id) for call_id, _provisional in journaled]
+        assert sorted(stored) == sorted(ids)  # all of them, and nothing else
+        assert [stored[i] for i in ids] == ["SL-2026-000001", "SL-2026-000002", "SL-2026-000003"]  # in order
+        assert sorted(created) == sorted(str(i) for i in ids)  # each created exactly once
+        assert [calls.get_call(pg_db, actor, i).data.summary for i in ids] == [
+            f"Journaled call {n}" for n in range(3)
+        ]
+
+        with qtbot.waitSignal(window.drafts_checked, timeout=20_000):
+            window.offer_drafts()
+        [found] = offered
+        assert [d.title for d in found] == [title]  # the unsaved fourth only
+        assert call_codec.from_jsonable(found[0].payload["call"]).caller.name == NAME
+        tasks.wait_until_idle()
+        assert [d.title for d in drafts.list_drafts(pg_db, actor)] == [title]  # moved to the database
+        assert LocalDrafts(env.paths.data_dir / LOCAL_FILE).local_drafts(actor) == ()
+        monkeypatch.setattr(MainWindow, "ask_quit", lambda self, count: QuitChoice.KEEP_DRAFTS)
+        window.close()
+    finally:
+        tasks.wait_until_idle()
         shared.dispose()
