@@ -167,3 +167,104 @@ def test_calls_journaled_by_an_app_killed_during_the_outage_are_sent_once_in_ord
     finally:
         tasks.wait_until_idle()
         shared.dispose()
+
+
+def test_the_banner_says_since_when_retries_with_back_off_and_the_list_says_it_may_be_incomplete(
+    qtbot: QtBot,
+    pg_db: Database,
+    request: pytest.FixtureRequest,
+    proxy: TcpProxy,
+    make_window: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing saved during the outage, only reading: the list's load fails, the banner names since
+    when the database is unreachable, the list and a search say they may be incomplete, the retry
+    backs off (doubling), and when the database is back the banner goes and the list reloads."""
+    from datetime import UTC, datetime
+
+    from ui import outage
+
+    monkeypatch.setattr(outage, "FIRST_RETRY_MS", 100)
+    schema: str = request.getfixturevalue("_pg_schema")
+    admin = make_admin(pg_db)
+    calls.save_call(pg_db, admin, full_call())
+    shared = create_database(
+        make_url(PG_URL).set(host="127.0.0.1", port=proxy.port), schema=schema, timeouts=SHORT
+    )
+    try:
+        window = make_window(shared, admin)  # type: ignore[operator]
+        assert window.calls_tab.count_label.text() == "Calls · 1 in total"
+        assert not window.outage_banner.isVisible()
+
+        proxy.refuse()  # the server stops
+        before = datetime.now(UTC).astimezone(shared.zone)
+        window.refresh()  # F5
+        qtbot.waitUntil(lambda: window.outage_banner.isVisible(), timeout=10_000)
+        after = datetime.now(UTC).astimezone(shared.zone)
+        text = window.outage_banner.text()
+        assert text in {
+            f"Shared database unreachable since {t:%H:%M} — lists and searches may be incomplete"
+            for t in (before, after)
+        }
+        assert window.outage.since is not None
+        assert window.calls_tab.empty_title.text() == "The calls could not be loaded"
+        assert (
+            window.calls_tab.count_label.text()
+            == "Calls — may be incomplete: the shared database cannot be reached"
+        )
+        # The retry backs off: each try that finds it away doubles the wait (up to a minute).
+        qtbot.waitUntil(lambda: window.outage.failed_tries >= 4, timeout=10_000)
+        tries = window.outage.failed_tries
+        assert window.outage.delay_ms == min(100 * 2**tries, outage.LONGEST_RETRY_MS)
+
+        # A search during the outage says it could not run, and the banner stays.
+        window.calls_tab.filters.search.setText("car wash")
+        qtbot.waitUntil(lambda: "could not be loaded" in window.calls_tab.empty_title.text(), timeout=10_000)
+        assert "refuses connections" in window.calls_tab.empty_text.text()
+        assert window.outage_banner.isVisible()
+        window.calls_tab.filters.search.setText("")
+        qtbot.waitUntil(lambda: window.calls_tab.model.error != "", timeout=10_000)
+
+        proxy.accept_again()  # the server is back
+        qtbot.waitUntil(lambda: not window.outage_banner.isVisible(), timeout=10_000)
+        assert window.outage.since is None and window.outage.delay_ms == 100
+        qtbot.waitUntil(lambda: window.calls_tab.count_label.text() == "Calls · 1 in total", timeout=10_000)
+    finally:
+        shared.dispose()
+
+
+def test_a_journaled_save_that_conflicts_when_sent_after_a_restart_opens_the_conflict_view(
+    qtbot: QtBot, pg_db: Database, make_window: object
+) -> None:
+    """The form of the journaled save is gone (the app was restarted); when the push finds someone
+    else's change, the call opens in a form with the conflict view; keeping mine and saving
+    again stores it at the next version and the journal is done with it."""
+    from PySide6.QtCore import Qt
+
+    from supportline.bootstrap import load_environment
+    from supportline.sync.journal import Journal
+    from supportline.sync.local_store import LOCAL_FILE
+    from ui.views.conflict import ConflictDialog
+
+    admin = make_admin(pg_db)
+    saved = calls.save_call(pg_db, admin, full_call(status=CallStatus.OPEN, closed_at=None, routes=()))
+    journal = Journal(load_environment().paths.data_dir / LOCAL_FILE)
+    journal.add(admin, dataclasses.replace(saved.data, summary="mine, typed offline"), expected_version=1)
+    calls.save_call(
+        pg_db, admin, dataclasses.replace(saved.data, narrative="theirs, meanwhile"), expected_version=1
+    )
+
+    window = make_window(pg_db, admin)  # type: ignore[operator]
+    qtbot.waitUntil(lambda: window.form_for(saved.id) is not None, timeout=15_000)
+    form = window.form_for(saved.id)
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in form.findChildren(ConflictDialog)), timeout=5_000)
+    [dialog] = [d for d in form.findChildren(ConflictDialog) if d.isVisible()]
+    assert dialog.value_text("summary", "yours") == "mine, typed offline"
+    assert dialog.value_text("narrative", "theirs") == "theirs, meanwhile"
+    assert not window.outage_banner.isVisible()  # nothing else waits: the database answers
+    QTest.mouseClick(dialog.keep_yours_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(form.saved, timeout=10_000) as done:
+        form.save()
+    assert done.args[0].version == 3
+    assert calls.get_call(pg_db, admin, saved.id).data.summary == "mine, typed offline"
+    qtbot.waitUntil(lambda: journal.count() == 0, timeout=5_000)

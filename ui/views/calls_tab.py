@@ -248,7 +248,8 @@ class CallsTab(QWidget):
         return self.tr("Calls · %s in total") % f"{total:,}"
 
     def _show_count(self, problem: str = "") -> None:
-        text = self._count_text()
+        failed = bool(self.model.error) and not self.model.rowCount()  # no count to show
+        text = self.tr("Calls") if failed else self._count_text()
         if problem:
             text += " — " + self.tr("may be incomplete: %s") % problem.rstrip(".")
         elif self._incomplete:
@@ -279,7 +280,7 @@ class CallsTab(QWidget):
         if self.model.rowCount():
             self._show_count(message)  # a page failed; the list on show stays, and says so
             return
-        self.count_label.setText(self.tr("Calls"))
+        self._show_count()
         self.empty_title.setText(self.tr("The calls could not be loaded"))
         self.empty_text.setText(message + "\n\n" + self.tr("Press F5 to try again."))
         self.list_pages.setCurrentWidget(self.empty_state)
