@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolBar,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -171,8 +172,21 @@ class MainWindow(QMainWindow):
         self.lock_view = LockView(db, None, self._tasks)
         self.lock_view.unlocked.connect(self.unlock)
         self.locked_changed.connect(self.lock_view.record_locked)  # audited: screen lock/unlock
+        # The outage banner (ui/outage.py) runs the width of the window above the tabs, wrapped,
+        # so the whole sentence shows at 1366 px; hidden while the shared database answers.
+        self.outage_banner = QLabel()
+        self.outage_banner.setObjectName("outageBanner")
+        self.outage_banner.setWordWrap(True)
+        self.outage_banner.setAccessibleName(self.tr("Shared database state"))
+        self.outage_banner.hide()
+        self.workspace = QWidget()
+        workspace = QVBoxLayout(self.workspace)
+        workspace.setContentsMargins(0, 0, 0, 0)
+        workspace.setSpacing(0)
+        workspace.addWidget(self.outage_banner)
+        workspace.addWidget(self.tabs, 1)
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.tabs)
+        self.pages.addWidget(self.workspace)
         self.pages.addWidget(self.lock_view)
         self.setCentralWidget(self.pages)
 
@@ -912,11 +926,7 @@ class MainWindow(QMainWindow):
         self.outage = Outage(
             self.db, self.actor, journal, self._tasks, self.db.zone, self, local_drafts=self.local_drafts
         )
-        self.outage_banner = QLabel(self.outage.banner)
-        self.outage_banner.setAccessibleName(self.tr("Shared database state"))
-        self.outage_banner.setObjectName("error")
-        self.outage_banner.setVisible(bool(self.outage.banner))
-        self.statusBar().addPermanentWidget(self.outage_banner)
+        self._outage_state(self.outage.banner)
         self.outage.state_changed.connect(self._outage_state)
         self.outage.pushed.connect(self._journal_pushed)
         self.outage.refused.connect(self._journal_refused)
@@ -1084,7 +1094,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(enabled)
         self.menuBar().show()
         self.toolbar.show()
-        self.pages.setCurrentWidget(self.tabs)
+        self.pages.setCurrentWidget(self.workspace)
         self.setWindowTitle(self.tr("Supportline – %s") % self.actor.display_name)
         self._last_input = time.monotonic()
         self._current_tab_changed(self.tabs.currentIndex())

@@ -324,6 +324,12 @@ class Database:
             if "disk is full" in lowered:
                 return DatabaseUnavailableError(f"the disk holding {where} is full (free some space on it)")
             return DatabaseUnavailableError(f"{where} cannot be written or read: {first}")
+        if "timeout expired" in lowered:  # libpq's connect_timeout
+            return DatabaseUnavailableError(
+                f"{where} did not answer within {self.timeouts.connect_s:g} s when connecting (the "
+                "network or the server is not responding)",
+                retryable=True,
+            )
         if "connection refused" in lowered:
             return DatabaseUnavailableError(
                 f"{where} refuses connections (its server is stopped or restarting, or a firewall "

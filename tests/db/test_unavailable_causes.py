@@ -137,3 +137,18 @@ def test_a_shared_database_server_refusing_connections(
         away.go_away()
         took = _refused_then_saved(away.app, admin, away.come_back, "the shared database refuses connections")
     assert took < SHORT.write_s + 1  # retried within the write limit, then said
+
+
+@pytest.mark.postgres
+def test_a_server_silent_while_connecting_is_said_so_in_words(
+    pg_db: Database, request: pytest.FixtureRequest
+) -> None:
+    """libpq's own "connection timeout expired" (``connect_timeout``) reads as the rest do."""
+    admin = make_admin(pg_db)
+    with away_database(pg_db, request) as away:
+        away.silent = True
+        away.go_away()  # before the first connection: it is the connect that waits
+        with pytest.raises(DatabaseUnavailableError) as raised:
+            calls.save_call(away.app, admin, full_call())
+    assert "the shared database did not answer within" in str(raised.value)
+    assert "timeout expired" not in str(raised.value)

@@ -138,6 +138,7 @@ class CallForm(QWidget):
         self._last_attempt: tuple[CallData, int | None, uuid.UUID] | None = None
         self._version: int | None = record.version if record else None
         self._reference = record.reference if record else ""
+        self._provisional = ""  # PENDING-…: a new call kept in the journal until it is sent
         self._own_case_id: uuid.UUID | None = record.data.case_id if record else None
         self._own_case_reference = record.case_reference if record else ""
         self._case_id = self._own_case_id
@@ -455,8 +456,8 @@ class CallForm(QWidget):
 
     def _update_title(self) -> None:
         local = self.opened.moment().astimezone(self._zone)
-        title = self._reference or self.tr("New call %s") % f"{local:%H:%M}"
-        self.heading.setText(self._reference or self.tr("New call"))
+        title = self._reference or self._provisional or self.tr("New call %s") % f"{local:%H:%M}"
+        self.heading.setText(self._reference or self._provisional or self.tr("New call"))
         if self._linked_reference:
             case = self.tr("Adds to case %s") % self._linked_reference
         elif self._own_case_reference:
@@ -913,7 +914,8 @@ class CallForm(QWidget):
         self._delete_draft()  # the journal holds what the draft held (and is as durable)
         self.status.setText(self.tr("Waiting to be sent (%s)") % entry.provisional_reference)
         if not self._reference:
-            self.heading.setText(entry.provisional_reference)
+            self._provisional = entry.provisional_reference
+            self._update_title()
         return self.tr(
             "Not sent yet: %s. The call is kept on this computer as %s and is sent by itself, "
             "in order, when the shared database is back."
@@ -958,7 +960,7 @@ class CallForm(QWidget):
         self._journal_held = True
         self._set_dirty(True)
         if not self._reference:
-            self.heading.setText(entry.provisional_reference)
+            self._provisional = entry.provisional_reference
         self._update_title()
 
     # === changed at another workstation (ui/live_updates.py) ========================================
