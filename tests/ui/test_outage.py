@@ -268,3 +268,48 @@ def test_a_journaled_save_that_conflicts_when_sent_after_a_restart_opens_the_con
     assert done.args[0].version == 3
     assert calls.get_call(pg_db, admin, saved.id).data.summary == "mine, typed offline"
     qtbot.waitUntil(lambda: journal.count() == 0, timeout=5_000)
+
+
+def test_a_journaled_save_overtaken_by_another_workstation_opens_the_conflict_view_in_its_open_form(
+    qtbot: QtBot, pg_db: Database, request: pytest.FixtureRequest, proxy: TcpProxy, make_window: object
+) -> None:
+    from ui.views.conflict import ConflictDialog
+
+    schema: str = request.getfixturevalue("_pg_schema")
+    admin = make_admin(pg_db)
+    original = calls.save_call(pg_db, admin, full_call(status=CallStatus.OPEN, closed_at=None, routes=()))
+    shared = create_database(
+        make_url(PG_URL).set(host="127.0.0.1", port=proxy.port), schema=schema, timeouts=SHORT
+    )
+    try:
+        window = make_window(shared, admin)  # type: ignore[operator]
+        window.open_call(original.id)
+        qtbot.waitUntil(lambda: window.form_for(original.id) is not None, timeout=5000)
+        form = window.form_for(original.id)
+        form.call.summary.setText("mine, during the outage")
+        proxy.go_silent()
+        with qtbot.waitSignal(form.save_failed, timeout=10_000):
+            form.save()
+        assert window.outage.journal.count() == 1
+        # Another workstation, still connected, saves the same call meanwhile.
+        calls.save_call(
+            pg_db, admin, dataclasses.replace(original.data, summary="theirs"), expected_version=1
+        )
+        with qtbot.waitSignal(form.conflict_opened, timeout=20_000) as opened:
+            proxy.resume()
+        dialog = opened.args[0]
+        assert isinstance(dialog, ConflictDialog)
+        assert (dialog.value_text("summary", "theirs"), dialog.value_text("summary", "yours")) == (
+            "theirs",
+            "mine, during the outage",
+        )
+        assert form.has_unsaved_changes()  # nothing typed is lost
+        dialog.keep_yours_button.click()
+        with qtbot.waitSignal(form.saved, timeout=10_000) as saved:
+            form.save()
+        assert (saved.args[0].version, saved.args[0].data.summary) == (3, "mine, during the outage")
+        assert window.outage.journal.count() == 0
+        assert not window.outage_banner.isVisible()
+    finally:
+        proxy.resume()
+        shared.dispose()
