@@ -238,8 +238,10 @@ class LocalDrafts:
         return self._held
 
     def _rows(self, actor: Actor) -> list[_Row]:
+        """``actor``'s rows as the file holds them now (also what another process of this
+        computer wrote since this one started)."""
         with self._lock:
-            if not self._ids():
+            if not self.path.exists():
                 return []
             with self._connect() as conn:
                 found = conn.execute(
@@ -247,6 +249,7 @@ class LocalDrafts:
                     "WHERE user_id = ? ORDER BY updated_at",
                     (str(actor.user_id),),
                 ).fetchall()
+            self._ids().update(uuid.UUID(r[0]) for r in found)
         return [
             (uuid.UUID(r[0]), uuid.UUID(r[1]), uuid.UUID(r[2]), r[3], datetime.fromisoformat(r[4]))
             for r in found
