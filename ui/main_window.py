@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolBar,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -174,8 +175,21 @@ class MainWindow(QMainWindow):
         self.lock_view = LockView(db, None, self._tasks)
         self.lock_view.unlocked.connect(self.unlock)
         self.locked_changed.connect(self.lock_view.record_locked)  # audited: screen lock/unlock
+        # The outage banner (ui/outage.py) runs the width of the window above the tabs, wrapped,
+        # so the whole sentence shows at 1366 px; hidden while the shared database answers.
+        self.outage_banner = QLabel()
+        self.outage_banner.setObjectName("outageBanner")
+        self.outage_banner.setWordWrap(True)
+        self.outage_banner.setAccessibleName(self.tr("Shared database state"))
+        self.outage_banner.hide()
+        self.workspace = QWidget()
+        workspace = QVBoxLayout(self.workspace)
+        workspace.setContentsMargins(0, 0, 0, 0)
+        workspace.setSpacing(0)
+        workspace.addWidget(self.outage_banner)
+        workspace.addWidget(self.tabs, 1)
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.tabs)
+        self.pages.addWidget(self.workspace)
         self.pages.addWidget(self.lock_view)
         self.setCentralWidget(self.pages)
 
@@ -258,6 +272,13 @@ class MainWindow(QMainWindow):
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self._system_scheme_changed)
         self.calls_tab.start()
+        from supportline.sync.local_drafts import LocalDrafts
+        from supportline.sync.local_store import LOCAL_FILE
+
+        # issue 13: drafts the database does not take (away, read-only, full) are kept here
+        self.local_drafts = LocalDrafts(self.env.paths.data_dir / LOCAL_FILE)
+        for form in self.forms():
+            form.local_drafts = self.local_drafts
         self._start_live_updates()  # issue 13: saves at other workstations show here
         self._start_outage()  # issue 13: saves during an outage of the shared database are journaled
         self._add_database_action()  # issue 13: administrators choose the shared database
@@ -673,6 +694,8 @@ class MainWindow(QMainWindow):
         # widget in the tab chain instead.
         intended = form.focusWidget()
         form.outage = getattr(self, "outage", None)  # issue 13: a save during an outage is journaled
+        form.local_drafts = getattr(self, "local_drafts", None)  # … and its draft kept on this computer
+        form.journal_settled.connect(self._journal_settled)
         index = self.tabs.addTab(form, form.title())
         self.tabs.setTabToolTip(index, form.title())
         # A quiet "×" rather than the style's red close icon, which reads as an alarm.
@@ -860,11 +883,22 @@ class MainWindow(QMainWindow):
     # --- drafts left by an earlier session --------------------------------------------------
 
     def offer_drafts(self) -> None:
-        """Look for this user's drafts and, if there are any, offer to restore them."""
+        """Look for this user's drafts (in the database and on this computer) and, if there are
+        any, offer to restore them."""
         db, actor = self.db, self.actor
+        local = getattr(self, "local_drafts", None)
+        outage = getattr(self, "outage", None)
+
+        def look() -> tuple[Sequence[DraftRecord], tuple[str, ...]]:
+            if local is None:
+                return drafts.list_drafts(db, actor), ()
+            waiting = outage.journal.waiting_calls(actor.user_id) if outage is not None else {}
+            listing = local.list_drafts(db, actor, superseded=waiting)
+            return listing.drafts, listing.problems
+
         self._tasks.run(
-            lambda: drafts.list_drafts(db, actor),
-            on_success=self._drafts_found,
+            look,
+            on_success=lambda found: self._drafts_found(*found),
             on_failure=self._drafts_not_found,
             owner=self,
         )
@@ -873,7 +907,11 @@ class MainWindow(QMainWindow):
         self._show_problem(self.tr("Unsaved calls could not be looked for"), exc)
         self.drafts_checked.emit()
 
-    def _drafts_found(self, found: Sequence[DraftRecord]) -> None:
+    def _drafts_found(self, found: Sequence[DraftRecord], problems: tuple[str, ...] = ()) -> None:
+        if problems:  # e.g. the database away: this computer's drafts only
+            self.statusBar().showMessage(
+                self.tr("Not every draft could be looked for: %s") % "; ".join(problems), 15_000
+            )
         waiting = [d for d in found if self.form_for(d.call_id) is None]
         if not waiting:
             self.drafts_checked.emit()
@@ -883,11 +921,15 @@ class MainWindow(QMainWindow):
             self.restore_drafts(chosen)
         elif choice == DraftChoice.DISCARD:
             db, actor = self.db, self.actor
-            ids = [d.id for d in chosen]
+            local = getattr(self, "local_drafts", None)
+            pairs = [(d.id, d.call_id) for d in chosen]
 
             def discard() -> None:
-                for draft_id in ids:
-                    drafts.discard_draft(db, actor, draft_id)
+                for draft_id, call_id in pairs:
+                    if local is not None:
+                        local.discard(db, actor, draft_id, call_id)
+                    else:
+                        drafts.discard_draft(db, actor, draft_id)
 
             self._tasks.run(
                 discard,
@@ -937,23 +979,30 @@ class MainWindow(QMainWindow):
         from ui.outage import Outage
 
         journal = Journal(self.env.paths.data_dir / JOURNAL_FILE)
-        self.outage = Outage(self.db, self.actor, journal, self._tasks, self.db.zone, self)
-        self.outage_banner = QLabel(self.outage.banner)
-        self.outage_banner.setObjectName("error")
-        self.outage_banner.setVisible(bool(self.outage.banner))
-        self.statusBar().addPermanentWidget(self.outage_banner)
+        self.outage = Outage(
+            self.db, self.actor, journal, self._tasks, self.db.zone, self, local_drafts=self.local_drafts
+        )
+        self._outage_state(self.outage.banner)
         self.outage.state_changed.connect(self._outage_state)
         self.outage.pushed.connect(self._journal_pushed)
         self.outage.refused.connect(self._journal_refused)
-        self.outage.conflicted.connect(
-            lambda entry, error: self._journal_conflicted(entry.call_id, error.theirs)
-        )
+        self.outage.conflicted.connect(self._journal_conflicted)
+        self.outage.recovered.connect(self.calls_tab.refresh)  # what was missing is listed again
+        self._tasks.database_unavailable.connect(self.outage.note_unavailable)
         for form in self.forms():
             form.outage = self.outage
 
     def _outage_state(self, text: str) -> None:
         self.outage_banner.setText(text)
         self.outage_banner.setVisible(bool(text))
+        # The list on show says so too, while the database is away.
+        self.calls_tab.set_incomplete(self.outage is not None and self.outage.since is not None)
+
+    def _journal_settled(self, call_id: uuid.UUID) -> None:
+        """A form saved a call whose journaled saves the database had refused: they are done."""
+        outage = getattr(self, "outage", None)
+        if outage is not None:
+            outage.settle(call_id)
 
     def _journal_pushed(self, records: list[Any]) -> None:
         for record in records:
@@ -966,13 +1015,49 @@ class MainWindow(QMainWindow):
         form = self.form_for(entry.call_id)
         if form is not None:
             form.show_refusal(error)
-        else:
-            self._show_problem(self.tr("A call kept during the outage was not accepted"), error)
+        else:  # its form was closed, or the app restarted: open it on what the save held
+            self._open_journaled(entry, lambda opened: opened.show_refusal(error))
 
-    def _journal_conflicted(self, call_id: uuid.UUID, theirs: Any) -> None:
-        form = self.form_for(call_id)
-        if form is not None and theirs is not None:
+    def _journal_conflicted(self, entry: Any, error: Any) -> None:
+        theirs = getattr(error, "theirs", None)
+        if theirs is None:
+            return
+        form = self.form_for(entry.call_id)
+        if form is not None:
             form.show_conflict(theirs)
+        else:
+            self._open_journaled(entry, lambda opened: opened.show_conflict(theirs), record=theirs)
+
+    def _open_journaled(self, entry: Any, then: Any, record: CallRecord | None = None) -> None:
+        """A form for a refused journaled save (the latest one of its call: it holds the most)."""
+        from ui.views.call_form import CallForm
+
+        outage = self.outage
+        latest = [e for e in outage.journal.entries(self.actor.user_id) if e.call_id == entry.call_id]
+        newest = latest[-1] if latest else entry
+
+        def open_on(stored: CallRecord | None) -> None:
+            if self.form_for(entry.call_id) is not None:
+                return
+            form = CallForm(
+                self.db, self.actor, self._tasks, self.db.zone, record=stored, library=self.guidance
+            )
+            form.take_over_journaled(newest)
+            self._add_form(form)
+            then(form)
+
+        if record is not None or entry.expected_version is None:
+            open_on(record)
+            return
+        db, actor = self.db, self.actor
+        self._tasks.run(
+            lambda: calls.get_call(db, actor, entry.call_id),
+            on_success=open_on,
+            on_failure=lambda exc: self._show_problem(
+                self.tr("A call kept during the outage was not accepted"), exc
+            ),
+            owner=self,
+        )
 
     def _saved_elsewhere(self, saved: dict[uuid.UUID, int] | None) -> None:
         """The list and an open read-only view follow; a form being edited only says so."""
@@ -1116,7 +1201,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(enabled)
         self.menuBar().show()
         self.toolbar.show()
-        self.pages.setCurrentWidget(self.tabs)
+        self.pages.setCurrentWidget(self.workspace)
         self.setWindowTitle(self.tr("Supportline – %s") % self.actor.display_name)
         self._last_input = time.monotonic()
         self._current_tab_changed(self.tabs.currentIndex())

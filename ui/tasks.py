@@ -51,6 +51,8 @@ class TaskRunner(QObject):
     task_done = Signal()
     #: Emitted when the last pending task has finished and its callback has run.
     idle = Signal()
+    #: A task failed with ``DatabaseUnavailableError`` (the error): the outage's retry listens.
+    database_unavailable = Signal(object)
 
     _closures_pending = Signal()
 
@@ -141,6 +143,11 @@ class TaskRunner(QObject):
             elif failed:
                 log.error("background task failed", exc_info=value)
         finally:
+            if failed:
+                from supportline.db.engine import DatabaseUnavailableError  # loaded by then
+
+                if isinstance(value, DatabaseUnavailableError):
+                    self.database_unavailable.emit(value)
             self.task_done.emit()
             if self._pending == 0:
                 self.idle.emit()

@@ -22,11 +22,13 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QRect
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from supportline.bootstrap import load_environment, open_database
+from supportline.db import Database
 from supportline.enums import Urgency
 from supportline.services import accounts, calls, drafts
+from supportline.services.actor import Actor
 from ui import style
 from ui.main_window import MainWindow
 from ui.tasks import TaskRunner
@@ -34,34 +36,61 @@ from ui.views.drafts_dialog import DraftsDialog
 from ui.views.filter_bar import select_value
 
 
-def main(out: str, password: str, suffix: str = "") -> None:
-    app = QApplication(["supportline"])
-    style.apply(app)
-    env = load_environment()
-    db = open_database(env)
-    actor = accounts.authenticate(db, "demo-operator", password)
-    tasks = TaskRunner()
+class Session:
+    """The set-up every screenshot script shares: the application, the configured database (see
+    the module's docstring), a task runner, and ways to wait for the window and grab the screen.
+    ``take_outage_screenshot.py`` uses it too."""
 
-    def pump(seconds: float = 0.3) -> None:
+    def __init__(self, out: str, suffix: str = "") -> None:
+        self.out, self.suffix = out, suffix
+        self.app = QApplication.instance() or QApplication(["supportline"])
+        style.apply(self.app)
+        self.env = load_environment()
+        self.tasks = TaskRunner()
+        self.window: QWidget | None = None
+
+    def open_database(self) -> Database:
+        return open_database(self.env)
+
+    def pump(self, seconds: float = 0.3) -> None:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            app.processEvents()
-            tasks.wait_until_idle(20)
+            self.app.processEvents()
+            self.tasks.wait_until_idle(20)
             time.sleep(0.01)
 
-    def wait(condition: Callable[[], bool], seconds: float = 20) -> None:
+    def wait(self, condition: Callable[[], bool], seconds: float = 20) -> None:
         end = time.monotonic() + seconds
         while not condition():
             if time.monotonic() > end:
                 raise SystemExit("the window did not get there in time")
-            pump(0.05)
+            self.pump(0.05)
 
-    def shot(name: str, area: QRect | None = None) -> None:
-        pump(0.6)
-        screen = window.screen()
+    def main_window(self, db: Database, actor: Actor) -> MainWindow:
+        """The main window on the whole screen, its list loaded."""
+        window = MainWindow(self.env, db, actor, tasks=self.tasks)
+        window.setGeometry(window.screen().availableGeometry())
+        window.show()
+        window.activateWindow()
+        self.window = window
+        self.wait(lambda: window.model.loaded_once)
+        return window
+
+    def shot(self, name: str, area: QRect | None = None) -> None:
+        self.pump(0.6)
+        assert self.window is not None
+        screen = self.window.screen()
         g = area or screen.geometry()
-        screen.grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(f"{out}/{name}{suffix}.png")
-        print("saved", f"{out}/{name}{suffix}.png")
+        path = f"{self.out}/{name}{self.suffix}.png"
+        screen.grabWindow(0, g.x(), g.y(), g.width(), g.height()).save(path)
+        print("saved", path)
+
+
+def main(out: str, password: str, suffix: str = "") -> None:
+    session = Session(out, suffix)
+    app, tasks, pump, wait, shot = session.app, session.tasks, session.pump, session.wait, session.shot
+    db = session.open_database()
+    actor = accounts.authenticate(db, "demo-operator", password)
 
     first = calls.list_calls(db, actor).rows[0]
     record = calls.get_call(db, actor, first.id, audit_view=False)
@@ -69,11 +98,7 @@ def main(out: str, password: str, suffix: str = "") -> None:
         changed = dataclasses.replace(record.data, urgency=Urgency.URGENT)
         calls.save_call(db, actor, changed, expected_version=record.version)
 
-    window = MainWindow(env, db, actor, tasks=tasks)
-    window.setGeometry(window.screen().availableGeometry())
-    window.show()
-    window.activateWindow()
-    wait(lambda: window.model.loaded_once)
+    window = session.main_window(db, actor)
     tab = window.calls_tab
     tab.table.setFocus()
     tab.table.selectRow(0)

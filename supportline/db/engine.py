@@ -276,16 +276,17 @@ class Database:
         scope: _Scope | None = getattr(self._local, "scope", None)
         fired = scope is not None and scope.fired[0]
         invalidated = isinstance(exc, DBAPIError) and exc.connection_invalidated
+        orig = exc.orig if isinstance(exc, DBAPIError) else None
+        sqlstate = getattr(orig, "sqlstate", None)
         if not (
             fired
             or invalidated
+            or sqlstate in _UNAVAILABLE_STATES
             or isinstance(
                 exc, OperationalError | InterfaceError | PoolTimeoutError | _DeadlinePassed | _Dropped
             )
         ):
             return None
-        orig = exc.orig if isinstance(exc, DBAPIError) else None
-        sqlstate = getattr(orig, "sqlstate", None)
         first = _first_line(orig if orig is not None else exc)
         where = self.describe_short()
         if isinstance(exc, PoolTimeoutError):
@@ -307,12 +308,34 @@ class Database:
                 f"another workstation is holding this record; waited {self.timeouts.lock_s:g} s",
                 retryable=True,
             )
+        if sqlstate in _UNAVAILABLE_STATES:
+            return DatabaseUnavailableError(_UNAVAILABLE_STATES[sqlstate].format(where=where))
+        lowered = first.lower()
         if self.is_sqlite:
-            if "locked" in first or "busy" in first:
+            if "locked" in lowered or "busy" in lowered:
                 return DatabaseUnavailableError(
                     f"{where} is busy (another program is writing to it); try again in a moment"
                 )
+            if "readonly" in lowered or "read-only" in lowered:
+                return DatabaseUnavailableError(
+                    f"{where} is read-only (check the permissions of the file and its folder, and that "
+                    "its disk is not mounted read-only)"
+                )
+            if "disk is full" in lowered:
+                return DatabaseUnavailableError(f"the disk holding {where} is full (free some space on it)")
             return DatabaseUnavailableError(f"{where} cannot be written or read: {first}")
+        if "timeout expired" in lowered:  # libpq's connect_timeout
+            return DatabaseUnavailableError(
+                f"{where} did not answer within {self.timeouts.connect_s:g} s when connecting (the "
+                "network or the server is not responding)",
+                retryable=True,
+            )
+        if "connection refused" in lowered:
+            return DatabaseUnavailableError(
+                f"{where} refuses connections (its server is stopped or restarting, or a firewall "
+                f"turns this workstation away)",
+                retryable=True,
+            )
         return DatabaseUnavailableError(
             f"the connection to {where} was lost ({first})", retryable=True, outcome_unknown=during_commit
         )
@@ -322,6 +345,26 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+#: PostgreSQL refusals that say the server cannot take the work just now (not a bug to surface),
+#: in words: SQLSTATE → message. A read-only server (a standby, or made read-only by its
+#: administrator) also has its connections thrown away (``_read_only_is_a_disconnect``), so that
+#: once it is fixed — or a failover made another host the primary — new connections are made.
+_UNAVAILABLE_STATES: dict[str, str] = {
+    "53100": "the server of {where} has no disk space left (its administrator must free some)",
+    "53200": "the server of {where} is out of memory; try again in a moment",
+    "53300": "{where} has no free connections (too many workstations or programs are connected)",
+    "25006": "{where} is read-only just now (a standby server, or made read-only by its administrator)",
+    "57P03": "{where} is starting up or shutting down; try again in a moment",
+}
+
+
+def _read_only_is_a_disconnect(context: Any) -> None:
+    """``handle_error``: a connection to a read-only server is of no more use for writing."""
+    orig = getattr(context, "original_exception", None)
+    if getattr(orig, "sqlstate", None) in {"25006", "57P03"}:
+        context.is_disconnect = True
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
@@ -432,6 +475,7 @@ def create_database(
             pool_timeout=limits.write_s,
             connect_args=connect_args,
         )
+        event.listen(engine, "handle_error", _read_only_is_a_disconnect)
     else:
         raise DatabaseUnavailableError(
             f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql+psycopg"

@@ -21,12 +21,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
+from supportline.db import roles
 from supportline.db.engine import Database, DatabaseUnavailableError, PasswordRequiredError, Timeouts
 
-#: Tables the application role may only add to and read.
-APPEND_ONLY_TABLES = ("audit_events",)
-#: Tables the application role may only read (the schema's own bookkeeping).
-READ_ONLY_TABLES = ("alembic_version",)
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -186,22 +183,15 @@ def init_shared(admin_db: Database, role: str, role_password: str | None = None)
                 {"s": schema},
             ).scalars()
         ]
-        for table in tables:
-            qt = f"{q_schema}.{_quote(conn, table)}"
-            conn.execute(text(f"REVOKE ALL ON {qt} FROM {quoted}"))
-            if table in APPEND_ONLY_TABLES:
-                privileges = "SELECT, INSERT"
-            elif table in READ_ONLY_TABLES:
-                privileges = "SELECT"
-            else:
-                privileges = "SELECT, INSERT, UPDATE, DELETE"
-            conn.execute(text(f"GRANT {privileges} ON {qt} TO {quoted}"))
-        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {q_schema} TO {quoted}"))
-        writable = len(tables) - len(APPEND_ONLY_TABLES) - len(READ_ONLY_TABLES)
+        for table in tables:  # the privileges of each table: supportline/db/roles.py
+            for statement in roles.table_grants_sql(role, table, schema):
+                conn.execute(text(statement))
+        conn.execute(text(roles.sequence_grants_sql(role, schema)))
+        limited = [t for t in tables if roles.privileges(t) != roles.READ_WRITE]
         report.add(
-            f"granted {role} read and write on {writable} "
-            f"tables of schema {schema}, INSERT and SELECT only on {', '.join(APPEND_ONLY_TABLES)}, "
-            f"SELECT only on {', '.join(READ_ONLY_TABLES)}; no DDL (it owns nothing and may not create)"
+            f"granted {role} read and write on {len(tables) - len(limited)} tables of schema {schema}, "
+            + ", ".join(f"{' and '.join(roles.privileges(t))} only on {t}" for t in limited)
+            + "; no DDL (it owns nothing and may not create)"
         )
     return report
 
@@ -256,8 +246,9 @@ def privileges_report(db: Database) -> list[str]:
     if owns:
         powers.append(f"owns {owns} tables (may alter or drop them)")
     lines.append(f"role: {role}; on audit_events: {', '.join(audit) or 'nothing'}")
-    if powers or set(audit) - {"SELECT", "INSERT"}:
-        extra = set(audit) - {"SELECT", "INSERT"}
+    allowed = set(roles.privileges(roles.AUDIT_TABLE))
+    if powers or set(audit) - allowed:
+        extra = set(audit) - allowed
         if extra:
             powers.append(f"may {', '.join(sorted(extra))} audit events")
         lines.append(

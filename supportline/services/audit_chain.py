@@ -42,6 +42,7 @@ from sqlalchemy import Connection, event, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm import attributes as orm_attributes
 
+from supportline.db import roles
 from supportline.db.engine import Database
 from supportline.db.models import AuditEvent
 from supportline.enums import AuditCategory
@@ -377,24 +378,13 @@ def missing_triggers(db: Database) -> list[str]:
     return problems
 
 
-def _quote_identifier(name: str) -> str:
-    if not name or "\x00" in name:
-        raise ValueError("a role name must not be empty")
-    return '"' + name.replace('"', '""') + '"'
-
-
 def role_grants_sql(role: str) -> list[str]:
     """What the application's PostgreSQL role may do with the audit trail: add and read, never
     change, delete or truncate (it must not own the table either: an owner can drop triggers).
 
-    ``db init-shared`` runs these after granting the role its other tables.
+    The one definition is ``supportline/db/roles.py``, which ``db init-shared`` uses for every table.
     """
-    quoted = _quote_identifier(role)
-    return [
-        f"REVOKE ALL ON TABLE audit_events FROM {quoted}",
-        f"GRANT SELECT, INSERT ON TABLE audit_events TO {quoted}",
-        f"GRANT USAGE ON SEQUENCE audit_events_id_seq TO {quoted}",
-    ]
+    return roles.audit_grants_sql(role)
 
 
 # --- the services: verify and anchor, for supervisors and admins ----------------------------------

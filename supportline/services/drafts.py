@@ -58,7 +58,9 @@ class DraftRecord:
     updated_at: datetime
 
 
-def _encode(is_edit: bool, title: str, payload: Mapping[str, Any]) -> str:
+def encode(is_edit: bool, title: str, payload: Mapping[str, Any]) -> str:
+    """The stored text of a draft (the versioned envelope); :class:`ValidationError` if it
+    cannot be one. Also what ``supportline.sync.local_drafts`` keeps on this computer."""
     if not isinstance(payload, Mapping):
         raise ValidationError([FieldError("payload", "must be a JSON object")])
     envelope = {"format": FORMAT, "is_edit": is_edit, "title": title, "form": payload}
@@ -85,25 +87,30 @@ def _encode(is_edit: bool, title: str, payload: Mapping[str, Any]) -> str:
     return text
 
 
-def _decode(row: Draft) -> DraftRecord:
-    envelope = json.loads(row.payload)
+def decode(draft_id: uuid.UUID, call_id: uuid.UUID | None, text: str, updated_at: datetime) -> DraftRecord:
+    """A stored draft's text as a record; ``ValueError`` if it is not a readable call draft."""
+    envelope = json.loads(text)
     if (
         not isinstance(envelope, dict)
         or envelope.get("format") != FORMAT
         or not isinstance(envelope.get("is_edit"), bool)
         or not isinstance(envelope.get("title"), str)
         or not isinstance(envelope.get("form"), dict)
-        or row.call_id is None
+        or call_id is None
     ):
-        raise ValueError(f"draft {row.id} is not a format-{FORMAT} call draft")
+        raise ValueError(f"draft {draft_id} is not a format-{FORMAT} call draft")
     return DraftRecord(
-        id=row.id,
-        call_id=row.call_id,
+        id=draft_id,
+        call_id=call_id,
         is_edit=envelope["is_edit"],
         title=envelope["title"],
         payload=envelope["form"],
-        updated_at=row.updated_at,
+        updated_at=updated_at,
     )
+
+
+def _decode(row: Draft) -> DraftRecord:
+    return decode(row.id, row.call_id, row.payload, row.updated_at)
 
 
 def _check_owner(actor: Actor, owner: uuid.UUID, action: permissions.Action, draft_id: uuid.UUID) -> None:
@@ -126,9 +133,12 @@ def save_draft(
     is_edit: bool,
     title: str,
     payload: Mapping[str, Any],
+    updated_at: datetime | None = None,
 ) -> DraftRecord:
     """Create the draft ``draft_id`` or replace its content (the returned record holds ``payload`` as given).
 
+    ``updated_at`` is when it was written (default now): a draft kept on this computer during an
+    outage keeps the time it was typed when it is moved here (``supportline.sync.local_drafts``).
     :class:`ValidationError` if ``payload`` is not a JSON object or is larger than
     :data:`MAX_PAYLOAD_BYTES`; :class:`PermissionDeniedError` if the id is another user's draft.
     """
@@ -140,8 +150,8 @@ def save_draft(
         errors.append(FieldError("is_edit", "must be true or false"))
     if errors:
         raise ValidationError(errors)
-    text = _encode(is_edit, title, payload)
-    now = datetime.now(UTC)
+    text = encode(is_edit, title, payload)
+    now = updated_at or datetime.now(UTC)
     with db.write() as session:
         owner = session.scalar(select(Draft.user_id).where(Draft.id == draft_id))
         if owner is None:
@@ -226,16 +236,21 @@ def discard_draft(db: Database, actor: Actor, draft_id: uuid.UUID) -> None:
         _delete(session, actor, draft_id, row.call_id, "discarded")
 
 
-def discard_drafts_for_call(db: Database, actor: Actor, call_id: uuid.UUID) -> int:
+def discard_drafts_for_call(
+    db: Database, actor: Actor, call_id: uuid.UUID, *, written_by: datetime | None = None
+) -> int:
     """Delete the actor's drafts of call ``call_id`` (after the call was saved); returns how many.
 
+    With ``written_by``, only drafts last written then or earlier (what a save made at that time
+    held already; a draft written after it holds newer typing, and stays).
     Other users' drafts of the same call (someone else editing it) are theirs, and stay.
     """
     permissions.check(db, actor, permissions.Action.DRAFT_DISCARD, call_id)
+    mine = select(Draft.id).where(Draft.user_id == actor.user_id, Draft.call_id == call_id)
+    if written_by is not None:
+        mine = mine.where(Draft.updated_at <= written_by)
     with db.write() as session:
-        ids = session.scalars(
-            select(Draft.id).where(Draft.user_id == actor.user_id, Draft.call_id == call_id)
-        ).all()
+        ids = session.scalars(mine).all()
         for draft_id in ids:
             _delete(session, actor, draft_id, call_id, "call saved")
     return len(ids)

@@ -32,8 +32,10 @@ from supportline.services import call_codec, calls
 from supportline.services.actor import Actor
 from supportline.services.call_types import CallData, CallRecord
 from supportline.services.errors import ConflictError, ServiceError
+from supportline.sync import local_store
+from supportline.sync.local_store import LOCAL_FILE
 
-JOURNAL_FILE = "journal.db"
+JOURNAL_FILE = LOCAL_FILE
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -45,7 +47,7 @@ CREATE TABLE IF NOT EXISTS pending (
     payload TEXT NOT NULL,
     journaled_at TEXT NOT NULL,
     conflict TEXT
-)
+);
 """
 
 
@@ -69,6 +71,8 @@ class JournalEntry:
 @dataclass
 class PushResult:
     sent: list[CallRecord] = field(default_factory=list)
+    #: The entries behind ``sent``, in the same order (when each was journaled, for its drafts).
+    delivered: list[JournalEntry] = field(default_factory=list)
     conflicts: list[tuple[JournalEntry, ConflictError]] = field(default_factory=list)
     #: Entries the database refused for another reason (e.g. a checklist the guidance requires).
     refused: list[tuple[JournalEntry, ServiceError]] = field(default_factory=list)
@@ -82,20 +86,14 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # one push at a time from this process
-        with self._connect() as conn:
-            conn.execute(_SCHEMA)
+        with self._connect():
+            pass  # the file and its table exist from now on
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+        with local_store.connect(self.path, _SCHEMA) as conn:  # WAL, synchronous=FULL, mode 0600
             yield conn
-        finally:
-            conn.close()
 
     def add(
         self, actor: Actor, data: CallData, *, expected_version: int | None, save_id: uuid.UUID | None = None
@@ -140,6 +138,14 @@ class Journal:
         ]
         return [e for e in found if user_id is None or e.user_id == user_id]
 
+    def waiting_calls(self, user_id: uuid.UUID) -> dict[uuid.UUID, datetime]:
+        """``user_id``'s calls with a save waiting here, each with when its latest was journaled
+        (a draft of the call written by then is superseded by that save)."""
+        latest: dict[uuid.UUID, datetime] = {}
+        for entry in self.entries(user_id):
+            latest[entry.call_id] = max(entry.journaled_at, latest.get(entry.call_id, entry.journaled_at))
+        return latest
+
     def count(self) -> int:
         with self._connect() as conn:
             return int(conn.execute("SELECT count(*) FROM pending").fetchone()[0])
@@ -148,6 +154,15 @@ class Journal:
         """Forget an entry (after its conflict was resolved in the form and saved again)."""
         with self._connect() as conn:
             conn.execute("DELETE FROM pending WHERE seq = ?", (entry.seq,))
+
+    def discard_call(self, user_id: uuid.UUID, call_id: uuid.UUID) -> int:
+        """Forget ``user_id``'s entries of ``call_id`` (the call was saved from its form after the
+        database refused them: that save held what they held); returns how many."""
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "DELETE FROM pending WHERE user_id = ? AND call_id = ?", (str(user_id), str(call_id))
+            )
+            return int(cursor.rowcount)
 
     def push(self, db: Database, actor: Actor) -> PushResult:
         """Send ``actor``'s entries, oldest first, each exactly once. Stops at the first sign the
@@ -184,6 +199,7 @@ class Journal:
                 with self._connect() as conn:
                     conn.execute("DELETE FROM pending WHERE seq = ?", (entry.seq,))
                 result.sent.append(record)
+                result.delivered.append(entry)
         result.remaining = len(self.entries(actor.user_id))
         return result
 

@@ -1,6 +1,8 @@
 """A TCP proxy for tests, on 127.0.0.1 only: forwards to the PostgreSQL test server and can go
-silent (stop forwarding, keep every socket open, as a stalled network does) or cut a connection
-right after passing on a COMMIT (the commit happens; its reply never arrives).
+silent (stop forwarding, keep every socket open, as a stalled network does), cut a connection
+right after passing on a COMMIT (the commit happens; its reply never arrives), or refuse
+connections (nothing listens on its port and every open connection is dropped, as when the
+server is stopped) and accept them again on the same port.
 
 Its threads are daemons that end when the proxy is closed; every wait in them is bounded.
 """
@@ -28,7 +30,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
-        self._start(self._accept)
+        self._accepting: threading.Thread | None = self._start(self._accept)
 
     # --- what a test does -----------------------------------------------------------------------
 
@@ -38,6 +40,31 @@ class TcpProxy:
 
     def resume(self) -> None:
         self._forwarding.set()
+
+    def refuse(self) -> None:
+        """Stop listening (a connection attempt is refused) and drop every open connection."""
+        with self._lock:
+            listener = self._listener
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes a waiting accept(); no more are taken
+        with contextlib.suppress(OSError):
+            listener.close()
+        if self._accepting is not None:
+            self._accepting.join(timeout=2)
+        with self._lock:
+            sockets, self._sockets = list(self._sockets), []
+        self._forwarding.set()  # the pumps read again, see the end and close their pair
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def accept_again(self) -> None:
+        """Listen again on the same port (the server is back)."""
+        listener = socket.create_server(("127.0.0.1", self.port))
+        listener.settimeout(0.2)
+        with self._lock:
+            self._listener = listener
+        self._accepting = self._start(self._accept)
 
     def cut_after_next_commit(self) -> None:
         """Pass the next COMMIT on to the server, then drop that connection before its reply."""
@@ -62,15 +89,17 @@ class TcpProxy:
 
     # --- the plumbing -----------------------------------------------------------------------------
 
-    def _start(self, target: object, *args: object) -> None:
+    def _start(self, target: object, *args: object) -> threading.Thread:
         thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
         self._threads.append(thread)
         thread.start()
+        return thread
 
     def _accept(self) -> None:
+        listener = self._listener
         while not self._closed.is_set():
             try:
-                client, _ = self._listener.accept()
+                client, _ = listener.accept()
             except TimeoutError:
                 continue
             except OSError:

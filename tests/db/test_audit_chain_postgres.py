@@ -64,10 +64,24 @@ def test_the_application_role_may_insert_and_select_audit_events_only(pg_db):
 
 def test_role_grants_quote_the_role_name():
     assert audit_chain.role_grants_sql('odd"name') == [
-        'REVOKE ALL ON TABLE audit_events FROM "odd""name"',
-        'GRANT SELECT, INSERT ON TABLE audit_events TO "odd""name"',
-        'GRANT USAGE ON SEQUENCE audit_events_id_seq TO "odd""name"',
+        'REVOKE ALL ON TABLE "audit_events" FROM "odd""name"',
+        'GRANT SELECT, INSERT ON TABLE "audit_events" TO "odd""name"',
+        'GRANT USAGE ON SEQUENCE "audit_events_id_seq" TO "odd""name"',
     ]
+
+
+def test_init_shared_and_the_audit_trail_grant_the_audit_table_from_one_definition():
+    """``db init-shared`` gives the audit table what ``role_grants_sql`` does: one definition."""
+    from supportline.db import roles
+
+    assert roles.table_grants_sql("sl_app", "audit_events", "s") == [
+        'REVOKE ALL ON TABLE "s"."audit_events" FROM "sl_app"',
+        'GRANT SELECT, INSERT ON TABLE "s"."audit_events" TO "sl_app"',
+    ]
+    assert audit_chain.role_grants_sql("sl_app")[:2] == [
+        line.replace('"s".', "") for line in roles.table_grants_sql("sl_app", "audit_events", "s")
+    ]
+    assert roles.privileges("calls") == ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
 def test_db_check_sees_missing_or_disabled_triggers(db):

@@ -22,7 +22,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from supportline.bootstrap import load_environment
-from supportline.db import create_database
+from supportline.db import Database, create_database
 from supportline.db.migrate import upgrade
 from supportline.services import accounts, drafts
 from supportline.services.drafts import DraftRecord
@@ -248,3 +248,96 @@ def test_discarding_from_the_window_deletes_the_drafts(
     finally:
         tasks.wait_until_idle()
         db.dispose()
+
+
+# --- while the database is away (issue 13) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "db", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_input_typed_while_the_database_is_away_survives_a_kill_and_is_offered_at_the_next_start(
+    qtbot: QtBot,
+    db: Database,
+    request: pytest.FixtureRequest,
+    tasks: TaskRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Drafts are autosaved to the database; while it is unreachable (PostgreSQL: a proxy gone
+    silent) or read-only (SQLite), the draft is kept on this computer instead. The app is killed;
+    at the next start the draft is offered, to its user only, and restored; it is in the database
+    from then on and gone from this computer."""
+    from sqlalchemy.engine import make_url
+
+    from supportline.enums import Role
+    from supportline.sync.local_drafts import LocalDrafts
+    from supportline.sync.local_store import LOCAL_FILE
+    from tests.conftest import PG_URL
+    from tests.db.tcp_proxy import TcpProxy
+    from tests.factories import make_admin, make_user
+    from tests.ui.outage_child import NAME as TYPED_NAME
+    from tests.ui.outage_child import RANK as TYPED_RANK
+    from tests.ui.outage_child import Child
+
+    admin = make_admin(db)
+    other = make_user(db, admin, "olu.operator", Role.OPERATOR)
+    env = load_environment()
+    proxy: TcpProxy | None = None
+    try:
+        if db.is_sqlite:
+            child = Child("draft", db.url.render_as_string(hide_password=False), PASSWORD)
+        else:
+            url = make_url(PG_URL)
+            proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+            through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+            child = Child("draft", through, PASSWORD, request.getfixturevalue("_pg_schema"))
+        child.read_until("SIGNED_IN")
+        if proxy is not None:
+            proxy.go_silent()  # the shared database becomes unreachable
+        child.go_on()
+        title = child.read_until("READY")
+        assert child.kill() == -signal.SIGKILL
+    finally:
+        if proxy is not None:
+            proxy.close()
+
+    # What was typed is on this computer, for its user only; it never reached the database.
+    local = LocalDrafts(env.paths.data_dir / LOCAL_FILE)
+    assert drafts.list_drafts(db, admin) == ()
+    [kept] = local.local_drafts(admin)
+    assert kept.title == title
+    assert local.local_drafts(other) == () and local.list_drafts(db, other).drafts == ()
+
+    actor = accounts.authenticate(db, "ada.admin", PASSWORD)
+    shown: list[DraftsDialog] = []
+
+    def ask_drafts(
+        window: MainWindow, found: list[DraftRecord]
+    ) -> tuple[DraftChoice, tuple[DraftRecord, ...]]:
+        dialog = DraftsDialog(found, db.zone, parent=window)
+        shown.append(dialog)
+        dialog.restore_all_button.click()
+        return dialog.choice, dialog.chosen
+
+    monkeypatch.setattr(MainWindow, "ask_drafts", ask_drafts)
+    window = MainWindow(env, db, actor, tasks=tasks)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        with qtbot.waitSignal(window.form_opened, timeout=20_000) as opened:
+            window.offer_drafts()
+        [dialog] = shown
+        assert [dialog.list.item(i).text().split("  ·  ")[0] for i in range(dialog.list.count())] == [title]
+        form = opened.args[0]
+        data = form.call_data()
+        assert (data.caller.name, data.caller.rank) == (TYPED_NAME, TYPED_RANK)
+        assert form.has_unsaved_changes()
+        tasks.wait_until_idle()
+        # Moved to the database, keeping the time it was typed; nothing left on this computer.
+        [stored] = drafts.list_drafts(db, actor)
+        assert (stored.id, stored.updated_at) == (kept.id, kept.updated_at)
+        assert local.local_drafts(admin) == ()
+        monkeypatch.setattr(MainWindow, "ask_quit", lambda self, count: QuitChoice.DISCARD)
+        assert window.close()
+    finally:
+        tasks.wait_until_idle()

@@ -5,7 +5,9 @@ toggles a box, Ctrl+S (or Ctrl+Enter) saves, Ctrl+K links the call to the case o
 earlier call, Ctrl+Shift+E closes the call. The service decides what is valid; the form shows
 each refusal under its field, focuses the first one and keeps everything typed. Every change is
 written as a draft in the database within about two seconds (through the task runner, never a
-temp file), so a crash or a power cut loses nothing.
+temp file), so a crash or a power cut loses nothing; while the database does not take drafts
+(unreachable, read-only, full) the draft is kept on this computer instead
+(``supportline.sync.local_drafts``) and moved to the database when it is back.
 
 The sections (``ui.widgets.call_sections``) lay out the inputs and read them into ``CallData``;
 this class holds what the form is editing (a new call, or a saved one at a version), saves it,
@@ -56,6 +58,8 @@ from ui import tasks
 from ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from supportline.sync.journal import JournalEntry
+    from supportline.sync.local_drafts import DraftWritten, LocalDrafts
     from ui.outage import Outage
 from ui.views.earlier_calls import EarlierCallsPanel
 from ui.views.guidance_pane import GuidancePane
@@ -91,6 +95,9 @@ class CallForm(QWidget):
     suggestions_updated = Signal()
     #: A save conflicted and the conflict view opened (the ``ConflictDialog``).
     conflict_opened = Signal(object)
+    #: A save of a call whose journaled saves the database had refused went through: the call's
+    #: id (the window forgets those journal entries: this save holds what they held, and more).
+    journal_settled = Signal(object)
 
     def __init__(
         self,
@@ -123,9 +130,15 @@ class CallForm(QWidget):
         self._record = record
         #: Where a save the database did not take goes (set by the main window; ui/outage.py).
         self.outage: Outage | None = None
+        #: Where a draft the database did not take goes (set by the main window).
+        self.local_drafts: LocalDrafts | None = None
+        #: Where the last draft went: "database", "computer" (kept locally), "" (not written).
+        self.draft_kept = ""
+        self._journal_held = False  # the form holds journaled saves the database refused
         self._last_attempt: tuple[CallData, int | None, uuid.UUID] | None = None
         self._version: int | None = record.version if record else None
         self._reference = record.reference if record else ""
+        self._provisional = ""  # PENDING-…: a new call kept in the journal until it is sent
         self._own_case_id: uuid.UUID | None = record.data.case_id if record else None
         self._own_case_reference = record.case_reference if record else ""
         self._case_id = self._own_case_id
@@ -443,8 +456,8 @@ class CallForm(QWidget):
 
     def _update_title(self) -> None:
         local = self.opened.moment().astimezone(self._zone)
-        title = self._reference or self.tr("New call %s") % f"{local:%H:%M}"
-        self.heading.setText(self._reference or self.tr("New call"))
+        title = self._reference or self._provisional or self.tr("New call %s") % f"{local:%H:%M}"
+        self.heading.setText(self._reference or self._provisional or self.tr("New call"))
         if self._linked_reference:
             case = self.tr("Adds to case %s") % self._linked_reference
         elif self._own_case_reference:
@@ -729,23 +742,39 @@ class CallForm(QWidget):
             self._version is not None,
             self._title,
         )
+        local = self.local_drafts
+
+        def write() -> DraftRecord | DraftWritten:
+            fields: dict[str, Any] = {"draft_id": draft_id, "call_id": call_id, "is_edit": is_edit}
+            if local is not None:  # to this computer if the database does not take it
+                return local.save(db, actor, **fields, title=title, payload=payload)
+            return drafts.save_draft(db, actor, **fields, title=title, payload=payload)
+
         self._runner.run(
-            lambda: drafts.save_draft(
-                db, actor, draft_id=draft_id, call_id=call_id, is_edit=is_edit, title=title, payload=payload
-            ),
+            write,
             on_success=self._draft_written,
             on_failure=self._draft_failed,
             owner=self,
             lane=tasks.DRAFTS,
         )
 
-    def _draft_written(self, record: DraftRecord) -> None:
-        saved_at = record.updated_at.astimezone(self._zone)
-        self.status.setText(self.tr("Draft saved at %s") % f"{saved_at:%H:%M:%S}")
+    def _draft_written(self, written: DraftRecord | DraftWritten) -> None:
+        record = written if isinstance(written, DraftRecord) else written.record
+        saved_at = f"{record.updated_at.astimezone(self._zone):%H:%M:%S}"
+        if not isinstance(written, DraftRecord) and written.kept_locally:
+            self.draft_kept = "computer"
+            self.status.setText(
+                self.tr("Draft kept on this computer at %s (%s); it goes to the database when it is back")
+                % (saved_at, written.kept_locally_because.rstrip("."))
+            )
+        else:
+            self.draft_kept = "database"
+            self.status.setText(self.tr("Draft saved at %s") % saved_at)
         self.draft_saved.emit()
 
     def _draft_failed(self, exc: BaseException) -> None:
         self._last_draft = None
+        self.draft_kept = ""
         reason = sentence(str(exc)) or type(exc).__name__
         self.status.setText(self.tr("The draft could not be saved: %s") % reason)
 
@@ -756,8 +785,13 @@ class CallForm(QWidget):
         self._delete_draft()
 
     def _delete_draft(self) -> None:
-        db, actor, draft_id = self._db, self._actor, self._draft_id
+        db, actor, draft_id, call_id = self._db, self._actor, self._draft_id, self._call_id
         self._last_draft = None
+        self.draft_kept = ""
+        local = self.local_drafts
+        if local is not None:  # also from this computer; remembered there while the database is away
+            self._runner.run(lambda: local.discard(db, actor, draft_id, call_id), lane=tasks.DRAFTS)
+            return
         self._runner.run(lambda: drafts.discard_draft(db, actor, draft_id), lane=tasks.DRAFTS)
 
     # === saving ====================================================================================
@@ -814,6 +848,9 @@ class CallForm(QWidget):
         self.close_button.setEnabled(not closed)
         self._update_title()
         self._delete_draft()
+        if self._journal_held:
+            self._journal_held = False
+            self.journal_settled.emit(record.id)
         self._set_dirty(changed_meanwhile)
         if changed_meanwhile:
             self._autosave.start()
@@ -838,7 +875,15 @@ class CallForm(QWidget):
                 self._show_message(journaled)
                 self.save_failed.emit(journaled)
                 return
-            elif isinstance(exc, DatabaseUnavailableError | SQLAlchemyError):
+            elif isinstance(exc, DatabaseUnavailableError):
+                # Named cause (unreachable, read-only, full …); the draft is written at once, to
+                # this computer if the database takes no drafts either.
+                self.flush_draft()
+                text = self.tr(
+                    "Not saved: %s. Everything you typed is kept here and in the draft; "
+                    "save again once that is put right."
+                ) % str(exc).rstrip(".")
+            elif isinstance(exc, SQLAlchemyError):
                 text = self.tr(
                     "Not saved: the database cannot be reached just now. "
                     "Your input is kept here and in the draft; try again in a moment."
@@ -866,9 +911,11 @@ class CallForm(QWidget):
             log.exception("the save could not be journaled either")
             return ""
         self._set_dirty(False)
+        self._delete_draft()  # the journal holds what the draft held (and is as durable)
         self.status.setText(self.tr("Waiting to be sent (%s)") % entry.provisional_reference)
         if not self._reference:
-            self.heading.setText(entry.provisional_reference)
+            self._provisional = entry.provisional_reference
+            self._update_title()
         return self.tr(
             "Not sent yet: %s. The call is kept on this computer as %s and is sent by itself, "
             "in order, when the shared database is back."
@@ -890,12 +937,31 @@ class CallForm(QWidget):
 
     def show_refusal(self, error: Exception) -> None:
         """A journaled save of this call was refused when it was sent: show why, as for a save."""
+        self._journal_held = True
         self._set_dirty(True)
         self._save_refused(error)
 
     def show_conflict(self, theirs: CallRecord) -> None:
         """The conflict view for a journaled save someone else's change refused."""
+        self._journal_held = True
+        self._set_dirty(True)
         self._show_conflict(theirs)
+
+    def take_over_journaled(self, entry: JournalEntry) -> None:
+        """Hold a journaled save the database refused when it was sent, its form no longer open
+        (closed, or the app quit or crashed meanwhile): the form shows what that save held, at
+        the version the form opened (the call as stored now, or a new call)."""
+        data = entry.data
+        self._call_id = data.id
+        self.earlier.exclude_call_id = data.id
+        self._case_id = data.case_id
+        self._form_opened_at = data.opened_at
+        self._fill(data, agency_chosen=True)
+        self._journal_held = True
+        self._set_dirty(True)
+        if not self._reference:
+            self._provisional = entry.provisional_reference
+        self._update_title()
 
     # === changed at another workstation (ui/live_updates.py) ========================================
 

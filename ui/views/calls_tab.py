@@ -110,6 +110,7 @@ class CallsTab(QWidget):
         self._tasks = tasks
         self._detail_request = 0
         self._shown_call: uuid.UUID | None = None
+        self._incomplete = False  # the shared database is unreachable (ui/outage.py)
         self.model = model
 
         self.filters = FilterBar(db.zone, (actor.user_id, actor.display_name) if actor else None)
@@ -233,15 +234,32 @@ class CallsTab(QWidget):
     def _filters_changed(self) -> None:
         self.model.set_filters(self.filters.query())
 
-    def _loaded(self) -> None:
+    def set_incomplete(self, incomplete: bool) -> None:
+        """While the shared database is unreachable the list on show, and any search, may miss
+        calls (saved elsewhere meanwhile, or kept on this computer until they are sent): say so."""
+        if incomplete != self._incomplete:
+            self._incomplete = incomplete
+            self._show_count()
+
+    def _count_text(self) -> str:
         total = self.model.total
-        filtered = self.filters.is_filtered()
-        if filtered:
-            text = self.tr("%s matching calls") % f"{total:,}" if total != 1 else self.tr("1 matching call")
-        else:
-            text = self.tr("Calls · %s in total") % f"{total:,}"
+        if self.filters.is_filtered():
+            return self.tr("%s matching calls") % f"{total:,}" if total != 1 else self.tr("1 matching call")
+        return self.tr("Calls · %s in total") % f"{total:,}"
+
+    def _show_count(self, problem: str = "") -> None:
+        failed = bool(self.model.error) and not self.model.rowCount()  # no count to show
+        text = self.tr("Calls") if failed else self._count_text()
+        if problem:
+            text += " — " + self.tr("may be incomplete: %s") % problem.rstrip(".")
+        elif self._incomplete:
+            text += " — " + self.tr("may be incomplete: the shared database cannot be reached")
         self.count_label.setText(text)
+
+    def _loaded(self) -> None:
+        self._show_count()
         empty = self.model.is_empty
+        filtered = self.filters.is_filtered()
         self.list_pages.setCurrentWidget(self.empty_state if empty else self.table)
         if empty and filtered:
             self.empty_title.setText(self.tr("No calls match"))
@@ -260,8 +278,9 @@ class CallsTab(QWidget):
 
     def _load_failed(self, message: str) -> None:
         if self.model.rowCount():
-            return  # one page failed; the list on show stays
-        self.count_label.setText(self.tr("Calls"))
+            self._show_count(message)  # a page failed; the list on show stays, and says so
+            return
+        self._show_count()
         self.empty_title.setText(self.tr("The calls could not be loaded"))
         self.empty_text.setText(message + "\n\n" + self.tr("Press F5 to try again."))
         self.list_pages.setCurrentWidget(self.empty_state)
