@@ -265,7 +265,8 @@ def assert_complete_call_stored(stored: CallData) -> None:
     # With a guidance library, routes suggested but not chosen are kept too (chosen=False).
     assert {r.route for r in stored.routes if r.chosen} == {Route.VICTIM, Route.LEGAL}
     assert all(r.chosen or r.suggested for r in stored.routes)
-    assert stored.outcomes == {Outcome.NRM_ADVISED}
+    # Booking the follow-up ticked its outcome too (issue 14: typed once, not twice).
+    assert stored.outcomes == {Outcome.NRM_ADVISED, Outcome.FOLLOW_UP_BOOKED}
     [ref] = stored.referrals
     assert (ref.target, ref.organisation, ref.reference) == (
         ReferralTarget.CHILDRENS_SERVICES, "Plymouth City Council", "CS/77",
