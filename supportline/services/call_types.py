@@ -20,6 +20,7 @@ from supportline.enums import (
     ChecklistState,
     ConsentLevel,
     ExploitationType,
+    FollowUpStatus,
     Indicator,
     NrmConsent,
     Outcome,
@@ -98,6 +99,9 @@ class FollowUpData:
     assignee_id: uuid.UUID | None = None
     done_at: datetime | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+    #: As stored (read only: a save never changes it, the follow-ups service does), so that a
+    #: form shows a done or snoozed follow-up as it is and never sends a change the save refuses.
+    status: FollowUpStatus = FollowUpStatus.OPEN
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,14 @@ def _call_data(call: Call) -> CallData:
             for r in call.referrals
         ),
         follow_ups=tuple(
-            FollowUpData(id=f.id, due_at=f.due_at, note=f.note, assignee_id=f.assignee_id, done_at=f.done_at)
+            FollowUpData(
+                id=f.id,
+                due_at=f.due_at,
+                note=f.note,
+                assignee_id=f.assignee_id,
+                done_at=f.done_at,
+                status=f.status,
+            )
             for f in call.follow_ups
         ),
         case_id=call.case_id,
@@ -377,7 +384,7 @@ def _referral_rows(dialect: str) -> Select[Any]:
 def _follow_up_rows(dialect: str) -> Select[Any]:
     f = columns.follow_ups
     return (
-        select(_raw(f.call_id), _raw(f.id), f.due_at, f.note, _raw(f.assignee_id), f.done_at)
+        select(_raw(f.call_id), _raw(f.id), f.due_at, f.note, _raw(f.assignee_id), f.done_at, f.status)
         .where(page_ids.in_page(f.call_id, dialect))
         .order_by(f.position, f.id)
     )
@@ -528,8 +535,9 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
                 note=note,
                 assignee_id=user_ids.optional(assignee_id),
                 done_at=done_at,
+                status=FollowUpStatus(status),
             )
-            for _, id_, due_at, note, assignee_id, done_at in group
+            for _, id_, due_at, note, assignee_id, done_at, status in group
         )
         for key, group in _grouped(connection, selects.follow_ups, keys).items()
     }

@@ -345,3 +345,34 @@ def test_text_search_unicode_apostrophes_and_wildcards(db, text, expected):
     admin = make_admin(db)
     _saved_many(db, admin, 12)
     assert calls.count_calls(db, admin, CallQuery(text=text)) == expected
+
+
+def test_a_call_read_back_carries_each_follow_ups_stored_status(db):
+    """The call form shows a done or snoozed follow-up read-only (issue 14): both ways of reading
+    a call (one call, and a page of them as exports read) say which is which."""
+    from supportline.enums import FollowUpStatus
+    from supportline.services import followups
+    from supportline.services.call_types import FollowUpData
+
+    actor = make_admin(db)
+    now = datetime.now(UTC).replace(microsecond=0)
+    data = dataclasses.replace(
+        full_call(status=CallStatus.OPEN, closed_at=None),
+        follow_ups=tuple(FollowUpData(due_at=now + timedelta(hours=h), note=f"item {h}") for h in (1, 2, 3)),
+    )
+    saved = calls.save_call(db, actor, data)
+    done, snoozed, _ = followups.for_call(db, actor, saved.id)
+    followups.complete_follow_up(db, actor, done.id, expected_version=done.version, outcome="Rang back")
+    followups.snooze_follow_up(
+        db,
+        actor,
+        snoozed.id,
+        expected_version=snoozed.version,
+        until=now + timedelta(hours=5),
+        reason="Later",
+    )
+    expected = [FollowUpStatus.DONE, FollowUpStatus.SNOOZED, FollowUpStatus.OPEN]
+    assert [f.status for f in calls.get_call(db, actor, saved.id).data.follow_ups] == expected
+    with db.read() as session:
+        (record,) = calls.read_records(session, select(Call).where(Call.id == saved.id))
+    assert [f.status for f in record.data.follow_ups] == expected

@@ -35,6 +35,7 @@ from supportline.enums import (
     CallStatus,
     ConsentLevel,
     ExploitationType,
+    FollowUpStatus,
     Indicator,
     NrmConsent,
     Outcome,
@@ -44,9 +45,9 @@ from supportline.enums import (
     Urgency,
     WhereExploited,
 )
-from supportline.services import calls, drafts
+from supportline.services import calls, drafts, followups
 from supportline.services.actor import Actor
-from supportline.services.call_types import CallData, Caller, CallRecord, PersonData, RouteData
+from supportline.services.call_types import CallData, Caller, CallRecord, FollowUpData, PersonData, RouteData
 from tests.factories import full_call, make_admin
 from ui.tasks import TaskRunner
 from ui.views.call_form import CallForm
@@ -264,7 +265,8 @@ def assert_complete_call_stored(stored: CallData) -> None:
     # With a guidance library, routes suggested but not chosen are kept too (chosen=False).
     assert {r.route for r in stored.routes if r.chosen} == {Route.VICTIM, Route.LEGAL}
     assert all(r.chosen or r.suggested for r in stored.routes)
-    assert stored.outcomes == {Outcome.NRM_ADVISED}
+    # Booking the follow-up ticked its outcome too (issue 14: typed once, not twice).
+    assert stored.outcomes == {Outcome.NRM_ADVISED, Outcome.FOLLOW_UP_BOOKED}
     [ref] = stored.referrals
     assert (ref.target, ref.organisation, ref.reference) == (
         ReferralTarget.CHILDRENS_SERVICES, "Plymouth City Council", "CS/77",
@@ -754,3 +756,132 @@ def test_two_forms_in_tabs_each_answer_only_their_own_keys(
     for form in (first, second):
         form.discard_draft()
     _dispose([tabs], tasks)
+
+
+# --- follow-ups on the form (issue 14) --------------------------------------------------------
+
+
+def _type_required_caller(form: CallForm) -> None:
+    press(Key.Key_N, ALT)  # Officer &name
+    type_text("DS Rhiannon Pellow")
+    press(Key.Key_G, ALT)  # A&gency type
+    type_text("Police")
+
+
+def test_the_outcome_follow_up_booked_without_one_is_refused_on_the_follow_up_box(
+    qtbot: QtBot, db: Database, actor: Actor, make_form: MakeForm
+) -> None:
+    form = make_form()
+    _type_required_caller(form)
+    press(Key.Key_T, ALT)  # Narra&tive
+    type_text("Officer will ring back after the interview.")
+    outcome = form.advice.outcomes.boxes[Outcome.FOLLOW_UP_BOOKED]
+    press(Key.Key_O, ALT)  # &Outcomes
+    tab_to(outcome)
+    press(Key.Key_Space)
+    assert outcome.isChecked() and not form.advice.follow_up.isChecked()
+
+    with qtbot.waitSignal(form.save_failed, timeout=TIMEOUT):
+        press(Key.Key_S, CTRL)
+    message = form.error_text("follow_ups")
+    assert message.startswith("The outcome 'follow-up booked' needs the follow-up itself")
+    assert form.advice.follow_up_error.isVisible()
+    assert QApplication.focusWidget() is form.advice.follow_up  # where the fix is: one Space away
+    assert message in form.advice.follow_up.accessibleDescription()  # said, not only shown
+    assert form.call.narrative.toPlainText() == "Officer will ring back after the interview."
+    assert outcome.isChecked()
+    assert calls.count_calls(db, actor) == 0
+
+    press(Key.Key_Space)  # book it (due tomorrow unless changed)
+    assert form.error_text("follow_ups") == ""
+    assert form.advice.follow_up.accessibleDescription() == ""
+    record = save_by_keyboard(qtbot, form)
+    assert Outcome.FOLLOW_UP_BOOKED in record.data.outcomes
+    assert len(record.data.follow_ups) == 1
+    assert record.data.follow_ups[0].due_at > datetime.now(UTC)
+
+
+def test_booking_a_follow_up_ticks_the_outcome_and_unbooking_it_unticks_it(
+    qtbot: QtBot, db: Database, actor: Actor, make_form: MakeForm
+) -> None:
+    form = make_form()
+    _type_required_caller(form)
+    outcome = form.advice.outcomes.boxes[Outcome.FOLLOW_UP_BOOKED]
+    press(Key.Key_P, ALT)  # Book a follow-u&p (the mnemonic only moves there)
+    assert QApplication.focusWidget() is form.advice.follow_up and not form.advice.follow_up.isChecked()
+    press(Key.Key_Space)
+    assert outcome.isChecked()
+    press(Key.Key_Space)
+    assert not outcome.isChecked()  # the form ticked it, so it goes with the booking
+    press(Key.Key_Space)
+    record = save_by_keyboard(qtbot, form)
+    assert Outcome.FOLLOW_UP_BOOKED in record.data.outcomes
+    assert len(record.data.follow_ups) == 1
+
+    # An outcome the operator ticked stays when the booking is taken away.
+    form2 = make_form()
+    _type_required_caller(form2)
+    outcome2 = form2.advice.outcomes.boxes[Outcome.FOLLOW_UP_BOOKED]
+    press(Key.Key_O, ALT)
+    tab_to(outcome2)
+    press(Key.Key_Space)
+    press(Key.Key_P, ALT)
+    press(Key.Key_Space)
+    press(Key.Key_Space)
+    assert outcome2.isChecked()
+
+
+def test_done_and_snoozed_follow_ups_are_shown_read_only_and_the_form_never_changes_them(
+    qtbot: QtBot, db: Database, actor: Actor, make_form: MakeForm
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    data = full_call(status=CallStatus.OPEN, closed_at=None)
+    data = dataclasses.replace(
+        data,
+        follow_ups=(
+            FollowUpData(due_at=now + timedelta(hours=2), note="Call back the DS"),
+            FollowUpData(due_at=now + timedelta(hours=3), note="Chase the NRM referral"),
+        ),
+    )
+    saved = _saved(db, actor, data)
+    done_rec, snoozed_rec = followups.for_call(db, actor, saved.id)
+    followups.complete_follow_up(
+        db, actor, done_rec.id, expected_version=done_rec.version, outcome="Spoke to the DS"
+    )
+    followups.snooze_follow_up(
+        db, actor, snoozed_rec.id, expected_version=snoozed_rec.version,
+        until=now + timedelta(hours=6), reason="NRM team closed until the morning",
+    )  # fmt: skip
+    record = calls.get_call(db, actor, saved.id)
+    assert [f.status for f in record.data.follow_ups] == [FollowUpStatus.DONE, FollowUpStatus.SNOOZED]
+
+    form = make_form(record=record)
+    kept = form.advice.kept_follow_ups_text()
+    assert form.advice.follow_ups_kept.isVisible()
+    assert "Done" in kept and "Call back the DS" in kept
+    assert "Snoozed" in kept and "Chase the NRM referral" in kept
+    assert "Call back the DS" in form.advice.follow_up.accessibleDescription()
+    # Neither is in the editable inputs: there is no open follow-up to edit.
+    assert not form.advice.follow_up.isChecked()
+    assert not form.advice.follow_due.isEnabled()
+
+    # Booking a new one by keyboard and saving: accepted, the done and snoozed ones untouched.
+    press(Key.Key_P, ALT)
+    press(Key.Key_Space)
+    tab_to(form.advice.follow_note)
+    type_text("Review the case with the duty adviser")
+    saved_again = save_by_keyboard(qtbot, form)
+    stored = followups.for_call(db, actor, saved.id)
+    assert [(f.status, f.note) for f in stored] == [
+        (FollowUpStatus.DONE, "Call back the DS"),
+        (FollowUpStatus.SNOOZED, "Chase the NRM referral"),
+        (FollowUpStatus.OPEN, "Review the case with the duty adviser"),
+    ]
+    assert stored[0].due_at == done_rec.due_at and stored[1].due_at == snoozed_rec.due_at
+
+    # Unbooking the new (open) one removes only it; the kept ones stay.
+    press(Key.Key_P, ALT)
+    press(Key.Key_Space)
+    assert saved_again.version < save_by_keyboard(qtbot, form).version
+    stored = followups.for_call(db, actor, saved.id)
+    assert [f.status for f in stored] == [FollowUpStatus.DONE, FollowUpStatus.SNOOZED]

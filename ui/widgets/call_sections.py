@@ -22,6 +22,7 @@ from supportline.enums import (
     Channel,
     ConsentLevel,
     ExploitationType,
+    FollowUpStatus,
     Indicator,
     NrmConsent,
     Outcome,
@@ -401,6 +402,21 @@ class AdviceSection(FormSection):
         self.referrals = ReferralList()
         self.follow_up = ToggleCheckBox(_tr("Book a follow-u&p"))
         self.follow_up.setAccessibleName(_tr("Book a follow-up"))
+        # A refusal of the follow-ups as a whole ("follow-up booked" given without one) is shown
+        # here, under the box that books one, and said with it.
+        self.follow_up_error = ErrorLabel()
+        self.follow_up_error.describe(self.follow_up)
+        # Follow-ups done or snoozed (by the follow-ups service): shown as they are, never edited
+        # or removed by the form (the save refuses both).
+        self.follow_ups_kept = QLabel()
+        self.follow_ups_kept.setObjectName("muted")
+        self.follow_ups_kept.setWordWrap(True)
+        self.follow_ups_kept.setTextFormat(Qt.TextFormat.PlainText)
+        self.follow_ups_kept.hide()
+        self._zone = zone
+        self._editing_id: uuid.UUID | None = None  # the open follow-up the inputs edit
+        self._sent_ids: list[uuid.UUID] = []  # the follow-ups as last read, for error paths
+        self._outcome_ticked_for_follow_up = False
         self.follow_due = LocalDateTimeEdit(zone)
         self.follow_note = QLineEdit()
         self.follow_note.setPlaceholderText(_tr("e.g. Call the DS back after the NRM decision"))
@@ -414,11 +430,14 @@ class AdviceSection(FormSection):
         for key in ("routes", "outcomes", "referrals"):
             self.body.addWidget(self.blocks[key])
         layout = grid(3, self.em)
-        layout.addWidget(self.follow_up, 0, 0, 1, 3)
-        layout.addWidget(self.blocks["follow_ups.due_at"], 1, 0)
-        layout.addWidget(self.blocks["follow_ups.note"], 1, 1, 1, 2)
+        layout.addWidget(self.follow_ups_kept, 0, 0, 1, 3)
+        layout.addWidget(self.follow_up, 1, 0, 1, 3)
+        layout.addWidget(self.follow_up_error, 2, 0, 1, 3)
+        layout.addWidget(self.blocks["follow_ups.due_at"], 3, 0)
+        layout.addWidget(self.blocks["follow_ups.note"], 3, 1, 1, 2)
         self.body.addLayout(layout)
         self.follow_up.toggled.connect(self._follow_up_toggled)
+        self.outcomes.boxes[Outcome.FOLLOW_UP_BOOKED].toggled.connect(self._outcome_toggled)
         self._watch(
             self.routes, self.outcomes, self.referrals, self.follow_up, self.follow_due, self.follow_note
         )
@@ -438,11 +457,23 @@ class AdviceSection(FormSection):
                 routes.append(dataclasses.replace(r, chosen=r.route in chosen))
         known = {r.route for r in base.routes}
         routes += [RouteData(route=route) for route in Route if route in chosen and route not in known]
-        follow_ups = list(base.follow_ups[1:])
-        if self.follow_up.isChecked():
-            due = self.follow_due.moment()
-            first = base.follow_ups[0] if base.follow_ups else FollowUpData(due_at=due, id=self._follow_up_id)
-            follow_ups.insert(0, dataclasses.replace(first, due_at=due, note=self.follow_note.text()))
+        # Every follow-up of the call is kept as it is, but the open one the inputs edit (changed,
+        # or removed when the box is unticked); a new one is added when there was none open.
+        editing = self._editing_id or self._follow_up_id
+        booked = self.follow_up.isChecked()
+        due, note = self.follow_due.moment(), self.follow_note.text()
+        follow_ups: list[FollowUpData] = []
+        edited = False
+        for f in base.follow_ups:
+            if f.id == editing and editable(f):
+                edited = True
+                if booked:
+                    follow_ups.append(dataclasses.replace(f, due_at=due, note=note))
+                continue
+            follow_ups.append(f)
+        if booked and not edited:
+            follow_ups.append(FollowUpData(due_at=due, note=note, id=editing))
+        self._sent_ids = [f.id for f in follow_ups]
         return {
             "routes": tuple(routes),
             "outcomes": self.outcomes.values(),
@@ -481,7 +512,11 @@ class AdviceSection(FormSection):
         self.routes.set_values(r.route for r in data.routes if r.chosen)
         self.outcomes.set_values(data.outcomes)
         self.referrals.set_referrals(data.referrals)
-        first = data.follow_ups[0] if data.follow_ups else None
+        first = next((f for f in data.follow_ups if editable(f)), None)
+        self._editing_id = first.id if first else None
+        self._sent_ids = [f.id for f in data.follow_ups]
+        self._outcome_ticked_for_follow_up = False
+        self._show_kept([f for f in data.follow_ups if not editable(f)])
         self.follow_up.blockSignals(True)
         self.follow_up.setChecked(first is not None)
         self.follow_up.blockSignals(False)
@@ -490,11 +525,57 @@ class AdviceSection(FormSection):
         self.follow_due.setEnabled(first is not None)
         self.follow_note.setEnabled(first is not None)
 
+    def _show_kept(self, kept: list[FollowUpData]) -> None:
+        """The follow-ups done or snoozed, each with its status, above the box that books one."""
+        lines = []
+        for f in kept:
+            due = f"{f.due_at.astimezone(self._zone):%a %d %b %Y %H:%M}"
+            if f.done_at is not None or f.status is FollowUpStatus.DONE:
+                done = f.done_at.astimezone(self._zone) if f.done_at else None
+                state = _tr("Done %s") % f"{done:%d %b %H:%M}" if done else _tr("Done")
+            else:
+                state = _tr("Snoozed")
+            line = _tr("%s (due %s)") % (state, due)
+            lines.append(f"{line}: {f.note}" if f.note else line)
+        if lines:
+            heading = _tr("Follow-ups kept as they are (done or snoozed in the Due panel):")
+            text = "\n".join([heading, *(f"• {line}" for line in lines)])
+        else:
+            text = ""
+        self.follow_ups_kept.setText(text)
+        self.follow_ups_kept.setAccessibleName(text)
+        self.follow_ups_kept.setVisible(bool(lines))
+        # Said with the box too: a screen reader does not reach a label by Tab.
+        description = "; ".join(lines)
+        if self.follow_up_error.message():
+            self.follow_up_error.clear_message()
+        self.follow_up.setAccessibleDescription(
+            _tr("Already on this call, kept as they are: %s") % description if lines else ""
+        )
+
+    def kept_follow_ups_text(self) -> str:
+        return "" if self.follow_ups_kept.isHidden() else self.follow_ups_kept.text()
+
     def _follow_up_toggled(self, on: bool) -> None:
         self.follow_due.setEnabled(on)
         self.follow_note.setEnabled(on)
         if on and self.follow_due.moment() < datetime.now(UTC):
             self.follow_due.set_moment(datetime.now(UTC) + timedelta(days=1))
+        # Booking a follow-up is the outcome "follow-up booked": it is ticked with it (and
+        # unticked again if the booking is, when the form ticked it).
+        outcome = self.outcomes.boxes[Outcome.FOLLOW_UP_BOOKED]
+        if on and not outcome.isChecked():
+            outcome.setChecked(True)
+            self._outcome_ticked_for_follow_up = True
+        elif not on and self._outcome_ticked_for_follow_up:
+            self._outcome_ticked_for_follow_up = False
+            outcome.setChecked(False)
+        if on:
+            self.follow_up_error.clear_message()
+
+    def _outcome_toggled(self, on: bool) -> None:
+        if not on:
+            self._outcome_ticked_for_follow_up = False
 
     def error_target(self, path: str) -> Target | None:
         index, key = _indexed(path, "referrals")
@@ -505,14 +586,25 @@ class AdviceSection(FormSection):
         if _indexed(path, "routes")[0] is not None:
             return target(self.blocks["routes"])
         index, key = _indexed(path, "follow_ups")
-        if index == 0:
-            return target(self.blocks["follow_ups.note" if key == "note" else "follow_ups.due_at"])
+        if index is not None:
+            editing = self._editing_id or self._follow_up_id
+            if index < len(self._sent_ids) and self._sent_ids[index] == editing:
+                return target(self.blocks["follow_ups.note" if key == "note" else "follow_ups.due_at"])
+            return self.follow_up, self.follow_up_error
+        if path == "follow_ups":
+            return self.follow_up, self.follow_up_error
         return super().error_target(path)
 
     def clear_errors(self) -> None:
         super().clear_errors()
+        self.follow_up_error.clear_message()
         for row in self.referrals.rows:
             row.clear_errors()
+
+
+def editable(follow_up: FollowUpData) -> bool:
+    """An open follow-up: the form may change or remove it (a done or snoozed one it keeps)."""
+    return follow_up.status is FollowUpStatus.OPEN and follow_up.done_at is None
 
 
 def _indexed(path: str, name: str) -> tuple[int | None, str]:
