@@ -328,7 +328,7 @@ def _page_cells(
             }
         )
     follow_ups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for call_key, key, due_at, note, assignee_id, done_at in selects.follow_ups.rows(driver, ids):
+    for call_key, key, due_at, note, assignee_id, done_at, status in selects.follow_ups.rows(driver, ids):
         follow_ups[call_key].append(
             {
                 "id": id_text(key),
@@ -336,6 +336,7 @@ def _page_cells(
                 "note": note if free_text else "",
                 "assignee_id": id_text(assignee_id),
                 "done_at": time(done_at),
+                "status": status,
             }
         )
 

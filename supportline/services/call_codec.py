@@ -35,6 +35,7 @@ from supportline.enums import (
     ChecklistState,
     ConsentLevel,
     ExploitationType,
+    FollowUpStatus,
     Indicator,
     NrmConsent,
     Outcome,
@@ -162,6 +163,7 @@ def _follow_up_json(f: FollowUpData) -> dict[str, Any]:
         "note": f.note,
         "assignee_id": _id_or_none(f.assignee_id),
         "done_at": _time_or_none(f.done_at),
+        "status": _enum(f.status),
     }
 
 
@@ -397,6 +399,14 @@ class _Reader:
         found, value = self._get(key)
         return self._parse_enum(self.path(key), value, enum_cls) if found else next(iter(enum_cls))
 
+    def enum_added_later(self, key: str, enum_cls: type[E], default: E) -> E:
+        """An enumeration added to the format later: missing reads as ``default``; a value
+        that is not one of the enumeration is still refused."""
+        if key not in self._obj:
+            self._asked.add(key)
+            return default
+        return self.enum(key, enum_cls)
+
     def enum_or_none(self, key: str, enum_cls: type[E]) -> E | None:
         value = self._optional(key)
         return None if value is None else self._parse_enum(self.path(key), value, enum_cls)
@@ -511,6 +521,7 @@ def _follow_up(r: _Reader) -> FollowUpData:
         note=r.text("note"),
         assignee_id=r.ident_or_none("assignee_id"),
         done_at=r.time_or_none("done_at"),
+        status=r.enum_added_later("status", FollowUpStatus, FollowUpStatus.OPEN),
     )
 
 
