@@ -51,19 +51,25 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import (
+if __package__ in (None, ""):  # run as a script (python bench/<name>.py): import from the repository
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.capture import Raw
+from bench.common import (
     DEMO_PASSWORD,
     MILLION,
     OUT,
     database_path,
     ensure_demo_database,
-    home_for,
     measure,
     stats,
     table,
     verdict,
     write_results,
 )
+from bench.suite import Context as SuiteContext
+from bench.suite import Figure, Target
+from supportline.services.call_types import CallQuery
 
 TARGET_RATIO = 2.0
 TARGET_MEMORY_RATIO = 1.2
@@ -120,6 +126,163 @@ JOIN cases AS k ON k.id = c.case_id
 JOIN users AS u ON u.id = c.handler_id
 ORDER BY c.opened_at, c.id
 """  # noqa: S608  # constant text: the table names are this file's own
+
+
+# The same on PostgreSQL: string_agg and json_agg where SQLite has group_concat and json_group_array.
+_PG_SORTED = "(SELECT string_agg(value, '; ' ORDER BY value) FROM {table} WHERE call_id = c.id)"
+_PG_EMPTY = "'[]'::json"
+PG_BASELINE_SQL = f"""
+SELECT
+  c.id, c.reference, c.case_id, k.reference, c.opened_at, c.closed_at, c.status, c.channel, c.urgency,
+  c.consent_level, c.caller_name, c.caller_agency_type, c.caller_rank, c.caller_organisation,
+  c.caller_collar_number, c.caller_phone, c.caller_email, c.force_area, c.where_exploited,
+  c.county_lines, c.nrm_consent, c.suspect_may_be_victim, c.victim_at_scene,
+  {_PG_SORTED.format(table="call_exploitation_types")},
+  {_PG_SORTED.format(table="call_indicators")},
+  {_PG_SORTED.format(table="call_outcomes")},
+  (SELECT string_agg(route, '; ' ORDER BY route) FROM route_advice WHERE call_id = c.id AND chosen),
+  c.summary, c.narrative, u.display_name,
+  (SELECT coalesce(json_agg(json_build_object(
+      'id', p.id, 'age_group', p.age_group, 'sex', p.sex, 'age_disputed', p.age_disputed,
+      'nationalities', (SELECT coalesce(json_agg(code ORDER BY position), {_PG_EMPTY})
+          FROM person_nationalities WHERE person_id = p.id),
+      'languages', (SELECT coalesce(json_agg(code ORDER BY position), {_PG_EMPTY})
+          FROM person_languages WHERE person_id = p.id),
+      'interpreter_needed', p.interpreter_needed, 'name', p.name, 'notes', p.notes)
+      ORDER BY p.position), {_PG_EMPTY})
+   FROM persons AS p WHERE p.call_id = c.id),
+  (SELECT coalesce(json_agg(json_build_object(
+      'route', r.route, 'chosen', r.chosen, 'suggested', r.suggested,
+      'suggestion_reasons', r.suggestion_reasons, 'template_id', r.template_id,
+      'template_hash', r.template_hash, 'adviser_id', r.adviser_id,
+      'advice_summary', r.advice_summary,
+      'checklist', (SELECT coalesce(json_agg(json_build_object(
+          'item_id', t.item_id, 'state', t.state, 'at', t.at, 'skip_reason', t.skip_reason)
+          ORDER BY t.position), {_PG_EMPTY}) FROM checklist_ticks AS t WHERE t.route_advice_id = r.id),
+      'closed_at', r.closed_at) ORDER BY r.position), {_PG_EMPTY})
+   FROM route_advice AS r WHERE r.call_id = c.id),
+  (SELECT coalesce(json_agg(json_build_object(
+      'id', f.id, 'target', f.target, 'organisation', f.organisation, 'reference', f.reference,
+      'made_at', f.made_at, 'notes', f.notes) ORDER BY f.position), {_PG_EMPTY})
+   FROM referrals AS f WHERE f.call_id = c.id),
+  (SELECT coalesce(json_agg(json_build_object(
+      'id', w.id, 'due_at', w.due_at, 'note', w.note, 'assignee_id', w.assignee_id,
+      'done_at', w.done_at) ORDER BY w.position), {_PG_EMPTY})
+   FROM follow_ups AS w WHERE w.call_id = c.id),
+  c.handler_id
+FROM calls AS c
+JOIN cases AS k ON k.id = c.case_id
+JOIN users AS u ON u.id = c.handler_id
+ORDER BY c.opened_at, c.id
+"""  # noqa: S608  # constant text: the table names are this file's own
+
+
+def baseline_sql(dialect: str) -> str:
+    """The baseline's statement for the newest calls: those opened at or after one parameter."""
+    sql = BASELINE_SQL if dialect == "sqlite" else PG_BASELINE_SQL
+    where = "WHERE c.opened_at >= ?" if dialect == "sqlite" else "WHERE c.opened_at >= %s"
+    return sql.replace("ORDER BY c.opened_at, c.id", f"{where}\nORDER BY c.opened_at, c.id")
+
+
+# --- in the suite (python -m bench export) ---------------------------------------------------------
+
+
+def newest_calls(ctx: SuiteContext, wanted: int) -> tuple[CallQuery, Any, int]:
+    """The query of the newest ``wanted`` calls of the data set (all of them if it has fewer), the
+    driver-level value of its first time (for raw SQL) and how many calls it matches."""
+    from sqlalchemy import func, select
+
+    from supportline.db.models import Call
+
+    db = ctx.db()
+    with db.read() as session:
+        total = session.scalar(select(func.count()).select_from(Call)) or 0
+        first = session.scalar(
+            select(Call.opened_at)
+            .order_by(Call.opened_at.desc(), Call.id.desc())
+            .offset(min(wanted, total) - 1)
+        )
+    assert first is not None
+    query = CallQuery(opened_from=first)
+    raw_first: Any = first.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if ctx.dialect == "postgresql":
+        raw_first = first
+    return query, raw_first, min(wanted, total)
+
+
+def dump(raw: Raw, sql: str, parameter: Any, output: Path, header: tuple[str, ...]) -> int:
+    """The baseline: the raw statement's rows straight into ``csv.writer`` (PostgreSQL: streamed
+    through a server-side cursor, as a whole table should be)."""
+    rows = 0
+    cursor = raw.conn.cursor() if raw.dialect == "sqlite" else raw.conn.cursor(name="bench_dump")
+    with open(output, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(header)
+        if raw.dialect == "postgresql":
+            raw.conn.autocommit = False
+            cursor.itersize = 2000
+        cursor.execute(sql, (parameter,))
+        for row in cursor:
+            writer.writerow(row)
+            rows += 1
+        cursor.close()
+        if raw.dialect == "postgresql":
+            raw.conn.rollback()
+            raw.conn.autocommit = True
+    return rows
+
+
+def suite(ctx: SuiteContext) -> list[Figure]:
+    """``exports.service.export`` of the newest 100,000 calls (all, in a smaller data set) as a
+    full-profile CSV, as a supervisor (count, file, fsync, hash, audit), against one hand-written
+    statement whose rows go straight to ``csv.writer``; alternating, each writing a new file."""
+    from supportline.exports import service
+    from supportline.exports.common import ExportFormat, Profile
+    from supportline.exports.csv_export import COLUMNS
+
+    db = ctx.db()
+    actor = ctx.actor(EXPORTER)
+    query, raw_first, expected = newest_calls(ctx, SMALL)
+    raw = Raw(ctx.dataset().url)
+    ctx.cleanups.append(raw.close)
+    work = ctx.work_dir("export")
+    exported, dumped = work / "calls.csv", work / "baseline.csv"
+    sql = baseline_sql(ctx.dialect)
+
+    def export_csv() -> int:
+        return service.export(
+            db, actor, format=ExportFormat.CSV, query=query, profile=Profile.FULL, path=exported,
+            purpose=PURPOSE,
+        ).rows  # fmt: skip
+
+    def baseline() -> int:
+        return dump(raw, sql, raw_first, dumped, COLUMNS)
+
+    counts = {"export": export_csv(), "baseline": baseline()}
+    if len({*counts.values(), expected}) != 1:
+        raise SystemExit(f"row counts differ: {counts}, expected {expected}")
+    ours: list[float] = []
+    base: list[float] = []
+    for _ in range(ctx.repeats(2 if ctx.smoke else 5)):
+        for path in (exported, dumped):
+            path.unlink(missing_ok=True)
+        base += measure(baseline, repeat=1, warmup=0)
+        ours += measure(export_csv, repeat=1, warmup=0)
+    size = exported.stat().st_size
+    for path in (exported, dumped):
+        path.unlink(missing_ok=True)
+    return [
+        Figure(
+            "export",
+            f"CSV of {expected:,} calls, full profile",
+            "s",
+            ours,
+            Target(max_ratio=TARGET_RATIO),
+            base,
+            "raw SQL → csv.writer",
+            note=f"{size / 1e6:.0f} MB file",
+        )
+    ]
 
 
 # --- the child processes (memory) -----------------------------------------------------------------
@@ -484,14 +647,6 @@ def memory_part(calls: int, repeat: int, million: bool) -> dict[str, Any]:
     """Peak memory of a CSV export at ``calls`` and at 1,000,000 calls, each in fresh children."""
     memory: dict[str, Any] = {"small": memory_runs(ensure_demo_database(calls), repeat)}
     if million:
-        big = home_for(MILLION)
-        marker = big / "built.json"
-        # A database being built (or migrated) by another process: wait for its complete marker.
-        while database_path(big).exists() and (
-            not marker.exists() or "migrations" not in json.loads(marker.read_text() or "{}")
-        ):
-            print(f"waiting for {big} to be built by another process ...", file=sys.stderr)
-            time.sleep(30)
         memory["million"] = memory_runs(ensure_demo_database(MILLION), repeat)
         small, large = memory["small"], memory["million"]
         memory["ratio"] = large["export_peak_kib"] / small["export_peak_kib"]

@@ -24,7 +24,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import (
+if __package__ in (None, ""):  # run as a script (python bench/<name>.py): import from the repository
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.capture import FreshKeys, Raw, Recorder, Statement, user_ids, writes
+from bench.common import (
     DEMO_PASSWORD,
     DEMO_USER,
     OUT,
@@ -36,7 +40,7 @@ from common import (
     verdict,
     write_results,
 )
-
+from bench.suite import Context, Figure, Target
 from supportline.db import Database, create_database
 from supportline.db.migrate import upgrade
 from supportline.enums import (
@@ -188,6 +192,92 @@ class RawInsert:
         self.conn.close()
 
 
+# --- in the suite (python -m bench save) ----------------------------------------------------------
+
+
+def suite(ctx: Context) -> list[Figure]:
+    """A new call saved with ``save_call`` (validated, its audit row chained, committed) into the
+    data set, against the same rows written raw: every write statement the save sent, captured and
+    replayed through the driver with fresh keys, in one transaction. The calls this adds are
+    deleted again afterwards (and at the start, after a run that was stopped)."""
+    remove_saved_calls(ctx)
+    try:
+        return _measure_saves(ctx)
+    finally:
+        remove_saved_calls(ctx)
+
+
+def _measure_saves(ctx: Context) -> list[Figure]:
+    db = ctx.db()
+    actor = ctx.actor("demo-adviser")
+    url = ctx.dataset().url
+    template = form_call(datetime.now(UTC) - timedelta(minutes=20))
+    calls.save_call(db, actor, fresh_ids(template))  # the first save of a process warms its caches
+    recorder = Recorder(db.engine)
+    _record, captured = recorder.capture(lambda: calls.save_call(db, actor, fresh_ids(template)))
+    recorder.close()
+    raw = Raw(url)
+    replays = FreshKeys(writes(captured), keep=user_ids(raw))
+    raw.write(next(replays))  # the replay works (and warms) before anything is timed
+
+    rounds, per_round = ctx.repeats(5), 2 if ctx.smoke else 40
+    queue: list[CallData] = []
+    edited = {"record": calls.save_call(db, actor, fresh_ids(template))}
+
+    def save_new() -> None:
+        calls.save_call(db, actor, queue.pop())
+
+    def save_edit() -> None:
+        record = edited["record"]
+        changed = dataclasses.replace(record.data, narrative=record.data.narrative + " More.")
+        edited["record"] = calls.save_call(db, actor, changed, expected_version=record.version)
+
+    batches: list[list[Statement]] = []
+
+    def raw_rows() -> None:
+        raw.write(batches.pop())
+
+    samples: dict[str, list[float]] = {"new": [], "edit": [], "raw": []}
+    for _ in range(rounds):
+        queue[:] = [fresh_ids(template) for _ in range(per_round)]
+        batches[:] = [next(replays) for _ in range(per_round)]
+        samples["raw"] += measure(raw_rows, repeat=per_round, warmup=0)
+        samples["new"] += measure(save_new, repeat=per_round, warmup=0)
+        samples["edit"] += measure(save_edit, repeat=per_round, warmup=0)
+    raw.close()
+    ms = {k: [x * 1000 for x in v] for k, v in samples.items()}
+    statements = len(writes(captured))
+    target = Target(max_value=TARGET_MS) if ctx.dialect == "sqlite" else Target(max_ratio=3.0)
+    return [
+        Figure(
+            "save", "new call with audit", "ms", ms["new"], target,
+            ms["raw"], f"its {statements} write statements raw",
+            note="into the data set (removed again); the baseline replays what the save wrote, with new keys",
+            details={"write_statements": [s.sql for s in writes(captured)]},
+        ),
+        Figure("save", "edit of a saved call", "ms", ms["edit"], baseline=ms["raw"],
+               baseline_name="a new call's writes raw"),
+    ]  # fmt: skip
+
+
+def remove_saved_calls(ctx: Context) -> None:
+    """Delete the calls (and their new cases) saved into the data set after it was built: the
+    children go with them (ON DELETE CASCADE), the full-text index by its triggers. The audit
+    trail keeps its events, as it must; the reference counters stay moved on."""
+    from sqlalchemy import delete, func, select
+
+    from supportline.db.models import Call, Case
+
+    built = datetime.fromisoformat(ctx.dataset().info["built_at"])
+    with ctx.db().write() as session:
+        added = session.scalar(select(func.count()).select_from(Call).where(Call.created_at > built)) or 0
+        if added:
+            session.execute(delete(Call).where(Call.created_at > built))
+            session.execute(delete(Case).where(Case.created_at > built))
+    if added:
+        ctx.log(f"  removed {added:,} calls saved by the benchmark")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -284,7 +374,9 @@ def main() -> int:
     if args.million:
         shutil.rmtree(path.parent)  # a 4-5 GB copy: not worth keeping
 
-    results = {name: {**stats(s), "cpu": stats(cpu[name])} for name, s in samples.items()}
+    results: dict[str, dict[str, Any]] = {
+        name: {**stats(s), "cpu": stats(cpu[name])} for name, s in samples.items()
+    }
     base = results["raw sqlite3 INSERT of the calls row (baseline)"]["median_ms"]
     target = results["save_call: new call (target)"]["median_ms"]
     rows = [

@@ -24,12 +24,18 @@ and a callback number typed the way people say it (``07700 900123``).
 from __future__ import annotations
 
 import argparse
+import re
 import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
-from common import (
+if __package__ in (None, ""):  # run as a script (python bench/<name>.py): import from the repository
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+from bench.capture import Raw, Recorder, Statement, reads
+from bench.common import (
     DEMO_PASSWORD,
     DEMO_USER,
     MILLION,
@@ -41,8 +47,7 @@ from common import (
     verdict,
     write_results,
 )
-from sqlalchemy import event
-
+from bench.suite import Context, Figure, Target
 from supportline.db import Database, create_database
 from supportline.services import accounts, calls
 from supportline.services.actor import Actor
@@ -94,31 +99,6 @@ def matches(conn: sqlite3.Connection, text: str) -> int:
     return int(conn.execute("SELECT count(*) FROM calls_fts WHERE calls_fts MATCH ?", (query,)).fetchone()[0])
 
 
-class Recorder:
-    """The statements (and driver-level parameters) ``list_calls`` sends, in order."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.statements: list[tuple[str, Any]] = []
-        self.on = False
-        event.listen(db.engine, "before_cursor_execute", self._record)
-
-    def _record(
-        self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool
-    ) -> None:
-        if self.on:
-            self.statements.append((statement, parameters))
-
-    def capture(self, fn: Any) -> list[tuple[str, Any]]:
-        self.statements = []
-        self.on = True
-        try:
-            fn()
-        finally:
-            self.on = False
-        return [(s, p) for s, p in self.statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
-
-
 def raw_connection(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -139,6 +119,102 @@ LIMIT ?
 """
 
 
+# --- in the suite (python -m bench search) --------------------------------------------------------
+
+SAMPLE = 5_000
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def sample_words(db: Database) -> list[tuple[str, CallQuery]]:
+    """(what it is, the query) for each kind of search, the words chosen from the oldest
+    ``SAMPLE`` calls: the same data set gives the same words on both databases."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from supportline.db.models import Call
+    from supportline.enums import CallStatus
+
+    surnames: Counter[str] = Counter()
+    words: Counter[str] = Counter()
+    with db.read() as session:
+        rows = session.execute(
+            select(Call.caller_name, Call.narrative).order_by(Call.opened_at, Call.id).limit(SAMPLE)
+        ).all()
+        phone = session.scalar(
+            select(Call.caller_phone)
+            .where(Call.caller_phone.like("+447700900%"))
+            .order_by(Call.opened_at.desc(), Call.id.desc())
+            .limit(1)
+        )
+    for name, narrative in rows:
+        parts = _TOKEN.findall(name.lower())
+        if len(parts) >= 2 and len(parts[-1]) >= 5:
+            surnames[parts[-1]] += 1
+        words.update({w for w in _TOKEN.findall(narrative.lower()) if len(w) >= 5})
+    if not surnames or not words or phone is None:
+        raise SystemExit("the data set has too few calls to choose search words from")
+    by_count = sorted(surnames.items(), key=lambda kv: (kv[1], kv[0]))
+    rare = by_count[0][0]
+    common_surname = sorted(surnames.items(), key=lambda kv: (-kv[1], kv[0]))[min(5, len(surnames) - 1)][0]
+    ranked = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))
+    commonest = ranked[0][0]
+    share = [w for w, n in ranked if len(rows) // 20 <= n <= len(rows) // 10]
+    fairly_common = share[0] if share else ranked[len(ranked) // 4][0]
+    typed_phone = "0" + phone[3:7] + " " + phone[7:]  # +447700900123 -> 07700 900123
+    return [
+        ("rare surname", CallQuery(text=rare.capitalize())),
+        ("common word + status open", CallQuery(text=fairly_common, status=CallStatus.OPEN)),
+        ("common word", CallQuery(text=fairly_common)),
+        ("commonest word", CallQuery(text=commonest)),
+        ("surname prefix", CallQuery(text=common_surname[:3].capitalize())),
+        ("phone number", CallQuery(text=typed_phone)),
+    ]
+
+
+def suite(ctx: Context) -> list[Figure]:
+    """The first page of the call list for a search, as the list asks for it while the person
+    types (the count, then the page of 200; the listing is audited once it settles, separately),
+    against the same reads replayed raw through the driver."""
+    db = ctx.db()
+    actor = ctx.actor("demo-operator")
+    recorder = Recorder(db.engine)
+    raw = Raw(ctx.dataset().url)
+    ctx.cleanups.append(raw.close)
+    repeat = ctx.repeats(5 if ctx.smoke else 21)
+    figures = []
+    for kind, query in sample_words(db):
+
+        def first_page(q: CallQuery = query) -> int:
+            counted = calls.count_calls(db, actor, q)
+            calls.list_calls(db, actor, q, audited=False)
+            return counted
+
+        found, captured = recorder.capture(first_page)
+        statements = reads(captured)
+
+        def replay(s: list[Statement] = statements) -> int:
+            return raw.read(s)
+
+        ours: list[float] = []
+        base: list[float] = []
+        replay()
+        for _ in range(repeat):  # alternating: a busy moment touches both
+            ours += measure(first_page, repeat=1, warmup=0)
+            base += measure(replay, repeat=1, warmup=0)
+        figures.append(
+            Figure(
+                "search", f"{kind} ({found:,} {'match' if found == 1 else 'matches'})", "ms",
+                [x * 1000 for x in ours],
+                Target(max_value=TARGET_MS, max_ratio=TARGET_RATIO), [x * 1000 for x in base],
+                f"its {len(statements)} reads raw", details={"text": query.text, "matches": found,
+                "statements": [s.sql for s in statements]},
+            )
+        )  # fmt: skip
+    recorder.close()
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
@@ -149,7 +225,7 @@ def main() -> int:
     path = database_path(home)
     db = create_database(f"sqlite:///{path}")
     actor: Actor = accounts.authenticate(db, DEMO_USER, DEMO_PASSWORD)
-    recorder = Recorder(db)
+    recorder = Recorder(db.engine)
     raw = raw_connection(path)
     words = pick_words(raw)
 
@@ -162,7 +238,8 @@ def main() -> int:
         def service(q: CallQuery = query) -> int:
             return len(calls.list_calls(db, actor, q).rows)
 
-        captured = recorder.capture(service)
+        _rows, statements = recorder.capture(service)
+        captured = [(st.sql, st.parameters) for st in reads(statements)]
 
         def replay(statements: list[tuple[str, Any]] = captured) -> int:
             n = 0

@@ -86,6 +86,9 @@ DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
     ("demo-supervisor", "Demo Supervisor", Role.SUPERVISOR),
     ("demo-admin", "Demo Administrator", Role.ADMIN),
 )
+#: Changes whenever the same seed would give different data (the benchmarks' cached data sets are
+#: keyed by it).
+DATA_VERSION = 1
 PERIOD = timedelta(days=365)
 FOLLOW_UP_CALL_SHARE = 0.15  # calls that add to a case opened by an earlier call
 RECENT_CASES = 400  # how many recent cases a follow-up call may belong to

@@ -1,0 +1,1 @@
+"""Supportline's benchmarks: ``python -m bench`` runs them as one suite (bench/README.md)."""
