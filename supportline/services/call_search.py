@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 
 from supportline.db.engine import LOCAL_HOUR_FUNCTION
+from supportline.db.local_hours import sqlite_local_hour
 from supportline.db.models import Call, CallExploitationType, CallOutcome, Case, RouteAdvice, User
 from supportline.enums import AgencyType, CallStatus, ExploitationType, Urgency
 from supportline.services.call_types import CallQuery, CallSummary, SortKey
@@ -236,15 +237,20 @@ def _many_matches(session: Session, search: SearchText) -> bool:
 # --- filters and sorts ----------------------------------------------------------------------------
 
 
+def local_hour(dialect: str, zone: ZoneInfo, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The hour of day (0-23) in ``zone`` of a stored time: PostgreSQL converts the time itself;
+    on SQLite, which has no time zones, it is SQL over the zone's table of UTC offsets
+    (``db.local_hours``), with no Python function called per row."""
+    if dialect == "sqlite":
+        return sqlite_local_hour(column, zone, LOCAL_HOUR_FUNCTION)
+    return extract("hour", func.timezone(zone.key, column))
+
+
 def local_hour_condition(dialect: str, zone: ZoneInfo, hour: int) -> ColumnElement[bool]:
-    """Calls opened in local hour ``hour`` (0-23) in ``zone``: PostgreSQL converts the time
-    itself; SQLite, which has no time zones, asks the connection's own function."""
+    """Calls opened in local hour ``hour`` (0-23) in ``zone``, whatever the offset that day."""
     if not 0 <= hour <= 23:
         raise ValueError(f"an hour of day is 0-23, not {hour}")
-    if dialect == "sqlite":
-        local_hour: ColumnElement[Any] = getattr(func, LOCAL_HOUR_FUNCTION)(Call.opened_at, zone.key)
-        return local_hour == hour
-    return extract("hour", func.timezone(zone.key, Call.opened_at)) == hour
+    return local_hour(dialect, zone, Call.opened_at) == hour
 
 
 def filter_conditions(
