@@ -250,7 +250,7 @@ def local_hour_condition(dialect: str, zone: ZoneInfo, hour: int) -> ColumnEleme
     """Calls opened in local hour ``hour`` (0-23) in ``zone``, whatever the offset that day."""
     if not 0 <= hour <= 23:
         raise ValueError(f"an hour of day is 0-23, not {hour}")
-    return local_hour(dialect, zone, Call.opened_at) == hour
+    return local_hour(dialect, zone, Call.opened_at.expression) == hour
 
 
 def filter_conditions(
