@@ -7,7 +7,8 @@ be consecutive (a rolled-back insert leaves a gap) and are not part of the hash.
 
 Every new :class:`AuditEvent` of a session is chained just before it is flushed (a
 ``before_flush`` listener), so every writer — ``audit.record`` or a plain ``session.add`` —
-takes its place in the chain. Writers must never insert audit rows with Core statements.
+takes its place in the chain. Writers must never insert audit rows with their own Core
+statements: :func:`insert_events` (the bulk path) chains many rows and inserts them in one.
 
 Taking a place safely:
 
@@ -38,13 +39,13 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, event, select, text
+from sqlalchemy import Connection, event, insert, select, text
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm import attributes as orm_attributes
 
 from supportline.db import roles
 from supportline.db.engine import Database
-from supportline.db.models import AuditEvent
+from supportline.db.models import AuditEvent, Base
 from supportline.enums import AuditCategory
 from supportline.services.actor import Actor, Permission
 
@@ -162,6 +163,21 @@ def _chain_new_events(session: Session, _context: UOWTransaction, _instances: An
         obj.prev_hash = prev
         obj.event_hash = event_hash(obj, prev)
         prev = obj.event_hash
+
+
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (every column but ``id`` and the two hashes) as new events at the head, in
+    their order, with one Core INSERT: events already added to the session are flushed (and
+    chained) first, then the head is read under the chain's lock and each row chained to the one
+    before. A multi-row INSERT assigns ids in the rows' order, which is the chain's order."""
+    if not rows:
+        return
+    session.flush()
+    prev = lock_and_read_head(session.connection())
+    for row in rows:
+        row["prev_hash"] = prev
+        prev = row["event_hash"] = event_hash(row, prev)
+    session.execute(insert(Base.metadata.tables["audit_events"]), rows)
 
 
 # --- reading the head, anchoring -------------------------------------------------------------------

@@ -21,6 +21,7 @@ across zones (PEP 495); compare those in UTC.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -355,11 +356,19 @@ class _Reader:
 
     def ident(self, key: str) -> uuid.UUID:
         found, value = self._get(key)
-        return self._parse_uuid(self.path(key), value) if found else _NO_ID
+        if not found:
+            return _NO_ID
+        if isinstance(value, str) and _UUID_TEXT.fullmatch(value):  # the common case, without a path
+            return uuid.UUID(value)
+        return self._parse_uuid(self.path(key), value)
 
     def ident_or_none(self, key: str) -> uuid.UUID | None:
         value = self._optional(key)
-        return None if value is None else self._parse_uuid(self.path(key), value)
+        if value is None:
+            return None
+        if isinstance(value, str) and _UUID_TEXT.fullmatch(value):
+            return uuid.UUID(value)
+        return self._parse_uuid(self.path(key), value)
 
     def _parse_time(self, path: str, value: Any) -> datetime:
         if not isinstance(value, str):
@@ -377,11 +386,15 @@ class _Reader:
 
     def time(self, key: str) -> datetime:
         found, value = self._get(key)
-        return self._parse_time(self.path(key), value) if found else _EPOCH
+        if not found:
+            return _EPOCH
+        return _good_time(value) or self._parse_time(self.path(key), value)
 
     def time_or_none(self, key: str) -> datetime | None:
         value = self._optional(key)
-        return None if value is None else self._parse_time(self.path(key), value)
+        if value is None:
+            return None
+        return _good_time(value) or self._parse_time(self.path(key), value)
 
     def _parse_enum(self, path: str, value: Any, enum_cls: type[E]) -> E:
         fallback = next(iter(enum_cls))
@@ -397,7 +410,10 @@ class _Reader:
 
     def enum(self, key: str, enum_cls: type[E]) -> E:
         found, value = self._get(key)
-        return self._parse_enum(self.path(key), value, enum_cls) if found else next(iter(enum_cls))
+        if not found:
+            return next(iter(enum_cls))
+        member = _member(enum_cls, value)
+        return member if member is not None else self._parse_enum(self.path(key), value, enum_cls)
 
     def enum_added_later(self, key: str, enum_cls: type[E], default: E) -> E:
         """An enumeration added to the format later: missing reads as ``default``; a value
@@ -409,7 +425,10 @@ class _Reader:
 
     def enum_or_none(self, key: str, enum_cls: type[E]) -> E | None:
         value = self._optional(key)
-        return None if value is None else self._parse_enum(self.path(key), value, enum_cls)
+        if value is None:
+            return None
+        member = _member(enum_cls, value)
+        return member if member is not None else self._parse_enum(self.path(key), value, enum_cls)
 
     def _list(self, key: str) -> list[Any]:
         found, value = self._get(key)
@@ -423,7 +442,9 @@ class _Reader:
     def enum_set(self, key: str, enum_cls: type[E]) -> frozenset[E]:
         out: set[E] = set()
         for i, value in enumerate(self._list(key)):
-            member = self._parse_enum(f"{self.path(key)}[{i}]", value, enum_cls)
+            member = _member(enum_cls, value)
+            if member is None:
+                member = self._parse_enum(f"{self.path(key)}[{i}]", value, enum_cls)
             if member in out:
                 self._fail(f"{self.path(key)}[{i}]", f"{member.value!r} is listed twice")
             out.add(member)
@@ -442,6 +463,29 @@ class _Reader:
         found, value = self._get(key)
         # A missing object was reported above; read an empty one without reporting its keys.
         return _read(self._errors if found else _Errors(), self.path(key), value if found else {}, decode)
+
+
+#: A UUID in its canonical text (what ``str(uuid)`` gives, in either case).
+_UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _member(enum_cls: type[E], value: Any) -> E | None:
+    """The member whose value ``value`` is, or None (then the slow path reports why)."""
+    if not isinstance(value, str):
+        return None
+    member = enum_cls._value2member_map_.get(value)
+    return member if isinstance(member, enum_cls) else None
+
+
+def _good_time(value: Any) -> datetime | None:
+    """``value`` read as an aware time, or None when it is not one (the slow path reports why)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None and parsed.utcoffset() is not None else None
 
 
 def _read(errors: _Errors, path: str, value: Any, decode: Callable[[_Reader], T]) -> T:

@@ -3,10 +3,13 @@
 For lines moving from spreadsheets or another system, and for moving calls between databases.
 The rules:
 
-- **All or nothing.** The whole file is read and checked first; every bad row is reported with
-  its line number (where the row starts, counting the header as line 1 in a CSV file), its
-  column (the CSV heading or JSON key) and the reason. Only a file without a single problem is
-  imported, in one transaction.
+- **All or nothing.** Every row of the file is checked; every bad row is reported with its line
+  number (where the row starts, counting the header as line 1 in a CSV file), its column (the
+  CSV heading or JSON key) and the reason. Only a file without a single problem is imported, in
+  one transaction: each chunk of rows is checked (against the database too) before it is
+  written, and the transaction is rolled back at the end unless every row passed, so nothing of
+  a file with a problem stays. Problems in the rows themselves are reported alone, as the
+  database is asked only about a file whose rows are all sound.
 - **No duplicates.** A call is known by its UUID (``id``): a call already in the database is
   left exactly as it is and counted as skipped, so importing the same file twice adds nothing.
   Each one is compared with the file's row (its content, times as instants, handler and
@@ -45,9 +48,13 @@ The rules:
   one ``calls.import`` event for the file (its name, SHA-256 and the counts). A *dry run* reads
   and checks everything, reports what would be imported, and writes nothing at all.
 
-The file is read twice (check, then write), row by row: memory does not grow with the number of
-narratives. Its SHA-256 is compared before the transaction commits, so a file changed between
-the two readings is refused.
+**The bulk path.** The file is read once, row by row, in chunks of :data:`CHUNK` rows: memory
+does not grow with the number of narratives. A chunk's calls are written with one Core INSERT
+per table (:func:`calls.import_rows` makes the rows a save would write) and their audit events
+with one chained INSERT (:func:`audit.record_many`); a call without a reference, or starting a
+case of its own, is written last (read again), once the counters are past every reference in
+the file. The transaction's time limit grows with the size of the file. The file's SHA-256 is
+compared before the transaction commits, so a file changed while it was read is refused.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from supportline.db.engine import Database
@@ -74,6 +81,7 @@ from supportline.db.models import (
     NAME_MAX,
     REFERENCE_MAX,
     SUMMARY_MAX,
+    Base,
     Call,
     Case,
     FollowUp,
@@ -562,15 +570,18 @@ class _Plan:
     case_titles: dict[uuid.UUID, str] = field(default_factory=dict)
     child_ids: dict[tuple[str, uuid.UUID], int] = field(default_factory=dict)  # (kind, id) -> line
     users: dict[uuid.UUID, str] = field(default_factory=dict)  # user id -> name from a handler column
-    hash_uses: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # hash -> (line, path)
     existing: set[uuid.UUID] = field(default_factory=set)  # calls already in the database
-    #: Each call's content as the file has it, as a fingerprint (:func:`_fingerprint`).
-    fingerprints: dict[uuid.UUID, _Fingerprint] = field(default_factory=dict)
     differing: list[tuple[int, str]] = field(default_factory=list)  # (line, reference in the database)
-    new_cases: set[uuid.UUID] = field(default_factory=set)
-    missing_users: dict[uuid.UUID, str] = field(default_factory=dict)
+    known_cases: set[uuid.UUID] = field(default_factory=set)  # in the database, or made by this import
+    new_cases: set[uuid.UUID] = field(default_factory=set)  # made by this import (or would be)
+    fresh_cases: int = 0  # new calls starting a case of their own (no case_id)
+    known_users: set[uuid.UUID] = field(default_factory=set)
+    missing_users: dict[uuid.UUID, str] = field(default_factory=dict)  # placeholders: id -> name given
     library_versions: dict[str, Template] = field(default_factory=dict)
-    fresh_cases: int = 0  # rows starting a case of their own (no case_id)
+    #: Lines of new calls whose reference or case number is allocated: written last, once every
+    #: reference in the file is known (the counters are moved past them first).
+    deferred: set[int] = field(default_factory=set)
+    written: int = 0
 
 
 _CHILD_KINDS: Final = (("persons", Person), ("referrals", Referral), ("follow_ups", FollowUp))
@@ -624,18 +635,13 @@ def _note_row(plan: _Plan, line: int, row: _Decoded, problems: list[Problem], gu
         problems.append(Problem(line, "id", f"the same call is already on line {earlier}"))
         return
     plan.ids[data.id] = line
-    plan.fingerprints[data.id] = _Fingerprint(
-        _digest(data, row.handler_id), row.reference, row.case_reference
-    )
     if row.reference:
         first = plan.references.get(row.reference)
         if first is not None:
             problems.append(Problem(line, "reference", f"the same reference is already used on line {first}"))
         else:
             plan.references[row.reference] = line
-    if data.case_id is None:
-        plan.fresh_cases += 1
-    else:
+    if data.case_id is not None:
         known = plan.case_refs.get(data.case_id)
         if known is None:
             other = plan.case_ids_by_ref.get(row.case_reference)
@@ -696,65 +702,6 @@ def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _check_database(session: Session, plan: _Plan, problems: list[Problem]) -> None:
-    """What only the database can say: calls already there, references and ids taken, users."""
-    for chunk in _chunks(plan.ids):
-        plan.existing.update(session.scalars(select(Call.id).where(Call.id.in_(chunk))))
-    for chunk in _chunks(plan.existing):
-        for record in calls.read_records(session, select(Call).where(Call.id.in_(chunk))):
-            if not plan.fingerprints[record.id].matches(record):
-                plan.differing.append((plan.ids[record.id], record.reference))
-    plan.differing.sort()
-    new_lines = {line for call_id, line in plan.ids.items() if call_id not in plan.existing}
-    for chunk in _chunks(plan.references):
-        for reference, _call_id in session.execute(
-            select(Call.reference, Call.id).where(Call.reference.in_(chunk))
-        ).all():
-            line = plan.references[reference]
-            if line in new_lines:
-                problems.append(Problem(line, "reference", "is another call's reference in this database"))
-    case_lines = {case_id: line for case_id, (_ref, line) in plan.case_refs.items()}
-    known_cases: dict[uuid.UUID, str] = {}
-    for chunk in _chunks(plan.case_refs):
-        rows = session.execute(select(Case.id, Case.reference).where(Case.id.in_(chunk))).all()
-        known_cases.update({row[0]: row[1] for row in rows})
-    for case_id, (reference, line) in plan.case_refs.items():
-        if case_id in known_cases:
-            if known_cases[case_id] != reference:
-                problems.append(
-                    Problem(
-                        line,
-                        "case_reference",
-                        f"this case is {known_cases[case_id]} in this database, not the reference given",
-                    )
-                )
-        else:
-            plan.new_cases.add(case_id)
-    for chunk in _chunks(plan.case_ids_by_ref):
-        for reference, case_id in session.execute(
-            select(Case.reference, Case.id).where(Case.reference.in_(chunk))
-        ).all():
-            mine = plan.case_ids_by_ref[reference]
-            if case_id != mine:
-                problems.append(
-                    Problem(
-                        case_lines[mine], "case_reference", "is another case's reference in this database"
-                    )
-                )
-    for kind, model in _CHILD_KINDS:
-        ids = [child_id for (k, child_id), line in plan.child_ids.items() if k == kind and line in new_lines]
-        for chunk in _chunks(ids):
-            for child_id in session.scalars(select(model.id).where(model.id.in_(chunk))):
-                line = plan.child_ids[(kind, child_id)]
-                problems.append(
-                    Problem(line, kind, f"entry {child_id} is recorded on another call in this database")
-                )
-    known_users: set[uuid.UUID] = set()
-    for chunk in _chunks(plan.users):
-        known_users.update(session.scalars(select(User.id).where(User.id.in_(chunk))))
-    plan.missing_users = {uid: name for uid, name in plan.users.items() if uid not in known_users}
 
 
 # --- the import -----------------------------------------------------------------------------------
@@ -829,46 +776,403 @@ def import_calls(
         return (*_shipped_templates(), *extra)
 
     sha256 = _file_sha256(path)
-    problems: list[Problem] = []
-    plan = _Plan()
-    with db.read() as session:
-        guidance = _Guidance(session, library)
-        for row in _rows(path, fmt, problems):
-            plan.rows += 1
-            decoded, found = _decode(row, guidance.text_of)
-            if decoded is not None:
-                _note_row(plan, row.line, decoded, found, guidance)
-            problems += found
-        if not problems:
-            _check_database(session, plan, problems)
-        plan.library_versions = dict(guidance.from_library)
+    # One transaction for the whole file: its time limit grows with the file (still a limit).
+    limit = db.timeouts.write_s + path.stat().st_size / 1e6 * SECONDS_PER_MB
+    importer: _Import | None = None
+    try:
+        with db.bounded(limit):
+            if dry_run:
+                with db.read() as session:
+                    importer = _Import(
+                        db, actor, path, fmt, session, _Guidance(session, library), write=False
+                    )
+                    importer.run()
+            else:
+                with db.write() as session:
+                    guidance = _Guidance(session, library)
+                    importer = _Import(db, actor, path, fmt, session, guidance, write=True)
+                    importer.run()
+                    importer.finish(sha256)  # raises _RollBack unless every call is written
+    except _RollBack:
+        pass  # nothing of the file stays: refused, or nothing to add
+    assert importer is not None
+    plan, problems = importer.plan, importer.all_problems()
     if (problems or plan.rows == 0) and not dry_run:
         _audit_refused(db, actor, path, fmt, sha256, plan.rows, max(len(problems), 1))
     if problems:
         raise ImportRefusedError(sorted(problems, key=lambda p: p.line))
     if plan.rows == 0:
         raise ImportRefusedError([Problem(0, "", "there are no calls in the file")])
-    imported = plan.rows - len(plan.existing)
-    result = ImportResult(
-        path=path,
-        format=fmt,
-        sha256=sha256,
-        rows=plan.rows,
-        imported=imported,
-        skipped=len(plan.existing),
-        cases_created=len(plan.new_cases) + plan.fresh_cases if imported else 0,
-        placeholder_users=len(plan.missing_users) if imported else 0,
-        guidance_stored=len(plan.library_versions) if imported else 0,
-        dry_run=dry_run,
-        differing=tuple(reference for _line, reference in plan.differing),
-    )
-    if dry_run or imported == 0:
-        if not dry_run:
-            with db.write() as session:
-                _audit_file(session, actor, result)
-        return result
-    _write(db, actor, path, fmt, plan, result)
+    result = importer.result(sha256, dry_run)
+    if not dry_run and result.imported == 0:
+        with db.write() as session:  # the file's event alone (the import's own transaction was undone)
+            _audit_file(session, actor, result)
     return result
+
+
+#: The import transaction's time limit grows by this much per megabyte of the file (about ten
+#: times what it takes on a 2-core machine).
+SECONDS_PER_MB = 2.0
+
+
+class _RollBack(Exception):  # a signal inside this module, not an error
+    """Undo the import's transaction (a problem was found, or there is nothing to add)."""
+
+
+class _Import:
+    """One reading of the file that checks every row and, while no row has a problem, writes the
+    calls in chunks with Core INSERTs, in one transaction that is rolled back unless the whole
+    file passed: all or nothing.
+
+    Each chunk of :data:`CHUNK` rows is checked against the database (calls already there,
+    references, cases, ids of entries, users) before it is written. Problems found in the rows
+    themselves come first: as before, the database is only asked about a file whose rows are
+    all sound, so its problems are reported only then.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        actor: Actor,
+        path: Path,
+        fmt: ImportFormat,
+        session: Session,
+        guidance: _Guidance,
+        *,
+        write: bool,
+    ) -> None:
+        self.db, self.actor, self.path, self.fmt = db, actor, path, fmt
+        self.session, self.guidance, self.write = session, guidance, write
+        self.plan = _Plan()
+        self.problems: list[Problem] = []  # in the rows (and the file)
+        self.db_problems: list[Problem] = []  # what the database says
+        self.now = datetime.now(UTC)
+        self.stored_versions: set[str] = set()
+        self.placeholder_names: dict[uuid.UUID, str] = {}
+
+    def all_problems(self) -> list[Problem]:
+        return self.problems or self.db_problems
+
+    @property
+    def writing(self) -> bool:
+        return self.write and not self.problems and not self.db_problems
+
+    def run(self) -> None:
+        chunk: list[tuple[int, _Decoded]] = []
+        for row in _rows(self.path, self.fmt, self.problems):
+            self.plan.rows += 1
+            decoded, found = _decode(row, self.guidance.text_of)
+            if decoded is not None:
+                _note_row(self.plan, row.line, decoded, found, self.guidance)
+                chunk.append((row.line, decoded))
+            self.problems += found
+            if len(chunk) == CHUNK:
+                self._chunk(chunk)
+                chunk = []
+        if chunk:
+            self._chunk(chunk)
+        self.plan.differing.sort()
+
+    # -- one chunk: checked, then written --
+
+    def _chunk(self, chunk: list[tuple[int, _Decoded]]) -> None:
+        if self.problems:
+            return  # the rows' problems are reported alone; nothing more is written
+        plan, session = self.plan, self.session
+        ids = [d.data.id for _line, d in chunk]
+        existing = set(session.scalars(select(Call.id).where(Call.id.in_(ids))))
+        plan.existing |= existing
+        by_id = {d.data.id: (line, d) for line, d in chunk}
+        if existing:
+            for record in calls.read_records(session, select(Call).where(Call.id.in_(existing))):
+                line, d = by_id[record.id]
+                if not _matches(d, record):
+                    plan.differing.append((line, record.reference))
+        new = [(line, d) for line, d in chunk if d.data.id not in existing]
+        self._check_new(chunk, new)
+        if not self.writing:
+            return
+        self._placeholders()
+        self._guidance_versions()
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in calls.IMPORT_TABLES}
+        events: list[dict[str, Any]] = []
+        cases: list[dict[str, Any]] = []
+        for line, d in new:
+            if not d.reference or d.data.case_id is None:
+                plan.deferred.add(line)  # written last: a number is allocated for it
+                continue
+            case_id = d.data.case_id
+            if case_id not in plan.known_cases:
+                cases.append(self._case_row(case_id, plan.case_refs[case_id][0]))
+            self._call_rows(d, d.reference, case_id, plan.case_refs[case_id][0], rows, events)
+        self._insert(cases, rows, events)
+
+    def _check_new(self, chunk: list[tuple[int, _Decoded]], new: list[tuple[int, _Decoded]]) -> None:
+        """What only the database can say about the chunk's calls, as :data:`db_problems`."""
+        plan, session, problems = self.plan, self.session, self.db_problems
+        new_lines = {line for line, _d in new}
+        refs = [d.reference for line, d in new if d.reference and plan.references.get(d.reference) == line]
+        if refs:
+            for reference, _call_id in session.execute(
+                select(Call.reference, Call.id).where(Call.reference.in_(refs))
+            ).all():
+                problems.append(
+                    Problem(
+                        plan.references[reference],
+                        "reference",
+                        "is another call's reference in this database",
+                    )
+                )
+        # Cases this chunk names first (every row of the file, as each one names its case).
+        first_seen = {
+            d.data.case_id: line
+            for line, d in chunk
+            if d.data.case_id is not None and plan.case_refs.get(d.data.case_id, ("", 0))[1] == line
+        }
+        if first_seen:
+            stored = dict(
+                session.execute(select(Case.id, Case.reference).where(Case.id.in_(first_seen))).all()
+            )
+            for case_id, line in first_seen.items():
+                reference = plan.case_refs[case_id][0]
+                if case_id in stored:
+                    plan.known_cases.add(case_id)
+                    if stored[case_id] != reference:
+                        problems.append(
+                            Problem(
+                                line,
+                                "case_reference",
+                                f"this case is {stored[case_id]} in this database, not the reference given",
+                            )
+                        )
+            refs_of = {plan.case_refs[case_id][0]: case_id for case_id in first_seen}
+            for reference, case_id in session.execute(
+                select(Case.reference, Case.id).where(Case.reference.in_(refs_of))
+            ).all():
+                mine = refs_of[reference]
+                if case_id != mine:
+                    problems.append(
+                        Problem(
+                            first_seen[mine], "case_reference", "is another case's reference in this database"
+                        )
+                    )
+        for _line, d in new:
+            if d.data.case_id is None:
+                plan.fresh_cases += 1
+            elif d.data.case_id not in plan.known_cases:
+                plan.new_cases.add(d.data.case_id)
+        for kind, model in _CHILD_KINDS:
+            ids = [
+                child_id
+                for line, d in new
+                for k, _i, child_id in _children(d.data)
+                if k == kind and plan.child_ids.get((kind, child_id)) == line and line in new_lines
+            ]
+            if ids:
+                for child_id in session.scalars(select(model.id).where(model.id.in_(ids))):
+                    problems.append(
+                        Problem(
+                            plan.child_ids[(kind, child_id)],
+                            kind,
+                            f"entry {child_id} is recorded on another call in this database",
+                        )
+                    )
+        unknown = {
+            uid for uid in _users_of(chunk) if uid not in plan.known_users and uid not in plan.missing_users
+        }
+        if unknown:
+            found = set(session.scalars(select(User.id).where(User.id.in_(unknown))))
+            plan.known_users |= found
+            for uid in unknown - found:
+                plan.missing_users[uid] = plan.users.get(uid, "")
+
+    # -- writing --
+
+    def _placeholders(self) -> None:
+        """Placeholder users for the ids not in the database, before the calls that name them."""
+        new = [uid for uid in self.plan.missing_users if uid not in self.placeholder_names]
+        if not new:
+            return
+        for user_id in new:
+            name = self.plan.users.get(user_id, "")
+            self.placeholder_names[user_id] = name
+            self.session.add(_placeholder(user_id, name, self.now))
+        self.session.flush()
+        for user_id in new:
+            audit.record(
+                self.session, self.actor, AuditCategory.COLLECTION, "user.create", "user", user_id,
+                role=Role.OPERATOR.value, placeholder=True, imported_from=self.path.name,
+            )  # fmt: skip
+        self.session.flush()
+
+    def _guidance_versions(self) -> None:
+        """Guidance texts found in the library, stored before the advice that rests on them."""
+        self.plan.library_versions = dict(self.guidance.from_library)
+        new = [t for h, t in self.plan.library_versions.items() if h not in self.stored_versions]
+        for template in new:
+            self.session.add(
+                GuidanceVersion(
+                    content_hash=template.content_hash,
+                    template_id=template.id,
+                    template_version=template.version,
+                    text=template.text,
+                    first_used_at=self.now,
+                )
+            )
+            self.stored_versions.add(template.content_hash)
+        if new:
+            self.session.flush()
+
+    def _case_row(self, case_id: uuid.UUID, reference: str) -> dict[str, Any]:
+        self.plan.known_cases.add(case_id)
+        return {
+            "id": case_id,
+            "reference": reference,
+            "title": self.plan.case_titles.get(case_id, ""),
+            "created_at": self.now,
+            "created_by_id": self.actor.user_id,
+            "is_demo": False,
+            "version": 1,
+        }
+
+    def _call_rows(
+        self,
+        d: _Decoded,
+        reference: str,
+        case_id: uuid.UUID,
+        case_reference: str,
+        rows: dict[str, list[dict[str, Any]]],
+        events: list[dict[str, Any]],
+    ) -> None:
+        calls.import_rows(
+            d.data,
+            reference=reference,
+            case_id=case_id,
+            handler_id=d.handler_id,
+            now=self.now,
+            actor_id=self.actor.user_id,
+            into=rows,
+        )
+        events.append(
+            audit.event_row(
+                self.actor, AuditCategory.COLLECTION, "call.import", "call", d.data.id,
+                reference=reference, case=case_reference, file_name=self.path.name,
+            )
+        )  # fmt: skip
+        self.plan.written += 1
+
+    def _insert(
+        self, cases: list[dict[str, Any]], rows: dict[str, list[dict[str, Any]]], events: list[dict[str, Any]]
+    ) -> None:
+        tables = Base.metadata.tables
+        if cases:
+            self.session.execute(insert(tables["cases"]), cases)
+        for name in calls.IMPORT_TABLES:
+            if rows[name]:
+                self.session.execute(insert(tables[name]), rows[name])
+        audit.record_many(self.session, events)
+
+    def finish(self, sha256: str) -> None:
+        """After the reading: the calls whose numbers are allocated, the file checked unchanged
+        and its audit event; raises :class:`_RollBack` when nothing of it may stay."""
+        plan = self.plan
+        if self.all_problems() or plan.rows == 0 or plan.rows == len(plan.existing):
+            raise _RollBack()
+        _bump_counters(self.session, plan)  # before any new number is allocated below
+        if plan.deferred:
+            self._write_deferred()
+        for user_id, name in self.placeholder_names.items():
+            final = plan.users.get(user_id, "")
+            if final != name:  # a later row named the user (an earlier one only pointed at them)
+                self.session.execute(
+                    update(User)
+                    .where(User.id == user_id)
+                    .values(display_name=_placeholder_name(user_id, final))
+                )
+        if plan.written != plan.rows - len(plan.existing) or _file_sha256(self.path) != sha256:
+            raise ImportFileChangedError(
+                f"{self.path.name} changed while it was imported; nothing was imported"
+            )
+        _audit_file(self.session, self.actor, self.result(sha256, dry_run=False))
+
+    def _write_deferred(self) -> None:
+        """The new calls without a reference, or starting a case of their own: read again and
+        written with the numbers the counters give now."""
+        plan, session, zone = self.plan, self.session, self.db.zone
+        reread: list[Problem] = []
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in calls.IMPORT_TABLES}
+        events: list[dict[str, Any]] = []
+        cases: list[dict[str, Any]] = []
+        for row in _rows(self.path, self.fmt, reread):
+            if row.line not in plan.deferred:
+                continue
+            d, found = _decode(row, self.guidance.text_of)
+            if d is None or found:
+                raise ImportFileChangedError(
+                    f"{self.path.name} changed while it was imported; nothing was imported"
+                )
+            year = d.data.opened_at.astimezone(zone).year
+            case_id = d.data.case_id
+            if case_id is None:
+                number = references.allocate(session, references.CASE_PREFIX, year)
+                case_reference = references.format_reference(references.CASE_PREFIX, year, number)
+                case_id = uuid.uuid4()
+                plan.case_titles[case_id] = d.data.summary[:SUMMARY_MAX]
+                cases.append(self._case_row(case_id, case_reference))
+            else:
+                case_reference = plan.case_refs[case_id][0]
+                if case_id not in plan.known_cases:
+                    cases.append(self._case_row(case_id, case_reference))
+            reference = d.reference or references.format_reference(
+                references.CALL_PREFIX, year, references.allocate(session, references.CALL_PREFIX, year)
+            )
+            self._call_rows(d, reference, case_id, case_reference, rows, events)
+            if len(events) == CHUNK:
+                self._insert(cases, rows, events)
+                rows = {name: [] for name in calls.IMPORT_TABLES}
+                events, cases = [], []
+        if reread:
+            raise ImportFileChangedError(
+                f"{self.path.name} changed while it was imported; nothing was imported"
+            )
+        self._insert(cases, rows, events)
+
+    def result(self, sha256: str, dry_run: bool) -> ImportResult:
+        plan = self.plan
+        imported = plan.rows - len(plan.existing)
+        return ImportResult(
+            path=self.path,
+            format=self.fmt,
+            sha256=sha256,
+            rows=plan.rows,
+            imported=imported,
+            skipped=len(plan.existing),
+            cases_created=len(plan.new_cases) + plan.fresh_cases if imported else 0,
+            placeholder_users=len(plan.missing_users) if imported else 0,
+            guidance_stored=len(dict(self.guidance.from_library)) if imported else 0,
+            dry_run=dry_run,
+            differing=tuple(reference for _line, reference in plan.differing),
+        )
+
+
+def _users_of(chunk: list[tuple[int, _Decoded]]) -> Iterator[uuid.UUID]:
+    for _line, d in chunk:
+        yield d.handler_id
+        for r in d.data.routes:
+            if r.adviser_id is not None:
+                yield r.adviser_id
+        for f in d.data.follow_ups:
+            if f.assignee_id is not None:
+                yield f.assignee_id
+
+
+def _matches(row: _Decoded, record: CallRecord) -> bool:
+    """Whether the database's ``record`` is the call this row describes."""
+    return (
+        _digest(row.data, row.handler_id) == _digest(record.data, record.handler_id)
+        and row.reference in ("", record.reference)
+        and row.case_reference in ("", record.case_reference)
+    )
 
 
 def _audit_refused(
@@ -908,11 +1212,15 @@ def _bump_counters(session: Session, plan: _Plan) -> None:
         references.reserve_up_to(session, kind, year, number)
 
 
+def _placeholder_name(user_id: uuid.UUID, name: str) -> str:
+    return (name if name.strip() else f"Imported user {str(user_id)[:8]}")[:NAME_MAX]
+
+
 def _placeholder(user_id: uuid.UUID, name: str, now: datetime) -> User:
     return User(
         id=user_id,
         username=PLACEHOLDER_PREFIX + user_id.hex,
-        display_name=(name if name.strip() else f"Imported user {str(user_id)[:8]}")[:NAME_MAX],
+        display_name=_placeholder_name(user_id, name),
         role=Role.OPERATOR,
         password_hash=PLACEHOLDER_PASSWORD_HASH,
         active=False,
@@ -920,120 +1228,6 @@ def _placeholder(user_id: uuid.UUID, name: str, now: datetime) -> User:
         failed_logins=0,
         created_at=now,
     )
-
-
-def _write(
-    db: Database, actor: Actor, path: Path, fmt: ImportFormat, plan: _Plan, result: ImportResult
-) -> None:
-    now = datetime.now(UTC)
-    problems: list[Problem] = []
-    with db.write() as session:
-        for user_id, name in plan.missing_users.items():
-            session.add(_placeholder(user_id, name, now))
-        session.flush()
-        for user_id in plan.missing_users:
-            audit.record(
-                session, actor, AuditCategory.COLLECTION, "user.create", "user", user_id,
-                role=Role.OPERATOR.value, placeholder=True, imported_from=path.name,
-            )  # fmt: skip
-        for template in plan.library_versions.values():
-            session.add(
-                GuidanceVersion(
-                    content_hash=template.content_hash,
-                    template_id=template.id,
-                    template_version=template.version,
-                    text=template.text,
-                    first_used_at=now,
-                )
-            )
-        session.flush()
-        _bump_counters(session, plan)  # before any new number is allocated below
-        # No autoflush: the rows of a chunk go to the database together (multi-row inserts).
-        with session.no_autoflush:
-            written = _write_calls(session, db, actor, path, fmt, plan, problems, now)
-        if problems or written != result.imported or _file_sha256(path) != result.sha256:
-            raise ImportFileChangedError(f"{path.name} changed while it was imported; nothing was imported")
-        _audit_file(session, actor, result)
-
-
-def _write_calls(
-    session: Session,
-    db: Database,
-    actor: Actor,
-    path: Path,
-    fmt: ImportFormat,
-    plan: _Plan,
-    problems: list[Problem],
-    now: datetime,
-) -> int:
-    written = 0
-    cases: dict[uuid.UUID, Case] = {}  # cases of this chunk, by id (the session forgets them after it)
-    for row in _rows(path, fmt, problems):
-        decoded, found = _decode(row, lambda _h: None)  # checklists were checked in pass one
-        if decoded is None or found:
-            raise ImportFileChangedError(f"{path.name} changed while it was imported; nothing was imported")
-        data = decoded.data
-        if data.id in plan.existing:
-            continue
-        year = data.opened_at.astimezone(db.zone).year
-        case = _case_for(session, actor, plan, decoded, year, now, cases)
-        reference = decoded.reference or references.format_reference(
-            references.CALL_PREFIX, year, references.allocate(session, references.CALL_PREFIX, year)
-        )
-        call = calls.insert_imported(
-            session,
-            data,
-            reference=reference,
-            case=case,
-            handler_id=decoded.handler_id,
-            now=now,
-            actor_id=actor.user_id,
-        )
-        audit.record(
-            session, actor, AuditCategory.COLLECTION, "call.import", "call", call.id,
-            reference=reference, case=case.reference, file_name=path.name,
-        )  # fmt: skip
-        written += 1
-        if written % CHUNK == 0:
-            session.flush()
-            session.expunge_all()  # memory stays the same however long the file
-            cases.clear()
-    session.flush()
-    return written
-
-
-def _case_for(
-    session: Session,
-    actor: Actor,
-    plan: _Plan,
-    row: _Decoded,
-    year: int,
-    now: datetime,
-    cases: dict[uuid.UUID, Case],
-) -> Case:
-    case_id = row.data.case_id
-    if case_id is not None:
-        case = cases.get(case_id) or session.get(Case, case_id)
-        if case is not None:
-            cases[case_id] = case
-            return case
-    if case_id is None:
-        number = references.allocate(session, references.CASE_PREFIX, year)
-        reference = references.format_reference(references.CASE_PREFIX, year, number)
-        case_id = uuid.uuid4()
-    else:
-        reference = row.case_reference
-    case = Case(
-        id=case_id,
-        reference=reference,
-        title=plan.case_titles.get(case_id, row.data.summary[:SUMMARY_MAX]),
-        created_at=now,
-        created_by_id=actor.user_id,
-        is_demo=False,
-    )
-    session.add(case)
-    cases[case_id] = case
-    return case
 
 
 def describe(result: ImportResult) -> str:

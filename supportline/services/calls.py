@@ -1142,37 +1142,171 @@ def _create(
     return call
 
 
-def insert_imported(
-    session: Session,
+#: The tables an imported call's rows go into, in the order they must be inserted.
+IMPORT_TABLES: tuple[str, ...] = (
+    "calls",
+    "call_exploitation_types",
+    "call_indicators",
+    "call_outcomes",
+    "persons",
+    "person_nationalities",
+    "person_languages",
+    "route_advice",
+    "checklist_ticks",
+    "referrals",
+    "follow_ups",
+)
+
+
+def import_rows(
     data: CallData,
     *,
     reference: str,
-    case: Case,
+    case_id: uuid.UUID,
     handler_id: uuid.UUID,
     now: datetime,
-    actor_id: uuid.UUID | None = None,
-) -> Call:
-    """Add a call read from an import file to ``session`` as it was recorded: its own id,
-    reference, case and handler are kept (nothing is allocated here).
+    actor_id: uuid.UUID,
+    into: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Append the rows of a call read from an import file to ``into`` (by table name, for Core
+    INSERTs of many calls at once): the rows :func:`save_call` writes for a new call, with the
+    call's own id, reference, case and handler kept (nothing is allocated here).
 
     ``data`` must have passed :func:`validate_call` and the importer must have checked what
     :func:`save_call` checks against the database (users, guidance versions, ids of persons,
-    referrals and follow-ups); the caller audits and commits. Follow-ups are booked by
-    ``actor_id`` (the person importing; the handler if not given).
+    referrals and follow-ups); the caller inserts, audits and commits. Follow-ups are booked
+    by ``actor_id`` (the person importing), as :func:`_sync_follow_ups` books a new one.
     """
-    call = Call(
-        id=data.id,
-        reference=reference,
-        case=case,
-        case_id=case.id,
-        handler_id=handler_id,
-        created_at=now,
-        updated_at=now,
-        is_demo=False,
+    caller = data.caller
+    call_id = data.id
+    into["calls"].append(
+        {
+            "id": call_id,
+            "reference": reference,
+            "case_id": case_id,
+            "handler_id": handler_id,
+            "opened_at": data.opened_at,
+            "closed_at": data.closed_at,
+            "channel": data.channel,
+            "urgency": data.urgency,
+            "status": data.status,
+            "consent_level": data.consent_level,
+            "caller_name": caller.name,
+            "caller_rank": caller.rank,
+            "caller_agency_type": caller.agency_type,
+            "caller_organisation": caller.organisation,
+            "caller_collar_number": caller.collar_number,
+            "caller_phone": caller.phone,
+            "caller_email": caller.email,
+            "summary": data.summary,
+            "narrative": data.narrative,
+            "force_area": data.force_area,
+            "where_exploited": data.where_exploited,
+            "county_lines": data.county_lines,
+            "suspect_may_be_victim": data.suspect_may_be_victim,
+            "victim_at_scene": data.victim_at_scene,
+            "nrm_consent": data.nrm_consent,
+            "is_demo": False,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "last_save_id": None,
+        }
     )
-    session.add(call)
-    _apply(session, call, dataclasses.replace(data, case_id=case.id), now, actor_id or handler_id)
-    return call
+    for table, values in (
+        ("call_exploitation_types", data.exploitation_types),
+        ("call_indicators", data.indicators),
+        ("call_outcomes", data.outcomes),
+    ):
+        into[table].extend({"call_id": call_id, "value": v} for v in sorted(values))
+    for position, p in enumerate(data.persons):
+        into["persons"].append(
+            {
+                "id": p.id,
+                "case_id": case_id,
+                "call_id": call_id,
+                "position": position,
+                "name": p.name,
+                "age_group": p.age_group,
+                "age_disputed": p.age_disputed,
+                "age_years": p.age_years,
+                "date_of_birth": p.date_of_birth,
+                "sex": p.sex,
+                "interpreter_needed": p.interpreter_needed,
+                "notes": p.notes,
+            }
+        )
+        for table, codes in (("person_nationalities", p.nationalities), ("person_languages", p.languages)):
+            into[table].extend({"person_id": p.id, "code": c, "position": i} for i, c in enumerate(codes))
+    for position, r in enumerate(data.routes):
+        route_id = uuid.uuid4()
+        into["route_advice"].append(
+            {
+                "id": route_id,
+                "call_id": call_id,
+                "route": r.route,
+                "position": position,
+                "suggested": r.suggested,
+                "suggestion_reasons": REASON_SEPARATOR.join(r.suggestion_reasons),
+                "chosen": r.chosen,
+                "template_id": r.template_id,
+                "template_hash": r.template_hash,
+                "adviser_id": r.adviser_id,
+                "advice_summary": r.advice_summary,
+                "closed_at": r.closed_at,
+            }
+        )
+        into["checklist_ticks"].extend(
+            {
+                "route_advice_id": route_id,
+                "item_id": e.item_id,
+                "position": i,
+                "state": e.state,
+                "skip_reason": e.skip_reason,
+                "at": e.at,
+            }
+            for i, e in enumerate(r.checklist)
+        )
+    for position, f in enumerate(data.referrals):
+        into["referrals"].append(
+            {
+                "id": f.id,
+                "call_id": call_id,
+                "position": position,
+                "target": f.target,
+                "organisation": f.organisation,
+                "reference": f.reference,
+                "made_at": f.made_at,
+                "notes": f.notes,
+            }
+        )
+    for position, w in enumerate(data.follow_ups):
+        into["follow_ups"].append(
+            {
+                "id": w.id,
+                "call_id": call_id,
+                "position": position,
+                "due_at": w.due_at,
+                "assignee_id": w.assignee_id,
+                "note": w.note,
+                "done_at": w.done_at,
+                # As _sync_follow_ups books a follow-up not stored yet: a callback of normal
+                # priority by the actor, done at once when it comes with its done time.
+                "done_by_id": actor_id if w.done_at is not None else None,
+                "kind": FollowUpKind.CALLBACK,
+                "priority": FollowUpPriority.NORMAL,
+                "assignee_route": None,
+                "status": FollowUpStatus.DONE if w.done_at is not None else FollowUpStatus.OPEN,
+                "outcome": "",
+                "snooze_reason": "",
+                "snoozed_until": None,
+                "created_at": now,
+                "created_by_id": actor_id,
+                "updated_at": now,
+                "updated_by_id": actor_id,
+                "version": 1,
+            }
+        )
 
 
 def close_call(
