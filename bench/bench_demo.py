@@ -32,7 +32,7 @@ def suite(ctx: Context) -> list[Figure]:
     from supportline.db import create_database
     from supportline.services.demo import generate_demo
 
-    calls = min(ctx.calls, CALLS)
+    calls = ctx.sized(min(ctx.calls, CALLS))
     work = ctx.work_dir("demo")
     ours_url, remove_ours = scratch_database(ctx.dialect, "demo", work, log=ctx.log)
     raw_url, remove_raw = scratch_database(ctx.dialect, "demo_raw", work, log=ctx.log)

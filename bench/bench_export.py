@@ -242,7 +242,7 @@ def suite(ctx: SuiteContext) -> list[Figure]:
 
     db = ctx.db()
     actor = ctx.actor(EXPORTER)
-    query, raw_first, expected = newest_calls(ctx, SMALL)
+    query, raw_first, expected = newest_calls(ctx, ctx.sized(SMALL))
     raw = Raw(ctx.dataset().url)
     ctx.cleanups.append(raw.close)
     work = ctx.work_dir("export")

@@ -33,7 +33,7 @@ def suite(ctx: Context) -> list[Figure]:
 
     db = ctx.db()
     supervisor = ctx.actor(EXPORTER)
-    query, _raw_first, expected = newest_calls(ctx, SMALL)
+    query, _raw_first, expected = newest_calls(ctx, ctx.sized(SMALL))
     work = ctx.work_dir("import")
     exported = work / "calls.csv"
 

@@ -220,7 +220,7 @@ def _measure_saves(ctx: Context) -> list[Figure]:
     replays = FreshKeys(writes(captured), keep=user_ids(raw))
     raw.write(next(replays))  # the replay works (and warms) before anything is timed
 
-    rounds, per_round = ctx.repeats(5), 2 if ctx.smoke else 40
+    rounds, per_round = ctx.repeats(2 if ctx.smoke else 5), 2 if ctx.smoke else 40
     queue: list[CallData] = []
     edited = {"record": calls.save_call(db, actor, fresh_ids(template))}
 

@@ -181,7 +181,7 @@ def suite(ctx: Context) -> list[Figure]:
     recorder = Recorder(db.engine)
     raw = Raw(ctx.dataset().url)
     ctx.cleanups.append(raw.close)
-    repeat = ctx.repeats(5 if ctx.smoke else 21)
+    repeat = ctx.repeats(3 if ctx.smoke else 21)
     figures = []
     for kind, query in sample_words(db):
 
