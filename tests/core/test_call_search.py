@@ -264,6 +264,8 @@ def _refs(made, *keys):
         ("小明", ["chinese"]),  # part of a name: no word boundary in Chinese
         ("farm", ["arabic", "dsouza", "phone"]),
         ("far", ["arabic", "dsouza", "phone"]),
+        ("arm", []),  # a fragment inside a word is not a word (no trigram matching, decision 12)
+        ("ouza", []),
         ("farm kent", ["phone"]),  # every word must match
         ("kent farm", ["phone"]),
         ("farm devon", []),
