@@ -7,7 +7,9 @@ then the database is opened and its schema checked, also off the GUI thread. Sig
 before that is kept and goes ahead the moment the database is ready (``LoginDialog.attach``).
 The main window is built then too, empty and nobody's, and becomes the person's when the
 password check succeeds (``MainWindow.sign_in``): only their layout and the list are left to do.
-A first start (no database file yet) skips the sign-in and asks for the first administrator.
+A workstation with no settings and no database starts with the setup wizard (local or shared
+database, the first administrator, a training database: ``ui.views.setup_wizard``); a first start
+with deployed settings but no database file skips the sign-in and asks for the first administrator.
 
 Each step that can fail for a reason outside the program (a mistyped setting, a server that is
 down, a migration that cannot run) ends in a dialog that says what is wrong and a non-zero exit
@@ -137,7 +139,16 @@ def run(argv: list[str]) -> int:
         return EXIT_CONFIG
     style.apply(app, env.settings.theme)  # the user's own choice follows once they sign in
     tasks = default_runner()
-    sign_in = LoginDialog(tasks=tasks, notice=env.settings.system_use_notice)
+    prompt = ask_password
+    username = ""
+    if needs_setup(env):
+        setup = first_setup(app, env, tasks)
+        if isinstance(setup, int):
+            return setup
+        env, username, password = setup
+        if password:
+            prompt = partial(_typed_or_ask, password)
+    sign_in = LoginDialog(tasks=tasks, notice=env.settings.system_use_notice, username=username)
     gave_up: list[bool] = []
     sign_in.rejected.connect(lambda: gave_up.append(True))
     # A first start has no database file and no account to sign in to: it goes to the first
@@ -145,14 +156,55 @@ def run(argv: list[str]) -> int:
     if not first_start(env):
         sign_in.show()
     try:
-        return _start(app, env, tasks, sign_in, gave_up)
+        return _start(app, env, tasks, sign_in, gave_up, prompt)
     finally:
         sign_in.hide()
         sign_in.deleteLater()
 
 
+def needs_setup(env: Environment) -> bool:
+    """A workstation with no settings and no database: the setup wizard comes first. (Settings an
+    administrator deployed, or a database already there, say how this workstation is set up.)"""
+    return first_start(env) and not env.paths.settings_file.exists()
+
+
+def first_setup(app: QApplication, env: Environment, tasks: TaskRunner) -> int | tuple[Environment, str, str]:
+    """The setup wizard (``ui.views.setup_wizard``): the settings it left, the administrator's
+    user name and the shared database's password as typed; or an exit code."""
+    try:
+        wait_for(tasks, load_the_rest)
+        from ui.views.setup_wizard import SetupWizard
+    except ImportError as exc:
+        log.exception("a part of the program cannot be loaded")
+        show_error(
+            app.tr("Installation problem"),
+            app.tr("A part of Supportline cannot be loaded (%s). Reinstall it or call the IT service desk.")
+            % exc,
+        )
+        return EXIT_INSTALLATION
+    result = SetupWizard.ask(env, tasks)
+    if result is None:
+        return EXIT_CANCELLED
+    try:
+        env = load_environment()
+    except ConfigError as exc:
+        show_error(app.tr("Settings problem"), str(exc))
+        return EXIT_CONFIG
+    return env, result.username or "", result.password
+
+
+def _typed_or_ask(typed: str, label: str) -> str | None:
+    """The password typed in the setup (the keyring may not have kept it), else the usual prompt."""
+    return typed or ask_password(label)
+
+
 def _start(
-    app: QApplication, env: Environment, tasks: TaskRunner, sign_in: LoginDialog, gave_up: list[bool]
+    app: QApplication,
+    env: Environment,
+    tasks: TaskRunner,
+    sign_in: LoginDialog,
+    gave_up: list[bool],
+    prompt: Callable[[str], str | None] = ask_password,
 ) -> int:
     try:
         wait_for(
@@ -177,7 +229,7 @@ def _start(
     if gave_up:
         return 0
     try:
-        db = open_database(env, prompt=ask_password)
+        db = open_database(env, prompt=prompt)
     except DatabaseUnavailableError as exc:
         log.warning("database unavailable: %s", exc)
         sign_in.hide()
