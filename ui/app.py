@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 import supportline
 from supportline.bootstrap import Environment, configure_logging, load_environment, migrate, open_database
 from supportline.config import ConfigError
-from ui import style
+from ui import style, training_mode
 from ui.tasks import TaskRunner, default_runner
 from ui.views.login import LoginDialog
 
@@ -123,7 +123,11 @@ def prepare(env: Environment, db: Database) -> int:
 
 
 def run(argv: list[str]) -> int:
-    """The GUI from start to exit; returns the process exit code."""
+    """The GUI from start to exit; returns the process exit code. ``--training`` opens the
+    training database instead of the live one, ``--reset-training`` a new one (``training_mode``)."""
+    training = any(flag in argv for flag in training_mode.FLAGS)
+    reset = training_mode.RESET_FLAG in argv
+    argv = [arg for arg in argv if arg not in training_mode.FLAGS]
     app = _application(argv)
     try:
         env = load_environment()
@@ -141,25 +145,32 @@ def run(argv: list[str]) -> int:
     tasks = default_runner()
     prompt = ask_password
     username = ""
-    if needs_setup(env):
+    notice = env.settings.system_use_notice
+    if training:
+        training_mode.install(app)  # every window from the sign-in on says TRAINING
+        username, notice = training_mode.FIRST_ACCOUNT, training_mode.sign_in_notice()
+    elif needs_setup(env):
         setup = first_setup(app, env, tasks)
         if isinstance(setup, int):
             return setup
         env, username, password = setup
         if password:
             prompt = partial(_typed_or_ask, password)
-    sign_in = LoginDialog(tasks=tasks, notice=env.settings.system_use_notice, username=username)
+    sign_in = LoginDialog(tasks=tasks, notice=notice, username=username)
     gave_up: list[bool] = []
     sign_in.rejected.connect(lambda: gave_up.append(True))
     # A first start has no database file and no account to sign in to: it goes to the first
     # administrator instead. Every other start shows the sign-in now, while the rest loads.
-    if not first_start(env):
+    if training or not first_start(env):
         sign_in.show()
+    opener = partial(_training_opener, reset) if training else None
     try:
-        return _start(app, env, tasks, sign_in, gave_up, prompt)
+        return _start(app, env, tasks, sign_in, gave_up, prompt, training=opener)
     finally:
         sign_in.hide()
         sign_in.deleteLater()
+        if training:
+            training_mode.uninstall(app)
 
 
 def needs_setup(env: Environment) -> bool:
@@ -193,6 +204,15 @@ def first_setup(app: QApplication, env: Environment, tasks: TaskRunner) -> int |
     return env, result.username or "", result.password
 
 
+def _training_opener(reset: bool, env: Environment) -> Database:
+    """The training database (``supportline.training``), a new one first with ``reset``."""
+    from supportline.training import create_training_database, open_training_database
+
+    if reset:
+        create_training_database(env, replace=True)
+    return open_training_database(env)
+
+
 def _typed_or_ask(typed: str, label: str) -> str | None:
     """The password typed in the setup (the keyring may not have kept it), else the usual prompt."""
     return typed or ask_password(label)
@@ -205,7 +225,10 @@ def _start(
     sign_in: LoginDialog,
     gave_up: list[bool],
     prompt: Callable[[str], str | None] = ask_password,
+    *,
+    training: Callable[[Environment], Database] | None = None,
 ) -> int:
+    """The rest of a start; ``training`` opens the training database instead of the live one."""
     try:
         wait_for(
             tasks, partial(configure_logging, env.paths, retention_days=env.settings.log_retention_days)
@@ -228,8 +251,20 @@ def _start(
 
     if gave_up:
         return 0
+    from supportline.training import TrainingRefusedError
+
     try:
-        db = open_database(env, prompt=prompt)
+        if training is not None:  # its own file, made (again) on the runner: never the live one
+            db = wait_for(tasks, partial(training, env))
+        else:
+            db = open_database(env, prompt=prompt)
+    except TrainingRefusedError as exc:
+        sign_in.hide()
+        show_error(
+            app.tr("Training database refused"),
+            app.tr("Training mode cannot start: %s.\n\nThe live database was not touched.") % exc,
+        )
+        return EXIT_DATABASE
     except DatabaseUnavailableError as exc:
         log.warning("database unavailable: %s", exc)
         sign_in.hide()

@@ -40,7 +40,7 @@ from supportline.services import calls, drafts
 from supportline.services.actor import Actor, Permission, signed_in
 from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.drafts import DraftRecord
-from ui import clipboard, style
+from ui import clipboard, style, training_mode
 from ui import formatting as fmt
 from ui.models.call_list import CallListModel
 from ui.tasks import TaskRunner, default_runner
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from ui.views.export_dialog import ExportDialog
     from ui.views.retention import RetentionDialog
     from ui.views.stats_dashboard import StatsDashboard
+    from ui.views.training_panel import TrainingPanel
 
 __all__ = ["HIDDEN_AT_FIRST", "CloseChoice", "MainWindow", "QuitChoice"]
 
@@ -187,6 +188,12 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
+        # Issue 16: in training mode its band and menu entries, in a live window the way in.
+        self.training_action: QAction | None = None
+        self.reset_training_action: QAction | None = None
+        self.scenario_actions: list[QAction] = []
+        self.training_panel: TrainingPanel | None = None
+        training_mode.attach(self)
         self.model.loaded.connect(self.list_ready)
         self.calls_tab.open_requested.connect(self.open_call)
 
@@ -397,7 +404,7 @@ class MainWindow(QMainWindow):
             self.file_menu.insertAction(self.export_action or self._lock_separator, self.erasure_action)
         if self.actor.can(Permission.EXPORT_FIGURES):
             self.stats_action = a(
-                self.tr("S&tatistics"),
+                self.tr("&Statistics"),
                 self.show_statistics,
                 "Ctrl+Shift+T",
                 tip=self.tr("Figures and charts for a period (Ctrl+Shift+T)"),

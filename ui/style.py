@@ -39,6 +39,9 @@ class Theme:
     placeholder: str
     on_accent: str
     accent_hover: str
+    #: Training mode's band (ui/training_mode.py): a colour no live screen uses.
+    training: str = "#a3195b"
+    on_training: str = "#ffffff"
 
 
 LIGHT_THEME = Theme(
@@ -75,6 +78,8 @@ DARK_THEME = Theme(
     placeholder="#7b8794",
     on_accent="#10161c",
     accent_hover="#94b8de",
+    training="#f08cbb",
+    on_training="#10161c",
 )
 
 # The light theme's colours by their old names, for code written before themes existed.
@@ -165,6 +170,14 @@ QPushButton#primary {{
 QPushButton#primary:hover {{ background: {t.accent_hover}; }}
 QPushButton#primary:disabled {{ background: {t.button}; color: {t.placeholder}; border-color: {t.border}; }}
 QFrame#lockCard {{ background: {t.base}; border: 1px solid {t.border}; border-radius: 6px; }}
+QLabel#trainingBanner {{
+    background: {t.training}; color: {t.on_training}; font-weight: 600; padding: 4px 10px;
+}}
+QToolBar#trainingBand {{ background: {t.training}; border: none; padding: 0; spacing: 0; }}
+QLabel#officerSays {{
+    font-style: italic; color: {t.text}; border-left: 3px solid {t.training}; padding-left: 6px;
+}}
+QLabel#trainingStep {{ font-weight: 600; color: {t.text}; }}
 """
 
 

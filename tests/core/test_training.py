@@ -16,6 +16,7 @@ from supportline import training
 from supportline.bootstrap import Environment, load_environment, open_database
 from supportline.db import DatabaseUnavailableError, create_database
 from supportline.db.models import AuditEvent, Call
+from supportline.enums import Route
 from supportline.services import accounts
 from supportline.training import (
     TRAINING_PASSWORD,
@@ -153,3 +154,59 @@ def test_training_mode_never_reads_the_database_url_setting(env: Environment) ->
     finally:
         db.dispose()
     assert training.TRAINING_BANNER.startswith("TRAINING")
+
+
+# --- scripted training calls ----------------------------------------------------------------------
+
+
+def test_the_shipped_scenario_loads_and_its_steps_read_the_call() -> None:
+    from datetime import UTC, datetime
+
+    from supportline.enums import AgeGroup, AgencyType, Urgency
+    from supportline.services.call_types import CallData, Caller, PersonData, RouteData
+    from supportline.training_script import CallState, first_undone, load_scenarios
+
+    [scenario] = load_scenarios()
+    assert scenario.id == "car-wash" and len(scenario.steps) == 10
+    assert first_undone(scenario, CallState(None)) == 0
+    empty = CallData(caller=Caller(name="", agency_type=AgencyType.OTHER), opened_at=datetime.now(UTC))
+    assert first_undone(scenario, CallState(empty)) == 1  # a form is open, nothing typed yet
+    typed = CallData(
+        caller=Caller(
+            name="DC Rowan Ashdown", agency_type=AgencyType.POLICE, organisation="Northumbria Police",
+            collar_number="4471", phone="+447700900412",
+        ),
+        opened_at=datetime.now(UTC), urgency=Urgency.URGENT, summary="Hand CAR WASH, one aged 16",
+        persons=(PersonData(age_group=AgeGroup.CHILD),), routes=(RouteData(route=Route.VICTIM),),
+    )  # fmt: skip
+    assert first_undone(scenario, CallState(typed)) == 7  # up to the guidance, which is not on show
+    shown = CallState(typed, guidance=("victim-child",), in_guidance=True)
+    assert first_undone(scenario, shown) == 8
+    noted = dataclasses.replace(typed, narrative="Duty adviser to call the DC back")
+    assert first_undone(scenario, CallState(noted, guidance=("victim-child",), in_guidance=True)) == 9
+    done = CallState(noted, saved=True, guidance=("victim-child",), in_guidance=True)
+    assert first_undone(scenario, done) == 10
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ('[[step]]\ndo = "x"\ncheck = { field = "summary", filled = true }\ncolour = 1', "key 'colour'"),
+        ('[[step]]\ndo = "x"', "a step needs a check"),
+        ('[[step]]\ndo = "x"\ncheck = { field = "summary" }', "exactly one test"),
+        ('[[step]]\ndo = "x"\ncheck = { field = "summary", filled = true, equals = "a" }', "one test"),
+        ('[[step]]\ndo = "x"\ncheck = { field = "summary", filled = "yes" }', "filled must be true or false"),
+        ('[[step]]\ndo = "x"\ncheck = { field = "ticked.nowhere", includes = "a" }', "not a field"),
+        ('[[step]]\ndo = "x"\ncheck = { field = "summary", looks = "a" }', "unknown key 'looks'"),
+        ('[[step]]\ndo = ""\ncheck = { field = "summary", filled = true }', "'do' must be non-empty text"),
+        ("", "at least one [[step]]"),
+        ("[[step", "not valid TOML"),
+    ],
+)
+def test_a_bad_scenario_says_where_and_what(tmp_path: Path, body: str, problem: str) -> None:
+    from supportline.training_script import ScenarioError, parse_scenario
+
+    path = tmp_path / "bad.toml"
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario('id = "x"\ntitle = "X"\n' + body, path)
+    assert str(raised.value).startswith(str(path)) and problem in str(raised.value)

@@ -431,7 +431,7 @@ def _menu_texts(window: MainWindow) -> list[str]:
 def test_operators_do_not_see_the_menu_entries(qtbot: QtBot, world: World, make_window: MakeWindow) -> None:
     operator_window = make_window(world.db, world.operator)
     texts = _menu_texts(operator_window)
-    assert "&Export calls…" not in texts and "S&tatistics" not in texts
+    assert "&Export calls…" not in texts and "&Statistics" not in texts
     assert operator_window.export_action is None and operator_window.stats_action is None
     bound = {k.toString() for a in operator_window.actions() for k in a.shortcuts()}
     assert "Ctrl+E" not in bound and "Ctrl+Shift+T" not in bound
@@ -443,7 +443,7 @@ def test_operators_do_not_see_the_menu_entries(qtbot: QtBot, world: World, make_
 
     window = make_window(world.db, world.supervisor)
     texts = _menu_texts(window)
-    assert "&Export calls…" in texts and "S&tatistics" in texts
+    assert "&Export calls…" in texts and "&Statistics" in texts
     assert window.export_action is not None and window.stats_action is not None
     assert window.export_action.shortcut() == QKeySequence("Ctrl+E")
     assert window.stats_action.shortcut() == QKeySequence("Ctrl+Shift+T")

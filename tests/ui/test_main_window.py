@@ -559,7 +559,7 @@ def test_a_window_built_before_anyone_signs_in_holds_nothing_until_sign_in(
     file_items = [a.text() for a in window.file_menu.actions()]
     assert file_items.index("&Export calls…") == file_items.index("&Lock screen") - 2  # separated
     view_items = [a.text() for a in window.view_menu.actions()]
-    assert view_items.index("S&tatistics") < view_items.index("Ne&xt tab")
+    assert view_items.index("&Statistics") < view_items.index("Ne&xt tab")
     with pytest.raises(RuntimeError, match="already belongs"):
         window.sign_in(admin)
     window.close()
