@@ -33,6 +33,7 @@ from supportline.bootstrap import Environment, configure_logging, load_environme
 from supportline.config import ConfigError
 from ui import style, training_mode
 from ui.tasks import TaskRunner, default_runner
+from ui.views import help_window
 from ui.views.login import LoginDialog
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ def _application(argv: list[str]) -> QApplication:
     app.setApplicationDisplayName("Supportline")
     app.setApplicationVersion(supportline.__version__)
     app.setOrganizationName("Supportline")
+    help_window.install(app)  # F1 in every window opens its help page
     return app
 
 

@@ -45,6 +45,7 @@ from ui import formatting as fmt
 from ui.models.call_list import CallListModel
 from ui.tasks import TaskRunner, default_runner
 from ui.user_layout import UserLayout
+from ui.views import help_window
 from ui.views.calls_tab import HIDDEN_AT_FIRST, CallsTab
 from ui.views.drafts_dialog import DraftChoice, DraftsDialog
 from ui.views.guidance_library import GuidanceLibraryWindow
@@ -194,6 +195,7 @@ class MainWindow(QMainWindow):
         self.scenario_actions: list[QAction] = []
         self.training_panel: TrainingPanel | None = None
         training_mode.attach(self)
+        help_window.install(cast(QApplication, QApplication.instance()))  # F1 in every window
         self.model.loaded.connect(self.list_ready)
         self.calls_tab.open_requested.connect(self.open_call)
 
@@ -1218,9 +1220,20 @@ class MainWindow(QMainWindow):
         self.guidance_window.activateWindow()
         return self.guidance_window
 
+    def help_topic(self) -> str:
+        """F1's page for what is on screen: the call list, a call form, or its guidance pane."""
+        form = self.current_form()
+        if form is None:
+            return "call-list"
+        focus = QApplication.focusWidget()
+        if focus is not None and form.guidance_section.isAncestorOf(focus):
+            return "guidance-pane"
+        return "call-form"
+
     def show_help(self) -> None:
         if self.help_window is None:
             self.help_window = HelpWindow(self.shortcuts(), self)
+        self.help_window.show_topic(self.help_topic())
         self.help_window.show()
         self.help_window.raise_()
         self.help_window.activateWindow()

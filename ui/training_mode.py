@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QProcess, Qt
+from PySide6.QtCore import QEvent, QObject, QProcess, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -88,22 +88,13 @@ def mark(window: QWidget) -> None:
     title = window.windowTitle()
     if training_title(title) != title:
         window.setWindowTitle(training_title(title))
-    if has_banner(window):
-        return
     if isinstance(window, QMainWindow):
-        band = QToolBar(QApplication.translate("training", "Training"), window)
-        band.setObjectName("trainingBand")
-        band.setMovable(False)
-        band.setFloatable(False)
-        band.toggleViewAction().setEnabled(False)  # it cannot be hidden from the toolbar menu
-        band.addWidget(banner())
-        first = next(iter(window.findChildren(QToolBar)), None)
-        if first is not None and first is not band:
-            window.insertToolBar(first, band)
-            window.insertToolBarBreak(first)
-        else:
-            window.addToolBar(Qt.ToolBarArea.TopToolBarArea, band)
-        window.setProperty(_MARKED, True)
+        _band(window)
+        # A window state restored before the window was shown is applied as it shows, after this
+        # event: place the band again once it has been.
+        QTimer.singleShot(0, window, lambda: _band(window))
+        return
+    if has_banner(window):
         return
     layout = window.layout()
     label = banner()
@@ -120,6 +111,34 @@ def mark(window: QWidget) -> None:
         return
     label.show()  # added while the window shows: a child is not shown with it then
     window.setProperty(_MARKED, True)
+
+
+def _band(window: QMainWindow) -> None:
+    """The main window's band: a toolbar row of its own above every other toolbar. Placed again
+    each time (a restored window state puts the other toolbars back where they were)."""
+    others = [bar for bar in window.findChildren(QToolBar) if bar.objectName() != "trainingBand"]
+    bands = [bar for bar in window.findChildren(QToolBar) if bar.objectName() == "trainingBand"]
+    if bands:
+        band = bands[0]
+    else:
+        band = QToolBar(QApplication.translate("training", "Training"), window)
+        band.setObjectName("trainingBand")
+        band.setMovable(False)
+        band.setFloatable(False)
+        band.toggleViewAction().setEnabled(False)  # it cannot be hidden from the toolbar menu
+        band.addWidget(banner())
+        window.setProperty(_MARKED, True)
+    top = [bar for bar in others if window.toolBarArea(bar) == Qt.ToolBarArea.TopToolBarArea]
+    if top:
+        first = min(top, key=lambda bar: (bar.y(), bar.x()))
+        if window.toolBarBreak(first):
+            window.removeToolBarBreak(first)
+        window.insertToolBar(first, band)
+        window.insertToolBarBreak(first)
+    elif window.toolBarArea(band) != Qt.ToolBarArea.TopToolBarArea or not bands:
+        window.addToolBar(Qt.ToolBarArea.TopToolBarArea, band)
+        window.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)  # toolbars added later: the next row
+    band.show()
 
 
 class TrainingMarker(QObject):

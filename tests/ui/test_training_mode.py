@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QToolBar, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
@@ -114,6 +114,8 @@ def test_training_mode_leaves_the_live_database_and_its_audit_trail_byte_for_byt
         qtbot.waitUntil(lambda: window.model.loaded_once, timeout=TIMEOUT)
         seen.append(window.windowTitle())
         assert _banner_shown(window) and window.db.training
+        [band] = [bar for bar in window.findChildren(QToolBar) if bar.objectName() == "trainingBand"]
+        assert band.geometry().bottom() < window.toolbar.geometry().top()  # its own row, on top
         calls.save_call(window.db, window.actor, full_call())  # a call practised, and audited, here
         dialog = window.show_export_dialog()
         assert dialog is not None
@@ -252,6 +254,10 @@ def training_window(
 def test_every_window_opened_in_training_says_so(qtbot: QtBot, training_window: MainWindow) -> None:
     window = training_window
     assert window.windowTitle() == "Supportline — TRAINING – Demo Administrator"
+    [band] = [bar for bar in window.findChildren(QToolBar) if bar.objectName() == "trainingBand"]
+    # A row of its own across the window, above the toolbar (not squeezed in beside it).
+    assert band.geometry().bottom() < window.toolbar.geometry().top()
+    assert band.width() >= window.width() * 0.95
     assert "TRAINING" in window.database_label.toolTip()
     opened: list[QWidget] = [window]
     for show in (
@@ -279,6 +285,29 @@ def test_every_window_opened_in_training_says_so(qtbot: QtBot, training_window: 
         assert "TRAINING" in shown.windowTitle(), type(shown).__name__
         assert _banner_shown(shown), type(shown).__name__
     box.close()
+
+
+def test_the_band_stays_above_the_toolbar_in_a_layout_saved_without_it(
+    qtbot: QtBot, sqlite_db: Database, training_db: Database, tasks: TaskRunner
+) -> None:
+    """A live account with the same name saved its window layout (no band in it): restored in
+    training, the band still gets its own row on top."""
+    env = load_environment()
+    live = MainWindow(env, sqlite_db, make_admin(sqlite_db, "demo-admin"), tasks=tasks)
+    qtbot.addWidget(live)
+    live.show()
+    live.close()  # saves its layout
+    window = MainWindow(
+        env, training_db, accounts.authenticate(training_db, "demo-admin", TRAINING_PASSWORD), tasks=tasks
+    )
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    [band] = [bar for bar in window.findChildren(QToolBar) if bar.objectName() == "trainingBand"]
+    qtbot.waitUntil(lambda: band.geometry().bottom() < window.toolbar.geometry().top(), timeout=2000)
+    assert band.width() >= window.width() * 0.95
+    window.close()
 
 
 def test_a_live_window_starts_training_as_a_process_of_its_own(

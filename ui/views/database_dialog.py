@@ -106,6 +106,8 @@ class ConnectionFields(QWidget):
 
 
 class DatabaseDialog(QDialog):
+    #: F1 opens this help page (``resources/help/database.md``; ``views/help_window``).
+    help_topic = "database"
     #: A connection was tested (the message shown).
     tested = Signal(str)
     #: The settings were saved (the URL, without a password).

@@ -132,6 +132,9 @@ def problem_text(exc: BaseException) -> str:
 class ExportDialog(QDialog, FilterFields):
     """Export the calls the filters match (``result`` holds the last export's outcome)."""
 
+    #: F1 opens this help page (``resources/help/export.md``; ``views/help_window``).
+    help_topic = "export"
+
     #: The matching calls were counted (the number is on show).
     counted = Signal(int)
     #: An export finished: the file is in place and audited.

@@ -427,6 +427,8 @@ class TrainingPage(QWizardPage):
 
 
 class SetupWizard(QWizard):
+    #: F1 opens this help page (``resources/help/setup.md``; ``views/help_window``).
+    help_topic = "setup"
     #: A shared connection was tested (the message shown).
     connection_tested = Signal(str)
     #: Finish failed; the message shown on the last page.
