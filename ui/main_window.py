@@ -146,7 +146,8 @@ class MainWindow(QMainWindow):
         self._guidance_timer.timeout.connect(self.refresh_guidance)
         self._guidance_timer.start()
         self.setWindowTitle(self.tr("Supportline"))
-        self.setMinimumSize(960, 600)
+        em = self.fontMetrics().height()  # a small screen at 125 %, or large fonts: it still fits
+        self.setMinimumSize(em * 40, em * 26)
         self.theme_choice = _theme(env.settings.theme)  # the user's own choice comes with sign_in
         self._apply_theme()
 
@@ -339,6 +340,7 @@ class MainWindow(QMainWindow):
             (style.LIGHT, self.tr("&Light")),
             (style.DARK, self.tr("&Dark")),
             (style.SYSTEM, self.tr("Follow &system")),
+            (style.HIGH_CONTRAST, self.tr("&High contrast")),
         ):
             action = QAction(text, self.theme_group)
             action.setCheckable(True)
@@ -538,7 +540,7 @@ class MainWindow(QMainWindow):
     # --- theme ------------------------------------------------------------------------------
 
     def set_theme(self, choice: str) -> None:
-        """Light, dark or the desktop's; remembered for this user."""
+        """Light, dark, high contrast or the desktop's; remembered for this user."""
         if choice not in style.CHOICES:
             raise ValueError(f"unknown theme {choice!r}")
         self.theme_choice = choice
