@@ -35,8 +35,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from supportline.training import TRAINING_BANNER, TRAINING_PASSWORD
-
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
     from ui.views.training_panel import TrainingPanel
@@ -50,6 +48,9 @@ _MARKED = "supportlineTrainingBanner"
 
 
 def sign_in_notice() -> str:
+    # Imported here (and below): the first screen of a live start loads no service module.
+    from supportline.training import TRAINING_PASSWORD
+
     return QApplication.translate(
         "training",
         "TRAINING: this is the training database, with fictitious calls only; nothing you do here "
@@ -68,6 +69,8 @@ def training_title(title: str) -> str:
 
 
 def banner() -> QLabel:
+    from supportline.training import TRAINING_BANNER
+
     label = QLabel(QApplication.translate("training", TRAINING_BANNER))
     label.setObjectName("trainingBanner")
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
