@@ -19,7 +19,7 @@ from supportline import config
 from supportline.bootstrap import load_environment
 from supportline.db import Database
 from supportline.enums import Route
-from supportline.resources import resource_path
+from supportline.resources import HELP_PAGES, SHIPPED, resource_path
 from supportline.services.actor import Actor
 from supportline.training import TRAINING_PASSWORD, create_training_database, open_training_database
 from tests.ui.conftest import MakeWindow
@@ -56,6 +56,8 @@ def _pages() -> dict[str, str]:
 def test_every_screen_has_a_short_page_that_ships_with_the_program() -> None:
     folder = resource_path("help")
     assert sorted(p.stem for p in folder.glob("*.md")) == sorted(TOPICS)
+    assert tuple(TOPICS) == HELP_PAGES  # and so in SHIPPED: in the bundle, and self-tested
+    assert SHIPPED["help"] == tuple(f"{page}.md" for page in TOPICS)
     for topic, title in TOPICS.items():
         text = page_text(topic)
         assert text.startswith(f"# {title}\n"), topic
