@@ -15,6 +15,9 @@ can practise on fictitious calls without any chance of touching live data or its
 - **Made whole or not at all**: a new (or reset) training file is built beside the target and
   renamed into place, with the four demo accounts (:data:`TRAINING_PASSWORD`, printed on the
   training sign-in: the data is fictitious) and :data:`TRAINING_CALLS` demo calls.
+- **Its own local file**: drafts a training database does not take (read-only, full) are kept on
+  this computer in ``training-journal.db`` (``supportline.sync.local_store``), never in the live
+  line's ``journal.db``; a reset removes it with the old training file.
 
 The :class:`~supportline.db.engine.Database` it returns has ``training=True``: the GUI shows a
 TRAINING banner on every window and exports mark every page (``supportline.exports``).
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from supportline.config import Paths, database_url
 from supportline.services.errors import ServiceError
+from supportline.sync.local_store import local_file
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -165,6 +169,8 @@ def create_training_database(
     _remove_sqlite(path)
     os.replace(building, path)
     _remove_sqlite(building)  # its -wal and -shm, empty after the checkpoint
+    # Drafts kept on this computer for the old file's calls go with it (never the live line's).
+    _remove_sqlite(local_file(env.paths.data_dir, training=True))
     return TrainingSummary(path, summary.calls, accounts)
 
 

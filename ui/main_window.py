@@ -283,10 +283,11 @@ class MainWindow(QMainWindow):
         hints.colorSchemeChanged.connect(self._system_scheme_changed)
         self.calls_tab.start()
         from supportline.sync.local_drafts import LocalDrafts
-        from supportline.sync.local_store import LOCAL_FILE
+        from supportline.sync.local_store import local_file
 
-        # issue 13: drafts the database does not take (away, read-only, full) are kept here
-        self.local_drafts = LocalDrafts(self.env.paths.data_dir / LOCAL_FILE)
+        # issue 13: drafts the database does not take (away, read-only, full) are kept here; a
+        # training window's in a file of its own, never the live line's
+        self.local_drafts = LocalDrafts(local_file(self.env.paths.data_dir, training=self.db.training))
         for form in self.forms():
             form.local_drafts = self.local_drafts
         self._start_live_updates()  # issue 13: saves at other workstations show here
@@ -986,10 +987,11 @@ class MainWindow(QMainWindow):
     def _start_outage(self) -> None:
         if self.db.is_sqlite:
             return  # the local file has no network to lose
-        from supportline.sync.journal import JOURNAL_FILE, Journal
+        from supportline.sync.journal import Journal
+        from supportline.sync.local_store import local_file
         from ui.outage import Outage
 
-        journal = Journal(self.env.paths.data_dir / JOURNAL_FILE)
+        journal = Journal(local_file(self.env.paths.data_dir, training=self.db.training))
         self.outage = Outage(
             self.db, self.actor, journal, self._tasks, self.db.zone, self, local_drafts=self.local_drafts
         )

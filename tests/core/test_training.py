@@ -85,6 +85,23 @@ def test_a_reset_replaces_the_file_with_a_fresh_one(env: Environment) -> None:
         db.dispose()
 
 
+def test_a_reset_removes_training_drafts_kept_on_this_computer_and_keeps_the_live_ones(
+    env: Environment,
+) -> None:
+    from supportline.sync.local_store import connect, local_file
+
+    create_training_database(env, calls=3)
+    live, trainee = local_file(env.paths.data_dir), local_file(env.paths.data_dir, training=True)
+    assert live != trainee and live.parent == trainee.parent == env.paths.data_dir
+    for path in (live, trainee):
+        with connect(path, "CREATE TABLE IF NOT EXISTS kept (x TEXT);") as conn:
+            conn.execute("INSERT INTO kept VALUES ('a draft')")
+    before = live.read_bytes()
+    create_training_database(env, replace=True, calls=3)
+    assert not trainee.exists()
+    assert live.read_bytes() == before
+
+
 def test_a_failed_build_leaves_the_old_training_file_and_no_half_made_one(
     env: Environment, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -251,6 +251,40 @@ def training_window(
     window.close()
 
 
+def test_a_draft_the_training_database_does_not_take_is_kept_in_trainings_own_local_file(
+    qtbot: QtBot, training_window: MainWindow, request: pytest.FixtureRequest
+) -> None:
+    """Drafts a database refuses (read-only, full) are kept on this computer (issue 13); a
+    training window's go to training's own file, never into the live line's journal.db."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from supportline.sync.local_drafts import LocalDrafts
+    from supportline.sync.local_store import LOCAL_FILE, TRAINING_LOCAL_FILE
+    from tests.db.faults import away_database
+
+    window = training_window
+    data_dir = load_environment().paths.data_dir
+    assert window.local_drafts is not None
+    assert window.local_drafts.path == data_dir / TRAINING_LOCAL_FILE
+    with away_database(window.db, request, mode="read-only") as away:
+        window.new_call()
+        qtbot.waitUntil(lambda: window.current_form() is not None, timeout=TIMEOUT)
+        form = window.current_form()
+        assert isinstance(form, CallForm)
+        QTest.keyClicks(form.caller.name, "DS Ottoline Pengelly")
+        form.call.summary.setFocus()
+        QTest.keyClicks(form.call.summary, "Practice: men held at a car wash")
+        away.go_away()
+        with qtbot.waitSignal(form.save_failed, timeout=TIMEOUT):
+            QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: form.draft_kept == "computer", timeout=TIMEOUT)
+        [kept] = LocalDrafts(data_dir / TRAINING_LOCAL_FILE).local_drafts(window.actor)
+        assert kept.call_id == form.call_id()
+        assert not (data_dir / LOCAL_FILE).exists()  # the live line's own file: never made, never touched
+        away.come_back()
+
+
 def test_every_window_opened_in_training_says_so(qtbot: QtBot, training_window: MainWindow) -> None:
     window = training_window
     assert window.windowTitle() == "Supportline — TRAINING – Demo Administrator"
