@@ -144,6 +144,21 @@ def test_every_shortcut_and_menu_entry_the_help_and_the_guides_name_exists(
     assert problems == []
 
 
+def test_every_menu_entry_the_programs_own_texts_name_exists(
+    every_window: tuple[set[str], dict[str, set[str]]],
+) -> None:
+    """Messages and notes in the windows (the setup's training page, say) name menu entries too."""
+    _keys, menus = every_window
+    problems: list[str] = []
+    for path in sorted((ROOT / "ui").rglob("*.py")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for menu, rest in MENU_RE.findall(line):
+                rest = rest.replace("**", "")
+                if not any(rest.startswith(entry.rstrip("…")) for entry in menus.get(menu, ())):
+                    problems.append(f"{path.relative_to(ROOT)}: no entry {menu} ▸ {rest[:40]!r}")
+    assert problems == []
+
+
 # --- F1 ---------------------------------------------------------------------------------------------
 
 

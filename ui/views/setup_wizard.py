@@ -370,7 +370,7 @@ class TrainingPage(QWizardPage):
         self.create_training = QCheckBox(self.tr("Also create a &training database of fictitious calls"))
         note = _heading(
             self.tr(
-                "A separate file on this computer, never the live database: File ▸ Training mode… "
+                "A separate file on this computer, never the live database: Help ▸ Training mode… "
                 "(or `supportline --training`) opens it, with a TRAINING banner on every window. "
                 "Sign in there as demo-operator, demo-adviser, demo-supervisor or demo-admin with "
                 "the password %s."
