@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,41 @@ def test_every_pdf_page_carries_the_training_mark(trained: tuple[Database, Actor
     finally:
         live_db.training = True
     assert _rose_pixels(plain, 2) == 0
+
+
+def test_a_handover_printed_from_training_is_marked_on_every_page(
+    trained: tuple[Database, Actor], tmp_path: Path
+) -> None:
+    """The shift handover's PDF (issue 14) shares the report's page template: from the training
+    database it says TRAINING in every header and footer and across every page too."""
+    if shutil.which("pdftotext") is None:
+        if IN_CI:
+            pytest.fail("poppler-utils missing: apt-get install poppler-utils", pytrace=False)
+        pytest.skip("poppler-utils missing")
+    from supportline.services import handover
+
+    db, _admin = trained
+    supervisor = accounts.authenticate(db, "demo-supervisor", TRAINING_PASSWORD)
+    start = datetime(2026, 6, 10, 14, 0, tzinfo=UTC)
+    h = handover.start_handover(db, supervisor, start, start + timedelta(hours=8), now=start)
+    path = tmp_path / "handover.pdf"
+    handover.print_handover(db, supervisor, h.id, path, marking="OFFICIAL-SENSITIVE", now=start)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True)
+    pages = [p for p in text.stdout.decode("utf-8").split("\f") if p.strip()]
+    assert pages
+    for number, page in enumerate(pages, 1):
+        lines = [line for line in page.splitlines() if line.strip()]
+        assert f"{TRAINING_MARK} · OFFICIAL-SENSITIVE" in lines[0], f"page {number}"
+        assert f"{TRAINING_MARK} · OFFICIAL-SENSITIVE" in " ".join(lines[-2:]), f"page {number}"
+    assert all(_rose_pixels(path, page) > 500 for page in range(1, len(pages) + 1))
+    db.training = False  # the same handover, as if printed from a live database
+    try:
+        handover.print_handover(db, supervisor, h.id, tmp_path / "live.pdf", marking="OFFICIAL-SENSITIVE")
+    finally:
+        db.training = True
+    live = subprocess.run(["pdftotext", str(tmp_path / "live.pdf"), "-"], check=True, capture_output=True)
+    assert TRAINING_MARK not in live.stdout.decode("utf-8")
+    assert _rose_pixels(tmp_path / "live.pdf", 1) == 0
 
 
 def _rose_pixels(path: Path, page: int) -> int:
