@@ -25,6 +25,8 @@ The rules:
   templates, and any others the caller passes); when the library has that exact text, it is
   stored with the calls. Otherwise the row is refused, naming the hash: the advice must not be
   shown against guidance nobody can read.
+- **Never a training export into live data.** A file from the training database (its
+  ``training`` column or key) is refused by a live database; the training database takes it.
 - **Full profile only.** A name, collar number or referral reference that is a pseudonym
   (``P-3F9A1C2B``) is refused: a pseudonymised export's pseudonyms must not become names.
 - The same checks as saving a call in the form (:func:`call_validation.validate_call`, closed
@@ -83,7 +85,7 @@ from supportline.db.models import (
     User,
 )
 from supportline.enums import AuditCategory, Role, Route
-from supportline.exports.common import PSEUDONYM_PATTERN
+from supportline.exports.common import PSEUDONYM_PATTERN, TRAINING_COLUMN
 from supportline.exports.csv_export import COLUMNS, MULTI_SEPARATOR, unneutralise
 from supportline.guidance.model import Template
 from supportline.services import audit, call_codec, calls, permissions, references
@@ -272,7 +274,16 @@ def _csv_value(column: str, cell: str, line: int, problems: list[Problem]) -> An
     return cell
 
 
-def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
+def _training_problem(line: int) -> Problem:
+    return Problem(
+        line,
+        TRAINING_COLUMN,
+        "the file is a TRAINING export (fictitious calls from the training database): it is never "
+        "imported into the live database",
+    )
+
+
+def _csv_rows(raw: IO[bytes], problems: list[Problem], *, training: bool = False) -> Iterator[_Row]:
     """The data rows of a CSV file; header and structural problems go to ``problems``."""
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
@@ -299,6 +310,9 @@ def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
     for name in header:
         if name in seen:
             problems.append(Problem(1, name, "the column is in the header twice"))
+        elif name == TRAINING_COLUMN:
+            if not training:
+                problems.append(_training_problem(1))
         elif name not in COLUMNS:
             problems.append(Problem(1, name[:60], "unknown column"))
         seen.add(name)
@@ -327,6 +341,8 @@ def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
             yield row
             continue
         for name, cell in zip(header, cells, strict=True):
+            if name == TRAINING_COLUMN:
+                continue  # a training export read into the training database: nothing to keep
             if _has_surrogates(cell):
                 row.problems.append(Problem(start, name, "is not UTF-8 text"))
                 cell = ""
@@ -334,8 +350,9 @@ def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
         yield row
 
 
-def _jsonl_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
+def _jsonl_rows(raw: IO[bytes], problems: list[Problem], *, training: bool = False) -> Iterator[_Row]:
     """The rows of a JSON Lines file: one object per line; blank lines are allowed."""
+    told = False  # a training export is said so once, not on every line
     for number, line in enumerate(raw, start=1):
         if number == 1 and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
@@ -357,6 +374,11 @@ def _jsonl_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
             row.problems.append(Problem(number, "", "must be a JSON object, one call per line"))
             yield row
             continue
+        if TRAINING_COLUMN in value:
+            del value[TRAINING_COLUMN]
+            if not training and not told:
+                problems.append(_training_problem(number))
+                told = True
         for key in value:
             if key not in COLUMNS:
                 row.problems.append(Problem(number, str(key)[:60], "unknown key"))
@@ -787,7 +809,7 @@ def _encoding_problem(head: bytes) -> Problem | None:
     return None
 
 
-def _rows(path: Path, format: ImportFormat, problems: list[Problem]) -> Iterator[_Row]:
+def _rows(path: Path, format: ImportFormat, problems: list[Problem], training: bool) -> Iterator[_Row]:
     with path.open("rb") as raw:
         wide = _encoding_problem(raw.read(_HEAD_BYTES))
         if wide is not None:
@@ -795,9 +817,9 @@ def _rows(path: Path, format: ImportFormat, problems: list[Problem]) -> Iterator
             return
         raw.seek(0)
         if format is ImportFormat.CSV:
-            yield from _csv_rows(raw, problems)
+            yield from _csv_rows(raw, problems, training=training)
         else:
-            yield from _jsonl_rows(raw, problems)
+            yield from _jsonl_rows(raw, problems, training=training)
 
 
 def import_calls(
@@ -833,7 +855,7 @@ def import_calls(
     plan = _Plan()
     with db.read() as session:
         guidance = _Guidance(session, library)
-        for row in _rows(path, fmt, problems):
+        for row in _rows(path, fmt, problems, db.training):
             plan.rows += 1
             decoded, found = _decode(row, guidance.text_of)
             if decoded is not None:
@@ -968,7 +990,7 @@ def _write_calls(
 ) -> int:
     written = 0
     cases: dict[uuid.UUID, Case] = {}  # cases of this chunk, by id (the session forgets them after it)
-    for row in _rows(path, fmt, problems):
+    for row in _rows(path, fmt, problems, db.training):
         decoded, found = _decode(row, lambda _h: None)  # checklists were checked in pass one
         if decoded is None or found:
             raise ImportFileChangedError(f"{path.name} changed while it was imported; nothing was imported")
