@@ -31,6 +31,7 @@ and dropped at the end (``--keep`` keeps them). Results: ``bench/out/load.json``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -40,9 +41,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -295,7 +297,7 @@ def pgbench_script(captured: Sequence[tuple[str, Any]], actor_id: uuid.UUID, num
 
 
 def run_pgbench(
-    args: argparse.Namespace, database: str, script: str, work: Path, label: str
+    args: argparse.Namespace, database: str, script: str, work: Path, label: str, server_cpu: ServerCpu
 ) -> dict[str, Any]:
     """One pgbench run: per-transaction latencies (its -l log) and its throughput."""
     from sqlalchemy.engine import make_url
@@ -314,7 +316,8 @@ def run_pgbench(
     ]  # fmt: skip
     env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
     ticks = _cpu_ticks()
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=3600)
+    with server_cpu.measuring(database) as server:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=3600)
     machine_busy = _busy(ticks)
     if done.returncode != 0:
         raise SystemExit(f"pgbench failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
@@ -336,6 +339,7 @@ def run_pgbench(
         "failed": int(failed.group(1)) if failed else 0,
         "tps_reported": float(tps.group(1)) if tps else None,
         "machine_cpu_busy": machine_busy,
+        "server_cpu_ms_per_transaction": _per(server["seconds"], len(latencies)),
         **_summary(latencies, min(starts), max(s + lat for s, lat in zip(starts, latencies, strict=True))),
     }
 
@@ -354,6 +358,76 @@ def _busy(since: tuple[int, int]) -> float | None:
     """The machine's CPU use since ``since`` (0..1, all cores): near 1 means the run was CPU-bound."""
     busy, total = _cpu_ticks()
     return (busy - since[0]) / (total - since[1]) if total > since[1] else None
+
+
+class ServerCpu:
+    """CPU seconds used by the local PostgreSQL server's backends serving one database, found by
+    their process titles (``postgres: … USER DATABASE …``) under the postmaster and sampled
+    every 20 ms while a run lasts (a backend's last few milliseconds before it exits are
+    missed). Other work on a shared server is not counted. None when the server is not on this
+    machine or /proc cannot be read."""
+
+    def __init__(self, server: str) -> None:
+        from sqlalchemy import create_engine, text
+
+        self.postmaster: int | None = None
+        engine = create_engine(server)
+        try:
+            with engine.connect() as conn:
+                backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            self.postmaster = int(self._fields(backend)[1])  # the backend's parent
+        except Exception:
+            self.postmaster = None
+        finally:
+            engine.dispose()
+
+    @staticmethod
+    def _fields(pid: int) -> list[str]:
+        """/proc/PID/stat from the 3rd field on (state, ppid, ...): the name may hold spaces."""
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    def _sample(self, database: str, seen: dict[int, int]) -> None:
+        assert self.postmaster is not None
+        children = Path(f"/proc/{self.postmaster}/task/{self.postmaster}/children").read_text().split()
+        for pid in map(int, children):
+            try:
+                title = (
+                    Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
+                if f" {database} " not in f" {title} ":
+                    continue
+                seen[pid] = max(seen.get(pid, 0), sum(int(f) for f in self._fields(pid)[11:13]))
+            except OSError:  # it exited meanwhile
+                continue
+
+    @contextlib.contextmanager
+    def measuring(self, database: str) -> Iterator[dict[str, float | None]]:
+        """``with server_cpu.measuring(db) as used:`` … then ``used["seconds"]``."""
+        used: dict[str, float | None] = {"seconds": None}
+        if self.postmaster is None:
+            yield used
+            return
+        seen: dict[int, int] = {}
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(OSError, ValueError):
+                    self._sample(database, seen)
+                stop.wait(0.02)
+
+        thread = threading.Thread(target=poll, name="server-cpu", daemon=True)
+        thread.start()
+        try:
+            yield used
+        finally:
+            stop.set()
+            thread.join()
+            used["seconds"] = sum(seen.values()) / os.sysconf("SC_CLK_TCK")
+
+
+def _per(total: float | None, count: int) -> float | None:
+    return None if total is None or count == 0 else total / count * 1000
 
 
 # --- the app's run: one process per workstation --------------------------------------------------------
@@ -390,7 +464,10 @@ def worker(url: str, user_id: str, saves: int, out: str) -> int:
     return 0
 
 
-def run_app(args: argparse.Namespace, url: str, actor: Actor, work: Path) -> dict[str, Any]:
+def run_app(
+    args: argparse.Namespace, database: str, actor: Actor, work: Path, server_cpu: ServerCpu
+) -> dict[str, Any]:
+    url = _url(args.server, database)
     outs = [work / f"worker-{n}.json" for n in range(args.processes)]
     procs = [
         subprocess.Popen(
@@ -408,11 +485,12 @@ def run_app(args: argparse.Namespace, url: str, actor: Actor, work: Path) -> dic
             if proc.stdout.readline().strip() != "ready":
                 raise SystemExit(f"a bench worker did not start (exit {proc.wait()})")
         ticks = _cpu_ticks()
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        codes = [proc.wait(timeout=3600) for proc in procs]
+        with server_cpu.measuring(database) as server:
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write("go\n")
+                proc.stdin.flush()
+            codes = [proc.wait(timeout=3600) for proc in procs]
         machine_busy = _busy(ticks)
     finally:
         for proc in procs:
@@ -429,6 +507,7 @@ def run_app(args: argparse.Namespace, url: str, actor: Actor, work: Path) -> dic
         "worker_cpu_s": sum(r["cpu_s"] for r in results),
         "worker_cpu_ms_per_save": sum(r["cpu_s"] for r in results) / max(1, len(saved)) * 1000,
         "machine_cpu_busy": machine_busy,
+        "server_cpu_ms_per_save": _per(server["seconds"], len(latencies)),
         **_summary(latencies, min(s[1] for s in saved), max(s[2] for s in saved)),
     }
 
@@ -505,6 +584,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     created: list[str] = []
     load_before = os.getloadavg()
     baselines: dict[str, dict[str, Any]] = {}
+    server_cpu = ServerCpu(args.server)
     try:
         base_db, base_actor = _fresh_database(args.server, base_name, created)
         captured = capture_save(base_db, base_actor)
@@ -517,11 +597,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for numbering, script in scripts.items():
                 label = f"pgbench, numbered {numbering}, {when}"
                 print(f"{label}: {args.processes} clients x {args.saves} transactions ...", file=sys.stderr)
-                baselines[label] = run_pgbench(args, base_name, script, work, f"{numbering}-{when}")
+                baselines[label] = run_pgbench(
+                    args, base_name, script, work, f"{numbering}-{when}", server_cpu
+                )
 
         baseline("before")
         print(f"save_call: {args.processes} processes x {args.saves} saves ...", file=sys.stderr)
-        app = run_app(args, _url(args.server, app_name), app_actor, work)
+        app = run_app(args, app_name, app_actor, work, server_cpu)
         baseline("after")
 
         app_db = create_database(_url(args.server, app_name))
@@ -589,10 +671,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def report(results: dict[str, Any]) -> None:
     app = results["app"]
     columns = ("n", "median_ms", "p90_ms", "p99_ms", "max_ms", "throughput_per_s", "machine_cpu_busy")
-    rows = [(f"save_call, {results['processes']} processes", *(app[c] for c in columns))]
-    rows += [(label, *(run[c] for c in columns)) for label, run in results["pgbench"].items()]
+
+    def server(run: dict[str, Any], key: str) -> str:
+        value = run.get(key)
+        return "-" if value is None else f"{value:.2f}"
+
+    rows = [
+        (
+            f"save_call, {results['processes']} processes",
+            *(app[c] for c in columns),
+            server(app, "server_cpu_ms_per_save"),
+        )
+    ]
+    rows += [
+        (label, *(run[c] for c in columns), server(run, "server_cpu_ms_per_transaction"))
+        for label, run in results["pgbench"].items()
+    ]
     print()
-    print(table(["run", "saves", "median ms", "p90 ms", "p99 ms", "max ms", "per s", "CPU busy"], rows))
+    headers = [
+        "run",
+        "saves",
+        "median ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "per s",
+        "CPU busy",
+        "server CPU ms",
+    ]
+    print(table(headers, rows))
     checks, targets = results["checks"], results["targets"]
     print(
         f"\nacknowledged {app['acknowledged']}, stored {checks['calls_stored']}, lost {checks['lost']}, "
