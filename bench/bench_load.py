@@ -223,6 +223,11 @@ class _Script:
         quoted = "'" + value.replace("'", "''") + "'"
         return quoted.replace(":", "' || chr(58) || '")  # no ':' for pgbench to take for a variable
 
+    def uuid_literals(self, sql: str) -> str:
+        """``sql`` with the save's UUIDs written in it as literals ('…') made this transaction's."""
+        quoted = {f"'{u}'": f":{name}::uuid" for u, name in self.uuids.items()}
+        return re.sub(r"'[0-9a-f-]{36}'", lambda m: quoted.get(m.group(0), m.group(0)), sql)
+
     def statement(self, sql: str, parameters: dict[str, Any]) -> str:
         """``sql`` (SQLAlchemy's ``%(name)s`` style) with its parameters rendered in place."""
         return re.sub(r"%\((\w+)\)s", lambda m: self.value(parameters[m.group(1)]), sql)
@@ -247,25 +252,34 @@ def pgbench_script(captured: Sequence[tuple[str, Any]], actor_id: uuid.UUID, num
     script = _Script(actor_id, numbering)
     # Every UUID the save wrote (but the actor's) is fresh in each transaction.
     year = ""
-    for _statement, parameters in captured:
+    for statement, parameters in captured:
         for row in parameters if isinstance(parameters, list | tuple) else [parameters]:
             for key, value in (row or {}).items():
                 if isinstance(value, uuid.UUID) and value != actor_id:
                     script.uuid_var(value)
                 if key == "year":
                     year = str(value)
+        found = re.search(r"\('SL', (\d{4}), 1\)", statement)  # the numbering statement's literal year
+        if found:
+            year = found.group(1)
+    # The statements of one query (the app numbers a call and takes the audit lock in one) one by one.
+    statements = [
+        (part, parameters if ";\n" not in statement else {})
+        for statement, parameters in captured
+        for part in statement.split(";\n")
+    ]
     body: list[str] = []
     if numbering == "first":
         for kind, counter in (("SL", "sl"), ("CASE", "case")):
             body.append(_COUNTER.format(kind=kind, year=year, counter=counter))
-    for statement, parameters in captured:
-        rows = list(parameters) if isinstance(parameters, list | tuple) else [parameters]
+    for statement, parameters in statements:
+        rows = list(parameters) if isinstance(parameters, list | tuple) else [parameters or {}]
         sql = " ".join(statement.split())
         if sql.startswith("INSERT INTO reference_counters") or sql.startswith("UPDATE"):
             raise SystemExit(f"bench_load does not know this way of numbering a call: {sql[:80]}")
         if sql.startswith("WITH counters"):
             if numbering == "last":
-                body.append(script.statement(sql, rows[0]) + " \\gset")
+                body.append(script.uuid_literals(script.statement(sql, rows[0])) + " \\gset")
             continue
         insert = _INSERT.match(sql)
         if insert:
@@ -289,7 +303,7 @@ def pgbench_script(captured: Sequence[tuple[str, Any]], actor_id: uuid.UUID, num
             )
         elif "pg_advisory_xact_lock" in sql or "pg_notify" in sql:
             body.append(script.statement(sql, rows[0]) + ";")
-        elif sql.startswith("SELECT audit_events.event_hash"):
+        elif sql.startswith("SELECT audit_events.event_hash") or sql.startswith("SELECT event_hash FROM"):
             body.append("SELECT event_hash FROM audit_events ORDER BY id DESC LIMIT 1 \\gset head_")
         # Other SELECTs are the app's own checks and reads: not part of inserting the rows.
     fresh = ", ".join(f"gen_random_uuid() AS {name}" for name in script.uuids.values())

@@ -52,7 +52,7 @@ from supportline.enums import (
     Outcome,
 )
 from supportline.guidance import provenance
-from supportline.services import audit, call_search, permissions, references
+from supportline.services import audit, audit_chain, call_search, permissions, references
 from supportline.services.actor import Actor
 from supportline.services.call_types import (
     CallData,
@@ -1129,16 +1129,18 @@ def _numbered_last(db: Database) -> bool:
 def _number_new_call(
     session: Session, db: Database, call: Call, data: CallData, record: CallRecord
 ) -> CallRecord:
-    """Number a call inserted with placeholder references (and its case, if new with it)."""
+    """Number a call inserted with placeholder references (and its case, if new with it); in
+    the same round trip, take the audit chain's lock for the audit event that follows."""
     new_case = call.case.reference == references.placeholder(call.case.id)
     year = data.opened_at.astimezone(db.zone).year
-    call_reference, case_reference = references.number_new_call(
-        session, year, call.id, call.case.id if new_case else None
-    )
-    set_committed_value(call, "reference", call_reference)
-    if case_reference is not None:
-        set_committed_value(call.case, "reference", case_reference)
-    return dataclasses.replace(record, reference=call_reference, case_reference=call.case.reference)
+    statement = references.number_new_call_sql(year, call.id, call.case.id if new_case else None)
+    row = audit_chain.run_then_hold(session, statement)
+    if row is None or (new_case and row[1] is None):
+        raise RuntimeError(f"call {call.id} (or its new case) was not numbered")
+    set_committed_value(call, "reference", str(row[0]))
+    if new_case:
+        set_committed_value(call.case, "reference", str(row[1]))
+    return dataclasses.replace(record, reference=call.reference, case_reference=call.case.reference)
 
 
 def _create(

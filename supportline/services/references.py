@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from supportline.db.models import ReferenceCounter
@@ -64,47 +63,31 @@ def placeholder(row_id: uuid.UUID) -> str:
     return "~" + row_id.hex[:19]
 
 
-_NUMBER_NEW_CALL = """
-WITH counters AS (
+def number_new_call_sql(year: int, call_id: uuid.UUID, new_case_id: uuid.UUID | None) -> str:
+    """PostgreSQL: the statement that numbers the call ``call_id`` (and its case ``new_case_id``,
+    created in the same transaction), written over their placeholders: the counters' upsert
+    (the call's first, as :func:`allocate` callers take them) and both references in one
+    statement, formatted as :func:`format_reference`. Its row: the call's reference and the new
+    case's (NULL without one). Literal SQL (an integer, UUIDs and this module's prefixes) so that
+    it can go in one query with the audit chain's lock (``audit_chain.run_then_hold``)."""
+    year, call = int(year), uuid.UUID(str(call_id))
+    case = uuid.UUID(str(new_case_id)) if new_case_id is not None else uuid.UUID(int=0)
+    rows = f"('{CALL_PREFIX}', {year}, 1)" + (f", ('{CASE_PREFIX}', {year}, 1)" if new_case_id else "")
+    return f"""WITH counters AS (
     INSERT INTO reference_counters AS counter (kind, year, value)
     VALUES {rows}
     ON CONFLICT (kind, year) DO UPDATE SET value = counter.value + 1
     RETURNING kind, value
 ), numbered AS (
-    SELECT kind, kind || '-' || CAST(:year AS text) || '-'
+    SELECT kind, kind || '-{year}-'
         || CASE WHEN value < 1000000 THEN lpad(CAST(value AS text), 6, '0') ELSE CAST(value AS text) END
         AS reference
     FROM counters
 ), new_case AS (
     UPDATE cases SET reference = numbered.reference FROM numbered
-    WHERE numbered.kind = :case_kind AND cases.id = :case_id
+    WHERE numbered.kind = '{CASE_PREFIX}' AND cases.id = '{case}'
     RETURNING cases.reference
 )
 UPDATE calls SET reference = numbered.reference FROM numbered
-WHERE numbered.kind = :call_kind AND calls.id = :call_id
-RETURNING calls.reference AS call_reference, (SELECT reference FROM new_case) AS case_reference
-"""
-
-
-def number_new_call(
-    session: Session, year: int, call_id: uuid.UUID, new_case_id: uuid.UUID | None
-) -> tuple[str, str | None]:
-    """PostgreSQL: give the call ``call_id`` (and its case ``new_case_id``, created in this
-    transaction) their references, written over their placeholders; one statement, which
-    takes the counters' row locks (call's first, as :func:`allocate` callers do). Returns the
-    call's reference and the new case's (None without one). Formats as :func:`format_reference`."""
-    rows = "(:call_kind, :year, 1)" + (", (:case_kind, :year, 1)" if new_case_id is not None else "")
-    row = session.execute(
-        text(_NUMBER_NEW_CALL.format(rows=rows)),
-        {
-            "year": year,
-            "call_kind": CALL_PREFIX,
-            "case_kind": CASE_PREFIX,
-            "call_id": call_id,
-            "case_id": new_case_id or uuid.UUID(int=0),
-        },
-    ).one()
-    call_reference, case_reference = row
-    if new_case_id is not None and case_reference is None:
-        raise RuntimeError(f"the new case {new_case_id} of call {call_id} was not numbered")
-    return str(call_reference), None if case_reference is None else str(case_reference)
+WHERE numbered.kind = '{CALL_PREFIX}' AND calls.id = '{call}'
+RETURNING calls.reference AS call_reference, (SELECT reference FROM new_case) AS case_reference"""  # noqa: S608

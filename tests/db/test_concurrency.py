@@ -147,6 +147,7 @@ def test_a_new_call_waits_for_the_reference_counter_only_at_the_end(pg_db, reque
             time.sleep(0.03)
         assert waiting is not None, "the save never waited for the counter"
         assert waiting.lstrip().startswith("WITH counters"), waiting
+        assert "pg_advisory_xact_lock" in waiting  # the audit chain's lock in the same round trip
         holder.rollback()
         thread.join(timeout=10)
         assert saved["record"].reference == "SL-2026-000002"
@@ -154,3 +155,51 @@ def test_a_new_call_waits_for_the_reference_counter_only_at_the_end(pg_db, reque
         holder.rollback()
         holder.close()
         writer.dispose()
+
+
+@pytest.mark.postgres
+def test_run_then_hold_holds_the_audit_chain_and_its_head_serves_the_next_event(pg_db):
+    """audit_chain.run_then_hold takes the chain's lock with the statement it runs: another
+    transaction's audit event waits until this one commits, and then chains after its event."""
+    from sqlalchemy import text
+
+    from supportline.db.models import AuditEvent
+    from supportline.enums import AuditCategory
+    from supportline.services import audit, audit_chain
+
+    admin = make_admin(pg_db)
+    done = threading.Event()
+
+    def other_event() -> None:
+        with pg_db.write() as session:
+            audit.record(session, admin, AuditCategory.ACCESS, "test.other")
+        done.set()
+
+    with pg_db.write() as session:
+        assert audit_chain.run_then_hold(session, "SELECT 41 + 1") == (42,)
+        other = threading.Thread(target=other_event)
+        other.start()
+        time.sleep(0.5)
+        assert not done.is_set(), "another transaction's audit event did not wait for the chain"
+        with pg_db.engine.connect() as probe:
+            waits = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND classid = :lock_class AND objid = 'audit_events'::regclass::oid"
+                ),
+                {"lock_class": audit_chain.ADVISORY_LOCK_CLASS},
+            ).scalar()
+        assert waits == 1
+        audit.record(session, admin, AuditCategory.ACCESS, "test.held")
+    other.join(timeout=10)
+    assert done.is_set()
+    with pg_db.read() as session:
+        order = list(
+            session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.action.in_(["test.held", "test.other"]))
+                .order_by(AuditEvent.id)
+            )
+        )
+    assert order == ["test.held", "test.other"]
+    assert audit_chain.verify(pg_db).ok
