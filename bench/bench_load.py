@@ -551,6 +551,7 @@ def check_app_database(db: Database, acknowledged: Sequence[str]) -> dict[str, A
                 func.count(func.distinct(Call.reference)), func.min(Call.reference), func.max(Call.reference)
             )
         ).one()
+        numbers = sorted(int(r.rsplit("-", 1)[1]) for r in session.scalars(select(Call.reference)))
     report = audit_chain.verify(db)
     acked = set(acknowledged)
     return {
@@ -564,6 +565,9 @@ def check_app_database(db: Database, acknowledged: Sequence[str]) -> dict[str, A
         "distinct_references": references[0],
         "first_reference": references[1],
         "last_reference": references[2],
+        # Gap-free: the references' numbers are exactly 1..N, each once (a lost or repeated
+        # number, or one taken by a save that rolled back, shows here).
+        "references_gap_free": numbers == list(range(1, len(numbers) + 1)),
         "audit_chain_ok": report.ok,
         "audit_events_verified": report.events,
     }
@@ -654,6 +658,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         and len(app["acknowledged"]) == expected
         and checks["calls_stored"] == expected
         and checks["distinct_references"] == expected
+        and checks["references_gap_free"]
         and checks["audit_chain_ok"]
         and baseline_rows == 1 + len(baselines) * expected  # the captured save, then every run's
         and all(b["transactions"] == expected and b["failed"] == 0 for b in baselines.values())
@@ -719,7 +724,8 @@ def report(results: dict[str, Any]) -> None:
         f"\nacknowledged {app['acknowledged']}, stored {checks['calls_stored']}, lost {checks['lost']}, "
         f"duplicated {checks['duplicated']}, errors {len(app['errors'])}, "
         f"references {checks['first_reference']}..{checks['last_reference']} "
-        f"({checks['distinct_references']} distinct), audit chain "
+        f"({checks['distinct_references']} distinct, "
+        f"{'gap-free' if checks['references_gap_free'] else 'WITH GAPS'}), audit chain "
         f"{'intact' if checks['audit_chain_ok'] else 'BROKEN'} ({checks['audit_events_verified']} events); "
         f"save_call used {app['worker_cpu_ms_per_save']:.1f} ms of CPU a save"
     )

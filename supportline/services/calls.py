@@ -1060,8 +1060,8 @@ def _save_once(
                 # Every new call's save waits for the reference counter's row lock, and every
                 # save for the audit chain's: the record and the NOTIFY come first, then (on
                 # PostgreSQL) the numbering, then the audit event, so that both locks are held
-                # only for the event's INSERT and the COMMIT (docs/performance.md, "Many
-                # workstations at once").
+                # only for the event's INSERT and the COMMIT (docs/performance.md, "Issue 13:
+                # load").
                 record = _record(call, handler_name=actor.display_name)
                 changes.announce_call_saved(session, db, call.id, call.version)
                 if _numbered_last(db):

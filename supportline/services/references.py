@@ -5,7 +5,7 @@ concurrent savers on PostgreSQL queue on it and each gets its own number; SQLite
 Because every new call's save waits for that lock, on PostgreSQL ``save_call`` takes it as late
 as it can: the call and its new case are inserted with a :func:`placeholder` reference and
 :func:`number_new_call` numbers both in one statement just before the audit event and the
-commit (docs/performance.md, "Many workstations at once").
+commit (docs/performance.md, "Issue 13: load").
 """
 
 from __future__ import annotations
