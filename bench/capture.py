@@ -28,6 +28,8 @@ from sqlalchemy.engine import make_url
 T = TypeVar("T")
 _READS = ("SELECT", "WITH")
 _HEX_UUID = re.compile(r"^[0-9a-f]{32}$")
+#: :func:`supportline.services.references.placeholder`: "~" and 19 hex digits of the row's id.
+_PLACEHOLDER = re.compile(r"^~[0-9a-f]{19}$")
 _REFERENCE = re.compile(r"^(SL|CASE)-(\d{4})-\d+$")
 
 
@@ -174,6 +176,8 @@ class FreshKeys:
         if isinstance(value, str):
             if _HEX_UUID.match(value):
                 return mapping.setdefault(value, uuid.uuid4().hex)
+            if _PLACEHOLDER.match(value):  # a reference written before its number (PostgreSQL)
+                return mapping.setdefault(value, "~" + uuid.uuid4().hex[:19])
             match = _REFERENCE.match(value)
             if match:
                 return mapping.setdefault(value, f"{match[1]}-{match[2]}-X{n:06d}{len(mapping) % 100:02d}")

@@ -229,8 +229,8 @@ class Entry:
     about: str
 
 
-#: Every benchmark ``python -m bench`` knows, in the order they run. ``load`` is written in
-#: parallel (bench/bench_load.py, issue 15): until its module exists it is reported as not
+#: Every benchmark ``python -m bench`` knows, in the order they run. ``load`` (PostgreSQL only)
+#: makes its own databases; a module not in the tree is reported as not
 #: available. Its module must provide ``suite(ctx: Context) -> list[Figure]`` like the others.
 REGISTRY: dict[str, Entry] = {
     "demo": Entry("bench.bench_demo", "the demo generator: calls/s against an executemany of the same rows"),

@@ -29,7 +29,7 @@ SETTINGS_FILE = "settings.toml"
 ENV_HOME = "SUPPORTLINE_HOME"
 ENV_DB_URL = "SUPPORTLINE_DB_URL"
 KEYRING_SERVICE = "supportline"
-THEMES = ("system", "light", "dark")
+THEMES = ("system", "light", "dark", "high-contrast")
 
 
 DEFAULT_SYSTEM_USE_NOTICE = (
@@ -178,7 +178,8 @@ class Settings:
     theme: str = dataclasses.field(
         default="system",
         metadata={
-            "help": "Colours of the main window: light, dark or system (follow the desktop). "
+            "help": "Colours of the main window: light, dark, high-contrast or system (follow the "
+            "desktop, its high-contrast setting too). "
             "Each user's own choice (View > Theme) overrides it on their sign-in."
         },
     )

@@ -34,9 +34,16 @@ class GuiHooks:
     check_qt: Callable[[], list[Finding]]
 
 
+#: The GUI's own options: training mode (``ui/training_mode.py``), and training on a fresh file.
+GUI_OPTIONS = frozenset({"--training", "--reset-training"})
+
+
 def is_gui_invocation(argv: list[str]) -> bool:
-    """No command: nothing at all, or only Qt's own single-dash options (``-style fusion``)."""
+    """No command: nothing at all, the GUI's own options (:data:`GUI_OPTIONS`), or Qt's own
+    single-dash options (``-style fusion``)."""
     if not argv:
         return True
     first = argv[0]
+    if first in GUI_OPTIONS:
+        return True
     return first.startswith("-") and not first.startswith("--") and first not in {"-h"}

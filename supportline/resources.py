@@ -40,6 +40,23 @@ def resource_path(*parts: str) -> Path:
 #: them from the SVG): the freedesktop icon theme's sizes, Windows' small ones, macOS's large ones.
 ICON_SIZES = (16, 20, 22, 24, 32, 40, 48, 64, 128, 256, 512)
 
+#: The F1 help pages in ``resources/help`` (``<page>.md``), one per screen; ``ui.views.help_window``
+#: gives each its title, and a test holds the two lists together.
+HELP_PAGES = (
+    "sign-in",
+    "call-list",
+    "call-form",
+    "guidance-pane",
+    "export",
+    "statistics",
+    "accounts",
+    "audit-viewer",
+    "retention",
+    "database",
+    "setup",
+    "training",
+)
+
 #: Every folder of ``resources/`` and the files in it the program cannot do without. ``build.spec``
 #: ships exactly these folders (and stops if ``resources/`` holds one not listed here), the
 #: self-test checks each file is there and readable, and a test holds this table to the folder.
@@ -53,6 +70,8 @@ SHIPPED: dict[str, tuple[str, ...]] = {
         "supportline.ico",
         "supportline.icns",
     ),
+    "help": tuple(f"{page}.md" for page in HELP_PAGES),  # F1
+    "training": (),  # the scripted training calls are checked by loading them
 }
 
 

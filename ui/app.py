@@ -7,7 +7,9 @@ then the database is opened and its schema checked, also off the GUI thread. Sig
 before that is kept and goes ahead the moment the database is ready (``LoginDialog.attach``).
 The main window is built then too, empty and nobody's, and becomes the person's when the
 password check succeeds (``MainWindow.sign_in``): only their layout and the list are left to do.
-A first start (no database file yet) skips the sign-in and asks for the first administrator.
+A workstation with no settings and no database starts with the setup wizard (local or shared
+database, the first administrator, a training database: ``ui.views.setup_wizard``); a first start
+with deployed settings but no database file skips the sign-in and asks for the first administrator.
 
 Each step that can fail for a reason outside the program (a mistyped setting, a server that is
 down, a migration that cannot run) ends in a dialog that says what is wrong and a non-zero exit
@@ -29,9 +31,10 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 import supportline
 from supportline.bootstrap import Environment, configure_logging, load_environment, migrate, open_database
 from supportline.config import ConfigError
-from ui import style
+from ui import style, training_mode
 from ui.icon import DESKTOP_FILE_NAME, application_icon
 from ui.tasks import TaskRunner, default_runner
+from ui.views import help_window
 from ui.views.login import LoginDialog
 
 if TYPE_CHECKING:
@@ -83,6 +86,7 @@ def _application(argv: list[str]) -> QApplication:
     app.setOrganizationName("Supportline")
     app.setDesktopFileName(DESKTOP_FILE_NAME)
     app.setWindowIcon(application_icon())
+    help_window.install(app)  # F1 in every window opens its help page
     return app
 
 
@@ -124,7 +128,11 @@ def prepare(env: Environment, db: Database) -> int:
 
 
 def run(argv: list[str]) -> int:
-    """The GUI from start to exit; returns the process exit code."""
+    """The GUI from start to exit; returns the process exit code. ``--training`` opens the
+    training database instead of the live one, ``--reset-training`` a new one (``training_mode``)."""
+    training = any(flag in argv for flag in training_mode.FLAGS)
+    reset = training_mode.RESET_FLAG in argv
+    argv = [arg for arg in argv if arg not in training_mode.FLAGS]
     app = _application(argv)
     try:
         env = load_environment()
@@ -140,23 +148,92 @@ def run(argv: list[str]) -> int:
         return EXIT_CONFIG
     style.apply(app, env.settings.theme)  # the user's own choice follows once they sign in
     tasks = default_runner()
-    sign_in = LoginDialog(tasks=tasks, notice=env.settings.system_use_notice)
+    prompt = ask_password
+    username = ""
+    notice = env.settings.system_use_notice
+    if training:
+        training_mode.install(app)  # every window from the sign-in on says TRAINING
+        username, notice = training_mode.FIRST_ACCOUNT, training_mode.sign_in_notice()
+    elif needs_setup(env):
+        setup = first_setup(app, env, tasks)
+        if isinstance(setup, int):
+            return setup
+        env, username, password = setup
+        if password:
+            prompt = partial(_typed_or_ask, password)
+    sign_in = LoginDialog(tasks=tasks, notice=notice, username=username)
     gave_up: list[bool] = []
     sign_in.rejected.connect(lambda: gave_up.append(True))
     # A first start has no database file and no account to sign in to: it goes to the first
     # administrator instead. Every other start shows the sign-in now, while the rest loads.
-    if not first_start(env):
+    if training or not first_start(env):
         sign_in.show()
+    opener = partial(_training_opener, reset) if training else None
     try:
-        return _start(app, env, tasks, sign_in, gave_up)
+        return _start(app, env, tasks, sign_in, gave_up, prompt, training=opener)
     finally:
         sign_in.hide()
         sign_in.deleteLater()
+        if training:
+            training_mode.uninstall(app)
+
+
+def needs_setup(env: Environment) -> bool:
+    """A workstation with no settings and no database: the setup wizard comes first. (Settings an
+    administrator deployed, or a database already there, say how this workstation is set up.)"""
+    return first_start(env) and not env.paths.settings_file.exists()
+
+
+def first_setup(app: QApplication, env: Environment, tasks: TaskRunner) -> int | tuple[Environment, str, str]:
+    """The setup wizard (``ui.views.setup_wizard``): the settings it left, the administrator's
+    user name and the shared database's password as typed; or an exit code."""
+    try:
+        wait_for(tasks, load_the_rest)
+        from ui.views.setup_wizard import SetupWizard
+    except ImportError as exc:
+        log.exception("a part of the program cannot be loaded")
+        show_error(
+            app.tr("Installation problem"),
+            app.tr("A part of Supportline cannot be loaded (%s). Reinstall it or call the IT service desk.")
+            % exc,
+        )
+        return EXIT_INSTALLATION
+    result = SetupWizard.ask(env, tasks)
+    if result is None:
+        return EXIT_CANCELLED
+    try:
+        env = load_environment()
+    except ConfigError as exc:
+        show_error(app.tr("Settings problem"), str(exc))
+        return EXIT_CONFIG
+    return env, result.username or "", result.password
+
+
+def _training_opener(reset: bool, env: Environment) -> Database:
+    """The training database (``supportline.training``), a new one first with ``reset``."""
+    from supportline.training import create_training_database, open_training_database
+
+    if reset:
+        create_training_database(env, replace=True)
+    return open_training_database(env)
+
+
+def _typed_or_ask(typed: str, label: str) -> str | None:
+    """The password typed in the setup (the keyring may not have kept it), else the usual prompt."""
+    return typed or ask_password(label)
 
 
 def _start(
-    app: QApplication, env: Environment, tasks: TaskRunner, sign_in: LoginDialog, gave_up: list[bool]
+    app: QApplication,
+    env: Environment,
+    tasks: TaskRunner,
+    sign_in: LoginDialog,
+    gave_up: list[bool],
+    prompt: Callable[[str], str | None] = ask_password,
+    *,
+    training: Callable[[Environment], Database] | None = None,
 ) -> int:
+    """The rest of a start; ``training`` opens the training database instead of the live one."""
     try:
         wait_for(
             tasks, partial(configure_logging, env.paths, retention_days=env.settings.log_retention_days)
@@ -180,8 +257,20 @@ def _start(
 
     if gave_up:
         return 0
+    from supportline.training import TrainingRefusedError
+
     try:
-        db = open_database(env, prompt=ask_password)
+        if training is not None:  # its own file, made (again) on the runner: never the live one
+            db = wait_for(tasks, partial(training, env))
+        else:
+            db = open_database(env, prompt=prompt)
+    except TrainingRefusedError as exc:
+        sign_in.hide()
+        show_error(
+            app.tr("Training database refused"),
+            app.tr("Training mode cannot start: %s.\n\nThe live database was not touched.") % exc,
+        )
+        return EXIT_DATABASE
     except DatabaseUnavailableError as exc:
         log.warning("database unavailable: %s", exc)
         sign_in.hide()

@@ -41,11 +41,12 @@ from supportline.services import calls, drafts
 from supportline.services.actor import Actor, Permission, signed_in
 from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.drafts import DraftRecord
-from ui import clipboard, style
+from ui import clipboard, style, training_mode
 from ui import formatting as fmt
 from ui.models.call_list import CallListModel
 from ui.tasks import TaskRunner, default_runner
 from ui.user_layout import UserLayout
+from ui.views import help_window
 from ui.views.calls_tab import HIDDEN_AT_FIRST, CallsTab
 from ui.views.drafts_dialog import DraftChoice, DraftsDialog
 from ui.views.guidance_library import GuidanceLibraryWindow
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from ui.views.export_dialog import ExportDialog
     from ui.views.retention import RetentionDialog
     from ui.views.stats_dashboard import StatsDashboard
+    from ui.views.training_panel import TrainingPanel
 
 __all__ = ["HIDDEN_AT_FIRST", "CloseChoice", "MainWindow", "QuitChoice"]
 
@@ -148,7 +150,8 @@ class MainWindow(QMainWindow):
         self._guidance_timer.timeout.connect(self.refresh_guidance)
         self._guidance_timer.start()
         self.setWindowTitle(self.tr("Supportline"))
-        self.setMinimumSize(960, 600)
+        em = self.fontMetrics().height()  # a small screen at 125 %, or large fonts: it still fits
+        self.setMinimumSize(em * 40, em * 26)
         self.theme_choice = _theme(env.settings.theme)  # the user's own choice comes with sign_in
         self._apply_theme()
 
@@ -204,6 +207,13 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
+        # Issue 16: in training mode its band and menu entries, in a live window the way in.
+        self.training_action: QAction | None = None
+        self.reset_training_action: QAction | None = None
+        self.scenario_actions: list[QAction] = []
+        self.training_panel: TrainingPanel | None = None
+        training_mode.attach(self)
+        help_window.install(cast(QApplication, QApplication.instance()))  # F1 in every window
         self.model.loaded.connect(self.list_ready)
         self.calls_tab.open_requested.connect(self.open_call)
 
@@ -273,10 +283,11 @@ class MainWindow(QMainWindow):
         hints.colorSchemeChanged.connect(self._system_scheme_changed)
         self.calls_tab.start()
         from supportline.sync.local_drafts import LocalDrafts
-        from supportline.sync.local_store import LOCAL_FILE
+        from supportline.sync.local_store import local_file
 
-        # issue 13: drafts the database does not take (away, read-only, full) are kept here
-        self.local_drafts = LocalDrafts(self.env.paths.data_dir / LOCAL_FILE)
+        # issue 13: drafts the database does not take (away, read-only, full) are kept here; a
+        # training window's in a file of its own, never the live line's
+        self.local_drafts = LocalDrafts(local_file(self.env.paths.data_dir, training=self.db.training))
         for form in self.forms():
             form.local_drafts = self.local_drafts
         self._start_live_updates()  # issue 13: saves at other workstations show here
@@ -372,6 +383,7 @@ class MainWindow(QMainWindow):
             (style.LIGHT, self.tr("&Light")),
             (style.DARK, self.tr("&Dark")),
             (style.SYSTEM, self.tr("Follow &system")),
+            (style.HIGH_CONTRAST, self.tr("&High contrast")),
         ):
             action = QAction(text, self.theme_group)
             action.setCheckable(True)
@@ -573,7 +585,7 @@ class MainWindow(QMainWindow):
     # --- theme ------------------------------------------------------------------------------
 
     def set_theme(self, choice: str) -> None:
-        """Light, dark or the desktop's; remembered for this user."""
+        """Light, dark, high contrast or the desktop's; remembered for this user."""
         if choice not in style.CHOICES:
             raise ValueError(f"unknown theme {choice!r}")
         self.theme_choice = choice
@@ -975,10 +987,11 @@ class MainWindow(QMainWindow):
     def _start_outage(self) -> None:
         if self.db.is_sqlite:
             return  # the local file has no network to lose
-        from supportline.sync.journal import JOURNAL_FILE, Journal
+        from supportline.sync.journal import Journal
+        from supportline.sync.local_store import local_file
         from ui.outage import Outage
 
-        journal = Journal(self.env.paths.data_dir / JOURNAL_FILE)
+        journal = Journal(local_file(self.env.paths.data_dir, training=self.db.training))
         self.outage = Outage(
             self.db, self.actor, journal, self._tasks, self.db.zone, self, local_drafts=self.local_drafts
         )
@@ -1405,9 +1418,20 @@ class MainWindow(QMainWindow):
         self.guidance_window.activateWindow()
         return self.guidance_window
 
+    def help_topic(self) -> str:
+        """F1's page for what is on screen: the call list, a call form, or its guidance pane."""
+        form = self.current_form()
+        if form is None:
+            return "call-list"
+        focus = QApplication.focusWidget()
+        if focus is not None and form.guidance_section.isAncestorOf(focus):
+            return "guidance-pane"
+        return "call-form"
+
     def show_help(self) -> None:
         if self.help_window is None:
             self.help_window = HelpWindow(self.shortcuts(), self)
+        self.help_window.show_topic(self.help_topic())
         self.help_window.show()
         self.help_window.raise_()
         self.help_window.activateWindow()

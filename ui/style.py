@@ -1,4 +1,4 @@
-"""The look: quiet colours, generous spacing, one accent, in a light and a dark theme.
+"""The look: quiet colours, generous spacing, one accent, in a light, a dark and a high-contrast theme.
 
 Operators sit with this window through long night shifts and difficult calls; the screen should
 be calm and legible, with colour kept for the few things that need attention. The dark theme is
@@ -19,7 +19,10 @@ from PySide6.QtWidgets import QApplication
 SYSTEM = "system"
 LIGHT = "light"
 DARK = "dark"
-CHOICES = (SYSTEM, LIGHT, DARK)
+HIGH_CONTRAST = "high-contrast"
+CHOICES = (SYSTEM, LIGHT, DARK, HIGH_CONTRAST)
+#: The desktop asks for high contrast (Qt 6.10 and later can tell; before, never).
+HIGH_CONTRAST_WANTED = getattr(getattr(Qt, "ContrastPreference", None), "HighContrast", object())
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,11 @@ class Theme:
     placeholder: str
     on_accent: str
     accent_hover: str
+    #: Training mode's band (ui/training_mode.py): a colour no live screen uses.
+    training: str = "#a3195b"
+    on_training: str = "#ffffff"
+    #: Strong borders on every field and a thick focus ring (the high-contrast theme).
+    high_contrast: bool = False
 
 
 LIGHT_THEME = Theme(
@@ -75,6 +83,32 @@ DARK_THEME = Theme(
     placeholder="#7b8794",
     on_accent="#10161c",
     accent_hover="#94b8de",
+    training="#f08cbb",
+    on_training="#10161c",
+)
+
+# For people who need the strongest contrast (low vision, bright rooms, a projector): white text on
+# black at 21:1, yellow for the accent and the focus (19:1), no grey below 13:1, a border round
+# every field and a thick yellow ring on the one with the focus.
+HIGH_CONTRAST_THEME = Theme(
+    name=HIGH_CONTRAST,
+    window="#000000",
+    base="#000000",
+    alternate="#141414",
+    text="#ffffff",
+    muted="#e8e8e8",
+    accent="#ffff00",
+    error="#ff9b9b",
+    warning="#ffd479",
+    border="#ffffff",
+    button="#000000",
+    selection="#1a3fd1",
+    placeholder="#c8c8c8",
+    on_accent="#000000",
+    accent_hover="#ffff8c",
+    training="#ff5cc0",
+    on_training="#000000",
+    high_contrast=True,
 )
 
 # The light theme's colours by their old names, for code written before themes existed.
@@ -97,20 +131,34 @@ def current() -> Theme:
 
 
 def resolve(choice: str) -> Theme:
-    """``system`` follows the desktop's colour scheme where Qt can tell, light otherwise."""
+    """``system`` follows the desktop: its high-contrast setting, else its colour scheme where Qt
+    can tell, light otherwise."""
     if choice == DARK:
         return DARK_THEME
     if choice == LIGHT:
         return LIGHT_THEME
+    if choice == HIGH_CONTRAST:
+        return HIGH_CONTRAST_THEME
     hints = QGuiApplication.styleHints() if QGuiApplication.instance() is not None else None
-    if hints is not None and hints.colorScheme() == Qt.ColorScheme.Dark:
+    if hints is None:
+        return LIGHT_THEME
+    accessibility = getattr(hints, "accessibility", None)  # Qt 6.10 and later
+    if accessibility is not None and accessibility().contrastPreference() == HIGH_CONTRAST_WANTED:
+        return HIGH_CONTRAST_THEME
+    if hints.colorScheme() == Qt.ColorScheme.Dark:
         return DARK_THEME
     return LIGHT_THEME
 
 
-def style_sheet(t: Theme) -> str:
-    return f"""
-QLabel#heading {{ font-size: 15pt; font-weight: 600; color: {t.text}; }}
+def _pt(base: float, factor: float) -> str:
+    return f"{base * factor:.1f}pt"
+
+
+def style_sheet(t: Theme, base_pt: float = 10.0) -> str:
+    """The sheet for theme ``t``; headings are sized from ``base_pt``, the application's font (the
+    system's, or 10 pt if that is smaller), so every text follows the system's font size."""
+    sheet = f"""
+QLabel#heading {{ font-size: {_pt(base_pt, 1.5)}; font-weight: 600; color: {t.text}; }}
 QLabel#subheading {{ color: {t.muted}; }}
 QLabel#muted {{ color: {t.muted}; }}
 QLabel#error {{ color: {t.error}; }}
@@ -118,9 +166,9 @@ QLabel#outageBanner {{
     color: {t.error}; background: {t.base}; font-weight: 600;
     border-bottom: 2px solid {t.error}; padding: 6px 12px;
 }}
-QLabel#emptyTitle {{ font-size: 16pt; color: {t.text}; }}
-QLabel#emptyText {{ color: {t.muted}; font-size: 11pt; }}
-QLabel#lockTitle {{ font-size: 18pt; font-weight: 600; color: {t.text}; }}
+QLabel#emptyTitle {{ font-size: {_pt(base_pt, 1.6)}; color: {t.text}; }}
+QLabel#emptyText {{ color: {t.muted}; font-size: {_pt(base_pt, 1.1)}; }}
+QLabel#lockTitle {{ font-size: {_pt(base_pt, 1.8)}; font-weight: 600; color: {t.text}; }}
 QTableView {{
     border: 1px solid {t.border}; gridline-color: {t.border}; outline: 0;
     background: {t.base}; alternate-background-color: {t.alternate};
@@ -152,7 +200,7 @@ QTabBar::tab:selected {{
 }}
 QTabBar::tab:hover:!selected {{ color: {t.text}; }}
 QToolButton#tabClose {{
-    color: {t.muted}; border: none; border-radius: 3px; padding: 0 4px; font-size: 12pt;
+    color: {t.muted}; border: none; border-radius: 3px; padding: 0 4px; font-size: {_pt(base_pt, 1.2)};
 }}
 QToolButton#tabClose:hover {{ color: {t.text}; background: {t.button}; }}
 QFrame#filterBar {{ background: transparent; }}
@@ -169,6 +217,43 @@ QPushButton#primary {{
 QPushButton#primary:hover {{ background: {t.accent_hover}; }}
 QPushButton#primary:disabled {{ background: {t.button}; color: {t.placeholder}; border-color: {t.border}; }}
 QFrame#lockCard {{ background: {t.base}; border: 1px solid {t.border}; border-radius: 6px; }}
+QLabel#trainingBanner {{
+    background: {t.training}; color: {t.on_training}; font-weight: 600; padding: 4px 10px;
+}}
+QToolBar#trainingBand {{ background: {t.training}; border: none; padding: 0; spacing: 0; }}
+QLabel#officerSays {{
+    font-style: italic; color: {t.text}; border-left: 3px solid {t.training}; padding-left: 6px;
+}}
+QLabel#trainingStep {{ font-weight: 600; color: {t.text}; }}
+"""
+    return sheet + (_high_contrast_sheet(t) if t.high_contrast else "")
+
+
+def _high_contrast_sheet(t: Theme) -> str:
+    """A border round every field and button, and a thick ring in the accent on the focus."""
+    fields = "QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox, QComboBox, QListWidget, QTableView"
+    focused = ", ".join(f"{name.strip()}:focus" for name in fields.split(","))
+    return f"""
+{fields} {{ border: 1px solid {t.border}; background: {t.base}; color: {t.text}; padding: 2px; }}
+QPushButton, QToolButton {{
+    border: 1px solid {t.border}; background: {t.button}; color: {t.text}; padding: 4px 10px;
+}}
+QToolBar QToolButton {{ border: 1px solid transparent; }}
+{focused} {{ border: 3px solid {t.accent}; }}
+QPushButton:focus, QToolButton:focus, QToolBar QToolButton:focus {{ border: 3px solid {t.accent}; }}
+QPushButton:hover, QToolButton:hover {{ border-color: {t.accent}; }}
+QPushButton:disabled, QToolButton:disabled {{ color: {t.placeholder}; border-style: dashed; }}
+QCheckBox:focus, QRadioButton:focus {{ color: {t.accent}; }}
+QCheckBox::indicator:focus, QRadioButton::indicator:focus {{ border: 3px solid {t.accent}; }}
+QCheckBox::indicator, QRadioButton::indicator {{ border: 2px solid {t.border}; width: 0.9em; height: 0.9em; }}
+QCheckBox::indicator:checked {{ background: {t.accent}; }}
+QRadioButton::indicator {{ border-radius: 0.5em; }}
+QRadioButton::indicator:checked {{ background: {t.accent}; }}
+QTabBar::tab:selected {{ border: 2px solid {t.accent}; border-bottom: none; }}
+QTabBar::tab:focus {{ color: {t.accent}; }}
+QHeaderView::section {{ color: {t.text}; border: 1px solid {t.border}; }}
+QMenu {{ border: 1px solid {t.border}; }}
+QMenu::item:selected, QMenuBar::item:selected {{ background: {t.accent}; color: {t.on_accent}; }}
 """
 
 
@@ -218,7 +303,7 @@ def apply(app: QApplication, choice: str = LIGHT) -> Theme:
     if font.pointSizeF() < 10:
         font.setPointSizeF(10)
         app.setFont(font)
-    app.setStyleSheet(style_sheet(theme))
+    app.setStyleSheet(style_sheet(theme, app.font().pointSizeF()))
     _current = theme
     _applied_to = id(app)
     return theme

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-Closure = Callable[[], None]
 
 #: Lanes (see the module's docstring).
 GENERAL = "general"
@@ -34,13 +33,60 @@ DRAFTS = "drafts"
 BACKUPS = "backups"
 
 
+class _Task:
+    """One piece of work and what to do with its outcome. It travels from the worker to the GUI
+    thread whole: the worker keeps no reference to it once handed over (see :class:`_Job`)."""
+
+    __slots__ = ("error", "failed", "fn", "on_failure", "on_success", "owner", "result")
+
+    def __init__(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callable[[Any], None] | None,
+        on_failure: Callable[[BaseException], None] | None,
+        owner: QObject | None,
+    ) -> None:
+        self.fn: Callable[[], Any] | None = fn
+        self.on_success = on_success
+        self.on_failure = on_failure
+        self.owner = owner
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.failed = False
+
+
 class _Job(QRunnable):
-    def __init__(self, work: Callable[[], None]) -> None:
+    """Runs a task on a lane's thread and hands it to the GUI thread.
+
+    The worker must drop its last reference to the task (its function, callbacks, owner and
+    result) *before* the GUI thread may run and drop the callbacks: otherwise an object the GUI
+    has let go of meanwhile (a call list model whose test or tab has ended) is destroyed here, on
+    the worker thread, and its timers stay registered on the GUI thread's event dispatcher — the
+    next tick is a use after free (``QObject::~QObject: Timers cannot be stopped from another
+    thread``, then a segfault). So the task is taken out of the job first, run, queued under the
+    runner's lock, deleted from this frame, and only then is the GUI thread woken."""
+
+    def __init__(self, runner: TaskRunner, task: _Task) -> None:
         super().__init__()
-        self._work = work
+        self._runner = runner
+        self._task: _Task | None = task
 
     def run(self) -> None:
-        self._work()
+        task, self._task = self._task, None
+        assert task is not None and task.fn is not None
+        try:
+            task.result = task.fn()
+        except BaseException as exc:
+            task.error, task.failed = exc, True
+            # The traceback holds this frame; this frame must not hold the task (a cycle the
+            # collector could break on any thread).
+            del exc
+        task.fn = None  # a lambda or bound method of a widget goes with its callbacks
+        runner = self._runner
+        with runner._lock:
+            runner._queued.append(task)
+        del task
+        runner._wake()
 
 
 class TaskRunner(QObject):
@@ -60,7 +106,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._pools: dict[str, QThreadPool] = {}
         self._lock = threading.Lock()
-        self._closures: list[Closure] = []
+        self._queued: list[_Task] = []
         self._pending = 0
         # A queued connection: the worker emits, the GUI thread's event loop runs the closures.
         self._closures_pending.connect(self._run_closures)
@@ -87,17 +133,7 @@ class TaskRunner(QObject):
             log.debug("task runner already deleted; task not started")
             return
         self._pending += 1
-
-        def work() -> None:
-            try:
-                result = fn()
-            except BaseException as exc:
-                error = exc  # ``exc`` is unbound when the except block ends; the closure runs later
-                self._deliver(lambda: self._finish(owner, on_failure, error, failed=True))
-            else:
-                self._deliver(lambda: self._finish(owner, on_success, result, failed=False))
-
-        self._lane(lane).start(_Job(work))
+        self._lane(lane).start(_Job(self, _Task(fn, on_success, on_failure, owner)))
 
     def _lane(self, lane: str) -> QThreadPool:
         pool = self._pools.get(lane)
@@ -118,18 +154,33 @@ class TaskRunner(QObject):
         self._run_closures()
         return done
 
-    def _deliver(self, closure: Closure) -> None:
-        with self._lock:
-            self._closures.append(closure)
+    def _wake(self) -> None:
+        """On a worker: ask the GUI thread to run what has been queued."""
         if shiboken6.isValid(self):  # deleted while the work ran: nobody is left to call back
             self._closures_pending.emit()
 
     @Slot()
     def _run_closures(self) -> None:
         with self._lock:
-            closures, self._closures = self._closures, []
-        for closure in closures:
-            closure()
+            queued, self._queued = self._queued, []
+        while queued:
+            task = queued.pop(0)
+            try:
+                if task.failed:
+                    error, task.error = task.error, None
+                    self._finish(task.owner, task.on_failure, error, failed=True)
+                else:
+                    result, task.result = task.result, None
+                    self._finish(task.owner, task.on_success, result, failed=False)
+            except BaseException:
+                # A callback that raised must not lose the callbacks queued behind it.
+                if queued:
+                    with self._lock:
+                        self._queued[:0] = queued
+                    self._closures_pending.emit()
+                raise
+            finally:
+                del task
 
     def _finish(
         self, owner: QObject | None, callback: Callable[[Any], None] | None, value: Any, *, failed: bool

@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Call logging and guidance for the advice line. "
-        "Without a command, starts the application.",
+        "Without a command, starts the application; `supportline --training` starts it on the "
+        "training database (fictitious calls, never the live database), `--reset-training` on a new one.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")

@@ -3,8 +3,9 @@
 It changes nothing: the database is opened but never migrated (a self-test that "fixes" the
 schema would hide the problem it exists to find). Besides the settings, the database and its
 schema, it checks what an installation (a PyInstaller bundle above all) can lack: every shipped
-resource, the guidance, the fonts PDF exports embed, the PostgreSQL driver with its libpq, and
-through the GUI hooks Qt's platform plugins, image formats and fonts, then the main window.
+resource (the help pages among them), the guidance, the scripted training calls, the fonts PDF
+exports embed, the PostgreSQL driver with its libpq, and through the GUI hooks Qt's platform
+plugins, image formats and fonts, then the main window.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def self_test_command(args: argparse.Namespace, gui: GuiHooks | None) -> int:
         schema_ok = _check_schema(report, db)
         _check_resources(report)
         _check_guidance(report, env)
+        _check_training_scripts(report)
         _check_pdf_fonts(report)
         _check_postgresql_driver(report)
         _check_qt(report, gui)
@@ -213,6 +215,22 @@ def _check_guidance(report: Report, env: Environment | None) -> None:
         report.fail("guidance", f"no templates in {folder}")
         return
     report.ok("guidance", f"{len(result.templates)} template(s) in {folder}, all valid")
+
+
+def _check_training_scripts(report: Report) -> None:
+    """The scripted training calls of ``resources/training``, parsed as training mode will."""
+    from supportline.training_script import ScenarioError, load_scenarios
+
+    try:
+        folder = resource_path("training")
+        scenarios = load_scenarios(folder)
+    except (ResourcesNotFoundError, ScenarioError, OSError, UnicodeDecodeError) as exc:
+        report.fail("training scripts", str(exc))
+        return
+    if not scenarios:
+        report.fail("training scripts", f"no scripted training call (*.toml) in {folder}")
+        return
+    report.ok("training scripts", f"{len(scenarios)} scripted call(s) in {folder}, all valid")
 
 
 def _check_main_window(

@@ -161,6 +161,9 @@ class Database:
     max_failed_logins: int = 5
     lockout_minutes: int = 10
     timeouts: Timeouts = field(default_factory=Timeouts)
+    #: The throw-away training database (``supportline.training``): every window and every exported
+    #: page says so. Only ``training.open_training_database`` sets it, on a file it has checked.
+    training: bool = False
 
     def __post_init__(self) -> None:
         self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
@@ -187,7 +190,7 @@ class Database:
         """The database for people: never includes a password."""
         url = self.engine.url
         if self.is_sqlite:
-            return f"SQLite {url.database}"
+            return f"{'TRAINING ' if self.training else ''}SQLite {url.database}"
         return f"PostgreSQL {url.username or ''}@{url.host or ''}/{url.database or ''}"
 
     @contextlib.contextmanager
@@ -435,6 +438,7 @@ def create_database(
     echo: bool = False,
     timeouts: Timeouts | None = None,
     application_name: str = "supportline",
+    training: bool = False,
 ) -> Database:
     """An engine for ``url`` with this project's settings on every pooled connection.
 
@@ -447,6 +451,9 @@ def create_database(
 
     url = make_url(url) if isinstance(url, str) else url
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    if training and url.get_backend_name() != "sqlite":
+        # A shared database is always live data: training never opens one (supportline.training).
+        raise DatabaseUnavailableError("training mode opens only its own local file, never a shared database")
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
             # 0600 in a 0700 folder before SQLite creates it (its -wal and -shm take its mode).
@@ -486,6 +493,7 @@ def create_database(
         max_failed_logins=max_failed_logins,
         lockout_minutes=lockout_minutes,
         timeouts=limits,
+        training=training,
     )
 
 

@@ -38,6 +38,13 @@ PAGE_SIZE = 500
 PURPOSE_MAX = 1000
 DEFAULT_MARKING: Final = "OFFICIAL-SENSITIVE"
 MARKING_MAX = 60
+#: An export from the training database (``Database.training``) says so on every page: a last
+#: column (CSV, the XLSX Calls sheet) or key (JSON Lines) of this name on every row, holding
+#: :data:`TRAINING_CELL`; the protective marking line of every printed page starts with
+#: :data:`TRAINING_MARK`. An import into a live database refuses a file with that column.
+TRAINING_COLUMN: Final = "training"
+TRAINING_CELL: Final = "TRAINING – fictitious data, not from the live database"
+TRAINING_MARK: Final = "TRAINING – NOT LIVE DATA"
 
 
 class Profile(StrEnum):
@@ -110,6 +117,18 @@ class ExportJob:
     rows: int = 0
     pseudonym: Pseudonymiser | None = field(default=None)
     started_at: datetime | None = None
+
+    @property
+    def training(self) -> bool:
+        """From the training database: every page and every row says so."""
+        return self.db.training
+
+    @property
+    def page_marking(self) -> str:
+        """The line at the top and bottom of every printed page."""
+        if self.training:
+            return f"{TRAINING_MARK} · {self.options.marking}"
+        return self.options.marking
 
     def check_cancelled(self) -> None:
         if self.cancelled is not None and self.cancelled():

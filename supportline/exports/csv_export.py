@@ -27,6 +27,10 @@ keeps a spreadsheet from turning them into a number).
 the database's rows; :func:`row_cells` (from a record, as the XLSX writer uses it) is the
 definition they are tested to equal, cell for cell.
 
+**Training.** An export from the training database ends every row (the header too) with one
+more column, ``training``, holding "TRAINING – fictitious data, not from the live database": a
+spreadsheet shows it on every row, and ``calls import`` into a live database refuses the file.
+
 **Profiles.** ``full`` writes everything. ``pseudonymised`` replaces names (caller, handler,
 persons), phone numbers, emails, collar numbers and referral references with pseudonyms — the
 HMAC-SHA256 of the value under a random key made for this export only, shown as ``P-3F9A1C2B``:
@@ -49,6 +53,8 @@ from typing import IO, Any, Final
 
 from supportline.db.engine import Database
 from supportline.exports.common import (
+    TRAINING_CELL,
+    TRAINING_COLUMN,
     Cancelled,
     ExportCancelled,
     ExportFormat,
@@ -219,12 +225,16 @@ def _write_rows(text: IO[str], job: ExportJob) -> None:
     if job.profile is Profile.FIGURES:
         from supportline.exports import figures
 
-        writer.writerow(FIGURE_COLUMNS)
+        training = [TRAINING_CELL] if job.training else []
+        writer.writerow([*FIGURE_COLUMNS, *([TRAINING_COLUMN] if job.training else [])])
         for *labels, value in figures.long_rows(figures.compute(job.db, job.query)):
             job.check_cancelled()
             # Labels are text (a force area may start with "-"): neutralised. The value is a
             # number, written bare: "-7.7" is a number to a spreadsheet, never a formula.
-            writer.writerow([*(neutralise(str(cell)) for cell in labels), number_cell(value)])
+            writer.writerow([*(neutralise(str(cell)) for cell in labels), number_cell(value), *training])
+        return
+    if job.training:
+        _write_training_rows(writer, job)
         return
     writer.writerow(COLUMNS)
     from supportline.exports import call_cells
@@ -235,6 +245,18 @@ def _write_rows(text: IO[str], job: ExportJob) -> None:
     for cells in call_cells.iter_cells(job.db, job.query, job.pseudonym):
         job.tick()
         writer.writerow([("'" + cell) if cell.startswith(starts) else cell for cell in cells])
+
+
+def _write_training_rows(writer: Any, job: ExportJob) -> None:
+    """The calls of a training export: the same rows, each ending in the training column."""
+    from supportline.exports import call_cells
+
+    writer.writerow([*COLUMNS, TRAINING_COLUMN])
+    starts = NEUTRALISED_STARTS
+    for cells in call_cells.iter_cells(job.db, job.query, job.pseudonym):
+        job.tick()
+        row = [("'" + cell) if cell.startswith(starts) else cell for cell in cells]
+        writer.writerow([*row, TRAINING_CELL])
 
 
 def export_calls(

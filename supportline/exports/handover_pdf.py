@@ -1,6 +1,6 @@
 """A shift handover as a PDF, on the report's page template (``pdf_report.MarkedDocument``):
 the protective marking in the header and footer of every page, "Page X of Y", who printed it
-and when.
+and when; from the training database, TRAINING in the marking and across every page.
 
 **Layout.** A first page with the shift (local times and zone), who wrote it, whether and by
 whom it was acknowledged, the overall note and the shift's figures; then one section per kind
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, NextPageTemplate, Spacer, Table, TableStyle
 
+from supportline.exports.common import TRAINING_MARK
 from supportline.exports.pdf_report import (
     FRAME_WIDTH,
     NAVY,
@@ -197,15 +198,18 @@ def write(
     marking: str,
     printed_by: str,
     printed_at: datetime,
+    training: bool = False,
 ) -> None:
-    """Lay out ``record`` as a PDF into ``out``."""
+    """Lay out ``record`` as a PDF into ``out``; a ``training`` one (from the training database)
+    says so in every header and footer and across every page, as a training report does."""
     register_fonts()
     doc = MarkedDocument(
         out,
-        marking=marking,
+        marking=f"{TRAINING_MARK} · {marking}" if training else marking,
         running_title=shift_words(record, zone),
         stamp=f"Printed {when(printed_at, zone)} by {printed_by}",
         title=TITLE,
+        training=training,
     )
     with binary_streams():
         doc.stream(story(record, zone))

@@ -17,6 +17,10 @@ for a line break inside a line (U+0085, U+2028, U+2029), which are escaped so th
 exactly one line however the file is split. No value is ever neutralised: JSON is not run by a
 spreadsheet. ``supportline calls import --format jsonl`` reads these files back.
 
+**Training.** An export from the training database gives every object one more key, last:
+``"training": "TRAINING – fictitious data, not from the live database"``; an import into a live
+database refuses such a file.
+
 **Figures profile.** One object per figures table (:meth:`figures.Figures.tables`): ``table``,
 ``title``, ``columns``, ``rows``, ``keys`` and ``note``; no data about any single call.
 """
@@ -27,7 +31,7 @@ import json
 from datetime import UTC, datetime
 from typing import IO, Any, Final
 
-from supportline.exports.common import ExportFormat, ExportJob, Profile
+from supportline.exports.common import TRAINING_CELL, TRAINING_COLUMN, ExportFormat, ExportJob, Profile
 from supportline.exports.csv_export import COLUMNS
 from supportline.services import call_codec
 from supportline.services.call_types import CallRecord
@@ -96,6 +100,7 @@ def dumps_line(value: Any) -> bytes:
 
 def write(out: IO[bytes], job: ExportJob) -> None:
     """The JSON Lines writer of :func:`supportline.exports.service.export`."""
+    training = {TRAINING_COLUMN: TRAINING_CELL} if job.training else {}
     if job.profile is Profile.FIGURES:
         from supportline.exports import figures
 
@@ -110,13 +115,14 @@ def write(out: IO[bytes], job: ExportJob) -> None:
                         "rows": [list(row) for row in table.rows],
                         "keys": list(table.keys),
                         "note": table.note,
+                        **training,
                     }
                 )
             )
         return
     for record in job.records():
         job.tick()
-        out.write(dumps_line(row_object(record)))
+        out.write(dumps_line({**row_object(record), **training}))
 
 
 __all__ = ["FORMAT", "dumps_line", "row_object", "write"]

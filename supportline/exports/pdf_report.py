@@ -9,7 +9,8 @@ when asked for (``ExportOptions.appendix``, never with the figures profile), an 
 one block per call, oldest first, pseudonymised when the profile says so.
 
 **Every page** carries the protective marking (``ExportOptions.marking``) in its header and its
-footer, and "Page X of Y".
+footer, and "Page X of Y". An export from the training database starts that line with
+"TRAINING – NOT LIVE DATA", has "TRAINING" across every page and says so on the title page.
 
 **Fonts.** DejaVu Sans (``resources/fonts``, with its licence) is embedded, so names in any
 Latin, Greek or Cyrillic script print as they were typed.
@@ -61,7 +62,7 @@ from reportlab.platypus import (
 )
 
 from supportline.enums import AgeGroup, LabelledEnum, Sex
-from supportline.exports.common import ExportFormat, ExportJob, Profile, job_filter_words
+from supportline.exports.common import TRAINING_CELL, ExportFormat, ExportJob, Profile, job_filter_words
 from supportline.reference_data import country_name, language_name
 from supportline.resources import resource_path
 from supportline.services.call_types import CallQuery, CallRecord, PersonData
@@ -92,6 +93,8 @@ NAVY: Final = colors.HexColor("#1F3A5F")
 MUTED: Final = colors.HexColor("#5F6B7A")
 RULE: Final = colors.HexColor("#B8C0CC")
 STRIPE: Final = colors.HexColor("#F2F4F7")
+#: A training export's watermark: light enough to read the page through it.
+TRAINING_WATERMARK: Final = colors.Color(0.75, 0.1, 0.37, alpha=0.13)
 BAR_COLOURS: Final = (
     colors.HexColor("#1F3A5F"),
     colors.HexColor("#6A8CAF"),
@@ -273,10 +276,18 @@ class MarkedDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no
     protective marking in the header and the footer of every page, "Page X of Y", a stamp
     (who and when) at the foot, and from the second page a running header (``title`` on the
     left, ``running_title`` on the right). Pages use the ``title`` template until a flowable
-    switches to ``body`` (``NextPageTemplate("body")``)."""
+    switches to ``body`` (``NextPageTemplate("body")``). A ``training`` document has TRAINING
+    across every page."""
 
     def __init__(
-        self, out: IO[bytes], *, marking: str, running_title: str, stamp: str, title: str = TITLE
+        self,
+        out: IO[bytes],
+        *,
+        marking: str,
+        running_title: str,
+        stamp: str,
+        title: str = TITLE,
+        training: bool = False,
     ) -> None:
         super().__init__(
             out,
@@ -292,6 +303,7 @@ class MarkedDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no
         )
         self.marking = marking
         self.document_title = title
+        self.training = training
         self.running_title = running_title
         self.stamp = stamp
         frame = Frame(MARGIN, BOTTOM_MARGIN, FRAME_WIDTH, PAGE_HEIGHT - TOP_MARGIN - BOTTOM_MARGIN, id="body",
@@ -308,7 +320,19 @@ class MarkedDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab has no
         canvas.setFillColor(INK)
         canvas.drawCentredString(PAGE_WIDTH / 2, y, self.marking)
 
+    def _watermark(self, canvas: Any) -> None:
+        """TRAINING across the page, pale, under the page's content."""
+        canvas.saveState()
+        canvas.setFont(FONT_BOLD, 96)
+        canvas.setFillColor(TRAINING_WATERMARK)
+        canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+        canvas.rotate(52)
+        canvas.drawCentredString(0, -34, "TRAINING")
+        canvas.restoreState()
+
     def _furniture(self, canvas: Any, doc: Any, *, running: bool) -> None:
+        if self.training:
+            self._watermark(canvas)
         canvas.saveState()
         top, bottom = PAGE_HEIGHT - 12 * mm, 10 * mm
         self._marking(canvas, top)
@@ -800,6 +824,7 @@ def title_page(job: ExportJob, f: Figures | None) -> list[Flowable]:
         ("Time zone", f"{zone.key} (days are local days)"),
         ("Filters", "\n".join(filters)),
         ("Calls counted", number(calls)),
+        *([("Training", TRAINING_CELL)] if job.training else []),
         ("Profile", PROFILE_WORDS[job.profile]),
         ("Appendix", "One block per call, oldest first" if job.options.appendix else "None"),
         ("Exported by", f"{job.options.exported_by or 'Unknown'} at {local_time(exported_at, zone)}"),
@@ -1065,7 +1090,8 @@ def write(out: IO[bytes], job: ExportJob) -> None:
     job.check_cancelled()
     doc = MarkedDocument(
         out,
-        marking=job.options.marking,
+        marking=job.page_marking,
+        training=job.training,
         running_title=period_words(job.query, job.db.zone),
         stamp=f"Exported {local_time(job.started_at or datetime.now(job.db.zone), job.db.zone)}",
     )

@@ -46,7 +46,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from supportline import __version__
-from supportline.exports.common import ExportJob, Profile, job_filter_words
+from supportline.exports.common import TRAINING_CELL, TRAINING_COLUMN, ExportJob, Profile, job_filter_words
 from supportline.exports.csv_export import COLUMNS, FORMULA_STARTS, row_cells
 from supportline.services.call_types import CallQuery, CallRecord
 
@@ -163,7 +163,7 @@ def _save(workbook: Any, out: IO[bytes]) -> None:
 
 def _new_sheet(workbook: Any, title: str, job: ExportJob) -> Any:
     sheet = workbook.create_sheet(title)
-    _mark_pages(sheet, job.options.marking)
+    _mark_pages(sheet, job.page_marking)
     return sheet
 
 
@@ -174,33 +174,40 @@ def _write_calls(workbook: Any, job: ExportJob) -> None:
     """The Calls sheet; past :data:`SHEET_ROWS` calls (Excel's limit), "Calls 2", "Calls 3"…"""
     zone = job.db.zone
     sheet, rows, sheets = None, 0, 0
+    training = [TRAINING_CELL] if job.training else []
     for record in job.records():
         job.tick()
         if sheet is None or rows == SHEET_ROWS:
             if sheet is not None:
-                _end_calls_sheet(sheet, rows)
+                _end_calls_sheet(sheet, rows, job)
             sheets += 1
             sheet = _calls_sheet(workbook, CALLS_SHEET if sheets == 1 else f"{CALLS_SHEET} {sheets}", job)
             rows = 0
-        sheet.append(call_row(sheet, record, zone))
+        sheet.append(call_row(sheet, record, zone) + training)
         rows += 1
     if sheet is None:  # no call: the header alone
         sheet = _calls_sheet(workbook, CALLS_SHEET, job)
-    _end_calls_sheet(sheet, rows)
+    _end_calls_sheet(sheet, rows, job)
 
 
 def _calls_sheet(workbook: Any, title: str, job: ExportJob) -> Any:
     sheet = _new_sheet(workbook, title, job)
     sheet.freeze_panes = "A2"
     sheet.print_title_rows = "1:1"  # the header on every printed page
-    for index, column in enumerate(COLUMNS, 1):
+    columns = _calls_columns(job)
+    for index, column in enumerate(columns, 1):
         sheet.column_dimensions[get_column_letter(index)].width = _width(column)
-    sheet.append([_heading(sheet, column) for column in COLUMNS])
+    sheet.append([_heading(sheet, column) for column in columns])
     return sheet
 
 
-def _end_calls_sheet(sheet: Any, rows: int) -> None:
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{rows + 1}"
+def _calls_columns(job: ExportJob) -> tuple[str, ...]:
+    """The Calls sheet's headings: the CSV columns, and the training column in a training export."""
+    return (*COLUMNS, TRAINING_COLUMN) if job.training else COLUMNS
+
+
+def _end_calls_sheet(sheet: Any, rows: int, job: ExportJob) -> None:
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(_calls_columns(job)))}{rows + 1}"
 
 
 def _width(column: str) -> float:
@@ -286,7 +293,9 @@ def _write_figures(sheet: Any, figures: Figures, job: ExportJob) -> None:
     sheet.column_dimensions["A"].width = 42
     for letter in "BCDEFGH":
         sheet.column_dimensions[letter].width = 16
-    sheet.append([text_cell(sheet, "Supportline figures", _TITLE)])
+    sheet.append([text_cell(sheet, "Supportline figures" + (" — TRAINING" if job.training else ""), _TITLE)])
+    if job.training:
+        sheet.append([text_cell(sheet, TRAINING_CELL, _BOLD)])
     sheet.append([text_cell(sheet, period_words(job.query, job.db.zone))])
     sheet.append([text_cell(sheet, "Filters: " + filters_words(job))])
     sheet.append([])
@@ -341,7 +350,9 @@ def _write_about(sheet: Any, job: ExportJob) -> None:
         ("Sheets", text_cell(sheet, _sheets_line(job.profile))),
         ("Made by", text_cell(sheet, f"Supportline {__version__}")),
     ]
-    sheet.append([text_cell(sheet, "Supportline export", _TITLE)])
+    if job.training:
+        rows.insert(0, ("Training", text_cell(sheet, TRAINING_CELL, _BOLD)))
+    sheet.append([text_cell(sheet, "Supportline export" + (" — TRAINING" if job.training else ""), _TITLE)])
     sheet.append([])
     for label, value in rows:
         sheet.append([text_cell(sheet, label, _BOLD), value])

@@ -203,6 +203,12 @@ def _insert_user(
     return user
 
 
+def first_admin_problems(username: str, display_name: str, password: str) -> list[FieldError]:
+    """What :func:`create_first_admin` would refuse in these details, every field at once, without
+    a database (the first-run setup checks its page before the database exists)."""
+    return _validate_new_user(normalise_username(username), display_name, Role.ADMIN, password)
+
+
 def create_first_admin(db: Database, username: str, display_name: str, password: str) -> UserRecord:
     """Create the first account, an administrator, on a database that has none (no sign-in needed)."""
     username = normalise_username(username)

@@ -144,6 +144,30 @@ def lock_and_read_head(conn: Connection) -> str:
     return head or GENESIS_HASH
 
 
+_HELD_HEAD = "supportline_audit_chain_head"
+
+
+def run_then_hold(session: Session, statement: str) -> Any:
+    """PostgreSQL: run ``statement`` (literal SQL with no parameters: one row back), then take
+    the chain's lock and read its head, all in one round trip; return the statement's row.
+
+    The three are one query of three statements, and each statement of a query takes its own
+    snapshot, so the head is read after the lock is held, as :func:`lock_and_read_head` does.
+    The head is kept for this transaction's next flush of audit events, which then has neither
+    to wait for the lock nor to read the head again: a new call's save holds the locks every
+    save waits for across two round trips less (``calls.save_call``)."""
+    lock = f"""SELECT pg_advisory_xact_lock({int(ADVISORY_LOCK_CLASS)}, 'audit_events'::regclass::oid::int)
+        FROM (SELECT set_config('lock_timeout', '{LOCK_TIMEOUT}', true)) AS bounded"""  # noqa: S608
+    head = "SELECT event_hash FROM audit_events ORDER BY id DESC LIMIT 1"
+    cursor = session.connection().exec_driver_sql(f"{statement};\n{lock};\n{head}").cursor
+    row = cursor.fetchone()
+    cursor.nextset()
+    cursor.nextset()
+    newest = cursor.fetchone()
+    session.info[_HELD_HEAD] = (session.get_transaction(), newest[0] if newest else GENESIS_HASH)
+    return row
+
+
 @event.listens_for(Session, "before_flush")
 def _chain_new_events(session: Session, _context: UOWTransaction, _instances: Any) -> None:
     new = [obj for obj in session.new if isinstance(obj, AuditEvent)]
@@ -151,7 +175,11 @@ def _chain_new_events(session: Session, _context: UOWTransaction, _instances: An
         return
     # The unit of work inserts the objects of one class in the order they were added.
     new.sort(key=lambda obj: orm_attributes.instance_state(obj).insert_order or 0)
-    prev = lock_and_read_head(session.connection())
+    held = session.info.pop(_HELD_HEAD, None)
+    if held is not None and held[0] is session.get_transaction():
+        prev = held[1]  # locked and read by run_then_hold in this transaction, nothing chained since
+    else:
+        prev = lock_and_read_head(session.connection())
     for obj in new:
         if obj.outcome is None:
             obj.outcome = "allowed"

@@ -28,6 +28,8 @@ The rules:
   templates, and any others the caller passes); when the library has that exact text, it is
   stored with the calls. Otherwise the row is refused, naming the hash: the advice must not be
   shown against guidance nobody can read.
+- **Never a training export into live data.** A file from the training database (its
+  ``training`` column or key) is refused by a live database; the training database takes it.
 - **Full profile only.** A name, collar number or referral reference that is a pseudonym
   (``P-3F9A1C2B``) is refused: a pseudonymised export's pseudonyms must not become names.
 - The same checks as saving a call in the form (:func:`call_validation.validate_call`, closed
@@ -91,7 +93,7 @@ from supportline.db.models import (
     User,
 )
 from supportline.enums import AuditCategory, Role, Route
-from supportline.exports.common import PSEUDONYM_PATTERN
+from supportline.exports.common import PSEUDONYM_PATTERN, TRAINING_COLUMN
 from supportline.exports.csv_export import COLUMNS, MULTI_SEPARATOR, unneutralise
 from supportline.guidance.model import Template
 from supportline.services import audit, call_codec, calls, permissions, references
@@ -280,7 +282,16 @@ def _csv_value(column: str, cell: str, line: int, problems: list[Problem]) -> An
     return cell
 
 
-def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
+def _training_problem(line: int) -> Problem:
+    return Problem(
+        line,
+        TRAINING_COLUMN,
+        "the file is a TRAINING export (fictitious calls from the training database): it is never "
+        "imported into the live database",
+    )
+
+
+def _csv_rows(raw: IO[bytes], problems: list[Problem], *, training: bool = False) -> Iterator[_Row]:
     """The data rows of a CSV file; header and structural problems go to ``problems``."""
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
@@ -307,6 +318,9 @@ def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
     for name in header:
         if name in seen:
             problems.append(Problem(1, name, "the column is in the header twice"))
+        elif name == TRAINING_COLUMN:
+            if not training:
+                problems.append(_training_problem(1))
         elif name not in COLUMNS:
             problems.append(Problem(1, name[:60], "unknown column"))
         seen.add(name)
@@ -335,6 +349,8 @@ def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
             yield row
             continue
         for name, cell in zip(header, cells, strict=True):
+            if name == TRAINING_COLUMN:
+                continue  # a training export read into the training database: nothing to keep
             if _has_surrogates(cell):
                 row.problems.append(Problem(start, name, "is not UTF-8 text"))
                 cell = ""
@@ -342,8 +358,9 @@ def _csv_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
         yield row
 
 
-def _jsonl_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
+def _jsonl_rows(raw: IO[bytes], problems: list[Problem], *, training: bool = False) -> Iterator[_Row]:
     """The rows of a JSON Lines file: one object per line; blank lines are allowed."""
+    told = False  # a training export is said so once, not on every line
     for number, line in enumerate(raw, start=1):
         if number == 1 and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
@@ -365,6 +382,11 @@ def _jsonl_rows(raw: IO[bytes], problems: list[Problem]) -> Iterator[_Row]:
             row.problems.append(Problem(number, "", "must be a JSON object, one call per line"))
             yield row
             continue
+        if TRAINING_COLUMN in value:
+            del value[TRAINING_COLUMN]
+            if not training and not told:
+                problems.append(_training_problem(number))
+                told = True
         for key in value:
             if key not in COLUMNS:
                 row.problems.append(Problem(number, str(key)[:60], "unknown key"))
@@ -734,7 +756,7 @@ def _encoding_problem(head: bytes) -> Problem | None:
     return None
 
 
-def _rows(path: Path, format: ImportFormat, problems: list[Problem]) -> Iterator[_Row]:
+def _rows(path: Path, format: ImportFormat, problems: list[Problem], training: bool) -> Iterator[_Row]:
     with path.open("rb") as raw:
         wide = _encoding_problem(raw.read(_HEAD_BYTES))
         if wide is not None:
@@ -742,9 +764,9 @@ def _rows(path: Path, format: ImportFormat, problems: list[Problem]) -> Iterator
             return
         raw.seek(0)
         if format is ImportFormat.CSV:
-            yield from _csv_rows(raw, problems)
+            yield from _csv_rows(raw, problems, training=training)
         else:
-            yield from _jsonl_rows(raw, problems)
+            yield from _jsonl_rows(raw, problems, training=training)
 
 
 def import_calls(
@@ -859,7 +881,7 @@ class _Import:
 
     def run(self) -> None:
         chunk: list[tuple[int, _Decoded]] = []
-        for row in _rows(self.path, self.fmt, self.problems):
+        for row in _rows(self.path, self.fmt, self.problems, self.db.training):
             self.plan.rows += 1
             decoded, found = _decode(row, self.guidance.text_of)
             if decoded is not None:
@@ -1103,7 +1125,7 @@ class _Import:
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in calls.IMPORT_TABLES}
         events: list[dict[str, Any]] = []
         cases: list[dict[str, Any]] = []
-        for row in _rows(self.path, self.fmt, reread):
+        for row in _rows(self.path, self.fmt, reread, self.db.training):
             if row.line not in plan.deferred:
                 continue
             d, found = _decode(row, self.guidance.text_of)

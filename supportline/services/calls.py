@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from supportline.db import columns, page_ids
@@ -51,7 +52,7 @@ from supportline.enums import (
     Outcome,
 )
 from supportline.guidance import provenance
-from supportline.services import audit, call_search, permissions, references
+from supportline.services import audit, audit_chain, call_search, permissions, references
 from supportline.services.actor import Actor
 from supportline.services.call_types import (
     CallData,
@@ -1056,13 +1057,21 @@ def _save_once(
                 call.last_save_id = save_id
                 _apply(session, call, data, now, actor.user_id)
                 session.flush()
+                # Every new call's save waits for the reference counter's row lock, and every
+                # save for the audit chain's: the record and the NOTIFY come first, then (on
+                # PostgreSQL) the numbering, then the audit event, so that both locks are held
+                # only for the event's INSERT and the COMMIT (docs/performance.md, "Issue 13:
+                # load").
+                record = _record(call, handler_name=actor.display_name)
+                changes.announce_call_saved(session, db, call.id, call.version)
+                if _numbered_last(db):
+                    record = _number_new_call(session, db, call, data, record)
                 audit.record(
                     session, actor, AuditCategory.COLLECTION, "call.create", "call", call.id,
                     reference=call.reference, case=call.case.reference,
                 )  # fmt: skip
                 _audit_link(session, actor, call, data, previous_case)
-                changes.announce_call_saved(session, db, call.id, call.version)
-                return _record(call, handler_name=actor.display_name)
+                return record
             else:
                 before = _call_data(call)
                 if data.case_id is None:
@@ -1073,14 +1082,14 @@ def _save_once(
                 call.last_save_id = save_id
                 _apply(session, call, data, now, actor.user_id)
                 session.flush()
+                record = _record(call)  # before the audit event, as for a new call
+                changes.announce_call_saved(session, db, call.id, call.version)
                 audit.record(
                     session, actor, AuditCategory.ALTERATION, "call.update", "call", call.id,
                     reference=call.reference, fields=_changed_fields(before, data), version=call.version,
                 )  # fmt: skip
                 _audit_link(session, actor, call, data, previous_case)
-                changes.announce_call_saved(session, db, call.id, call.version)
-            session.flush()
-            return _record(call)
+            return record
     except StaleDataError as exc:
         # Somebody's save committed between our read and our write: report it like any conflict.
         with db.read() as session:
@@ -1110,16 +1119,47 @@ def _conflict_message(reference: str, expected: int | None, stored: int | None) 
     )
 
 
+def _numbered_last(db: Database) -> bool:
+    """Whether a new call is numbered at the end of its transaction (PostgreSQL: the counter's
+    row lock, which every new call's save waits for, is then held only for the audit event and
+    the commit). SQLite's whole write transaction holds the database's one write lock anyway."""
+    return not db.is_sqlite
+
+
+def _number_new_call(
+    session: Session, db: Database, call: Call, data: CallData, record: CallRecord
+) -> CallRecord:
+    """Number a call inserted with placeholder references (and its case, if new with it); in
+    the same round trip, take the audit chain's lock for the audit event that follows."""
+    new_case = call.case.reference == references.placeholder(call.case.id)
+    year = data.opened_at.astimezone(db.zone).year
+    statement = references.number_new_call_sql(year, call.id, call.case.id if new_case else None)
+    row = audit_chain.run_then_hold(session, statement)
+    if row is None or (new_case and row[1] is None):
+        raise RuntimeError(f"call {call.id} (or its new case) was not numbered")
+    set_committed_value(call, "reference", str(row[0]))
+    if new_case:
+        set_committed_value(call.case, "reference", str(row[1]))
+    return dataclasses.replace(record, reference=call.reference, case_reference=call.case.reference)
+
+
 def _create(
     session: Session, db: Database, actor: Actor, data: CallData, now: datetime, is_demo: bool
 ) -> Call:
     year = data.opened_at.astimezone(db.zone).year
-    number = references.allocate(session, references.CALL_PREFIX, year)
+    late = _numbered_last(db)
+
+    def reference(prefix: str, row_id: uuid.UUID) -> str:
+        if late:
+            return references.placeholder(row_id)  # numbered by _number_new_call
+        return references.format_reference(prefix, year, references.allocate(session, prefix, year))
+
+    call_reference = reference(references.CALL_PREFIX, data.id)
     if data.case_id is None:
-        case_number = references.allocate(session, references.CASE_PREFIX, year)
+        case_id = uuid.uuid4()
         case = Case(
-            id=uuid.uuid4(),
-            reference=references.format_reference(references.CASE_PREFIX, year, case_number),
+            id=case_id,
+            reference=reference(references.CASE_PREFIX, case_id),
             title=data.summary[:500],
             created_at=now,
             created_by_id=actor.user_id,
@@ -1130,7 +1170,7 @@ def _create(
         case = session.get_one(Case, data.case_id)
     call = Call(
         id=data.id,
-        reference=references.format_reference(references.CALL_PREFIX, year, number),
+        reference=call_reference,
         case=case,
         case_id=case.id,
         handler_id=actor.user_id,  # the handler's row is not loaded: the actor carries the name

@@ -905,8 +905,9 @@ def print_handover(
         record = _record(session, handover_id)
     buffer = io.BytesIO()  # a handover is a few pages: made in memory, hashed, then written
     handover_pdf.write(
-        buffer, record, zone=db.zone, marking=marking, printed_by=actor.display_name, printed_at=at
-    )
+        buffer, record, zone=db.zone, marking=marking, printed_by=actor.display_name, printed_at=at,
+        training=db.training,
+    )  # fmt: skip
     content = buffer.getvalue()
     digest = hashlib.sha256(content).hexdigest()
     with atomic_write(path, "wb") as out:

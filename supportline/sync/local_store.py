@@ -18,6 +18,14 @@ from supportline.private_files import private_sqlite_file
 
 #: The file's name in the data folder.
 LOCAL_FILE = "journal.db"
+#: Training mode's own (``supportline.training``): a practised call's draft never goes into the
+#: live one, where it would wait beside the live line's drafts and journaled saves.
+TRAINING_LOCAL_FILE = "training-journal.db"
+
+
+def local_file(data_dir: Path, *, training: bool = False) -> Path:
+    """This computer's own file for a database: the live one's, or training mode's."""
+    return data_dir / (TRAINING_LOCAL_FILE if training else LOCAL_FILE)
 
 
 class LocalStoreError(OSError):

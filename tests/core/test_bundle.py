@@ -112,8 +112,8 @@ def test_the_spec_stops_on_a_resources_folder_nobody_listed(tmp_path: Path) -> N
     resources.mkdir()
     for folder in SHIPPED:
         (resources / folder).symlink_to(resources_dir() / folder)
-    (resources / "help").mkdir()
-    with pytest.raises(SystemExit, match=r"resources/help is not in supportline.resources.SHIPPED"):
+    (resources / "extras").mkdir()
+    with pytest.raises(SystemExit, match=r"resources/extras is not in supportline.resources.SHIPPED"):
         evaluate_spec(tmp_path)
 
 

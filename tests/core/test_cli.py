@@ -642,7 +642,8 @@ def test_self_test_passes_on_a_migrated_database(run: Run) -> None:
     lines = result.out.splitlines()
     assert [line.split(":")[0] for line in lines[:-1]] == [
         "ok   configuration", "ok   database", "ok   schema", "ok   resources", "ok   guidance",
-        "ok   fonts", "ok   PostgreSQL driver", "ok   Qt platform plugins", "ok   main window",
+        "ok   training scripts", "ok   fonts", "ok   PostgreSQL driver", "ok   Qt platform plugins",
+        "ok   main window",
     ]  # fmt: skip
     assert lines[-1] == "self-test passed"
     assert len(gui.checked) == 1
@@ -662,6 +663,43 @@ def test_self_test_names_a_missing_resource(
     missing = "passwords/common-passwords.txt (empty), icons/supportline-256.png"
     assert f"FAIL resources: missing from {copy}: {missing}" in result.out
     assert "self-test failed: resources" in result.err
+
+
+def test_self_test_finds_the_help_pages_and_the_training_scripts(run: Run) -> None:
+    assert run("db", "upgrade").code == 0
+    result = run("self-test", gui=FakeGui().hooks)
+    (resources,) = [x for x in result.out.splitlines() if x.startswith("ok   resources")]
+    assert "help" in resources.split(":")[1] and "training" in resources.split(":")[1]
+    assert "ok   training scripts: 1 scripted call(s) in" in result.out
+
+
+def test_self_test_names_a_missing_help_page_and_a_broken_training_script(
+    run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert run("db", "upgrade").code == 0
+    copy = tmp_path / "resources"
+    shutil.copytree(resources_dir(), copy)
+    (copy / "help" / "call-form.md").unlink()
+    (copy / "training" / "car-wash.toml").write_text("id = 'x'\ntitle = 'X'\n", encoding="utf-8")
+    monkeypatch.setattr("supportline.resources.resources_dir", lambda: copy)
+    result = run("self-test", gui=FakeGui().hooks)
+    assert result.code == 1
+    assert f"FAIL resources: missing from {copy}: help/call-form.md" in result.out
+    assert "FAIL training scripts: " in result.out and "at least one [[step]]" in result.out
+    assert "self-test failed: resources, training scripts" in result.err
+
+
+def test_self_test_names_a_training_folder_with_no_script(
+    run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert run("db", "upgrade").code == 0
+    copy = tmp_path / "resources"
+    shutil.copytree(resources_dir(), copy)
+    shutil.rmtree(copy / "training")
+    monkeypatch.setattr("supportline.resources.resources_dir", lambda: copy)
+    result = run("self-test", gui=FakeGui().hooks)
+    assert result.code == 1
+    assert f"FAIL training scripts: no scripted training call (*.toml) in {copy / 'training'}" in result.out
 
 
 def test_self_test_names_broken_pdf_fonts(run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from supportline.bootstrap import Environment
 from supportline.db import Database
 from supportline.db.migrate import MigrationError
 from supportline.services import accounts
@@ -18,8 +19,10 @@ from supportline.services.actor import Actor
 from tests.factories import PASSWORD, make_admin
 from ui import app
 from ui.main_window import MainWindow
+from ui.tasks import TaskRunner
 from ui.views.first_admin import FirstAdminDialog
 from ui.views.login import LoginDialog
+from ui.views.setup_wizard import SetupResult, SetupWizard
 
 
 @pytest.fixture
@@ -57,21 +60,47 @@ def test_a_failed_migration_is_explained(
     def fail(env: object, db: Database) -> None:
         raise MigrationError("migrating SQLite x to head failed: disk I/O error")
 
+    _deployed_settings()
     monkeypatch.setattr(app, "migrate", fail)
     assert app.run([]) == app.EXIT_MIGRATION
     assert errors[0][0] == "Database upgrade failed"
     assert "disk I/O error" in errors[0][1]
 
 
-def test_first_start_creates_the_admin_then_signs_in_then_shows_the_window(
+def _deployed_settings() -> None:
+    """A settings file as a managed deployment leaves it (no database yet): no setup wizard."""
+    config = Path(os.environ["SUPPORTLINE_HOME"]) / "config"
+    config.mkdir(exist_ok=True)
+    (config / "settings.toml").write_text("", encoding="utf-8")
+
+
+def _visible_windows() -> list[MainWindow]:
+    return [w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+
+
+def test_a_workstation_without_settings_is_set_up_then_signs_in_then_shows_the_window(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
 ) -> None:
+    """The setup wizard (the real one, filled in by its own methods), then the sign-in with the
+    new administrator's name in it, then the window."""
     steps: list[str] = []
     sign_in = LoginDialog.wait
 
-    def first_admin(db: Database, **_kw: object) -> UserRecord:
-        steps.append("first admin")
-        return accounts.create_first_admin(db, "femi.okonkwo", "Femi Okonkwo", PASSWORD)
+    def setup(env: Environment, tasks: TaskRunner, parent: object = None) -> SetupResult | None:
+        steps.append(f"setup, sign-in on screen: {bool(_visible_sign_in())}")
+        wizard = SetupWizard(env, tasks)
+        qtbot.addWidget(wizard)
+        wizard.show()
+        wizard.next()  # the local database
+        page = wizard.admin_page
+        page.username.setText("femi.okonkwo")
+        page.display_name.setText("Femi Okonkwo")
+        page.password.setText(PASSWORD)
+        page.confirm.setText(PASSWORD)
+        wizard.next()
+        with qtbot.waitSignal(wizard.set_up, timeout=20_000):
+            wizard.accept()  # Finish
+        return wizard.result_
 
     def login(dialog: LoginDialog) -> Actor | None:
         steps.append(f"login as {dialog.username.text()}")
@@ -80,32 +109,68 @@ def test_first_start_creates_the_admin_then_signs_in_then_shows_the_window(
         return sign_in(dialog)
 
     def exec_app(_app: object) -> int:
-        [window] = [
-            w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
-        ]
+        [window] = _visible_windows()
         qtbot.addWidget(window)
-        assert window.isVisible()
         qtbot.waitUntil(lambda: window.model.loaded_once, timeout=10_000)
         steps.append(f"window for {window.actor.username}, empty={window.model.is_empty}")
         window.close()
         return 0
 
-    monkeypatch.setattr(FirstAdminDialog, "ask", first_admin)
+    monkeypatch.setattr(SetupWizard, "ask", setup)
+    monkeypatch.setattr(FirstAdminDialog, "ask", lambda *a, **k: pytest.fail("the wizard made the admin"))
     monkeypatch.setattr(LoginDialog, "wait", login)
     monkeypatch.setattr(app, "exec_app", exec_app)
     assert app.run([]) == 0
     assert errors == []
-    assert steps == ["first admin", "login as femi.okonkwo", "window for femi.okonkwo, empty=True"]
+    assert steps == [
+        "setup, sign-in on screen: False",
+        "login as femi.okonkwo",
+        "window for femi.okonkwo, empty=True",
+    ]
     assert app.QApplication.applicationName() == "Supportline"
+
+
+def test_cancelling_the_setup_exits_without_a_window_or_a_database(
+    qapp: object, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    monkeypatch.setattr(SetupWizard, "ask", lambda env, tasks, parent=None: None)
+    monkeypatch.setattr(LoginDialog, "wait", lambda dialog: pytest.fail("no sign-in without an account"))
+    assert app.run([]) == app.EXIT_CANCELLED
+    assert not _visible_windows()
+    home = Path(os.environ["SUPPORTLINE_HOME"])
+    assert not (home / "data" / "supportline.db").exists()
+    assert not (home / "config" / "settings.toml").exists()
+
+
+def test_deployed_settings_without_a_database_ask_for_the_administrator_then_sign_in(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
+) -> None:
+    _deployed_settings()
+    steps: list[str] = []
+
+    def first_admin(db: Database, **_kw: object) -> UserRecord:
+        steps.append("first admin")
+        return accounts.create_first_admin(db, "femi.okonkwo", "Femi Okonkwo", PASSWORD)
+
+    def login(dialog: LoginDialog) -> Actor | None:
+        steps.append(f"login as {dialog.username.text()}")
+        return None
+
+    monkeypatch.setattr(SetupWizard, "ask", lambda *a, **k: pytest.fail("settings were deployed: no wizard"))
+    monkeypatch.setattr(FirstAdminDialog, "ask", first_admin)
+    monkeypatch.setattr(LoginDialog, "wait", login)
+    assert app.run([]) == 0
+    assert steps == ["first admin", "login as femi.okonkwo"]
 
 
 def test_cancelling_the_first_admin_exits_without_a_window(
     qapp: object, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
 ) -> None:
+    _deployed_settings()
     monkeypatch.setattr(FirstAdminDialog, "ask", lambda db, **kw: None)
     monkeypatch.setattr(LoginDialog, "wait", lambda dialog: pytest.fail("no sign-in without an account"))
     assert app.run([]) == app.EXIT_CANCELLED
-    assert not [w for w in app.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    assert not _visible_windows()
 
 
 def test_drafts_left_by_a_crash_are_offered_after_sign_in(
@@ -146,6 +211,7 @@ def test_drafts_left_by_a_crash_are_offered_after_sign_in(
         window.close()
         return 0
 
+    _deployed_settings()
     monkeypatch.setattr(FirstAdminDialog, "ask", first_admin)
     monkeypatch.setattr(LoginDialog, "wait", login)
     monkeypatch.setattr(MainWindow, "ask_drafts", ask_drafts)
@@ -239,6 +305,7 @@ def _cancelling_first(wait_for: Callable[..., object], cancel: Callable[[], None
 def test_a_first_start_asks_for_the_administrator_without_showing_the_sign_in_first(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, errors: list[tuple[str, str]]
 ) -> None:
+    _deployed_settings()
     seen: list[int] = []
 
     def first_admin(db: Database, **_kw: object) -> None:

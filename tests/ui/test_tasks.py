@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import ClassVar
 
 import pytest
 import shiboken6
@@ -151,3 +152,57 @@ def test_wait_until_idle_waits_for_every_lane(qtbot: QtBot, tasks: TaskRunner) -
         tasks.run(lambda lane=lane: (QThread.msleep(100), lane)[1], on_success=done.append, lane=lane)  # type: ignore[misc]
     assert tasks.wait_until_idle(5000)
     assert sorted(done) == [DRAFTS, SAVES]
+
+
+class _TimedOwner(QObject):
+    """A QObject with a running timer, like the call list model (its ``_settle`` timer): one
+    destroyed on a worker thread leaves the timer registered on the GUI thread ("Timers cannot
+    be stopped from another thread") and the next tick is a use after free — the segfault the
+    UI tests hit about once in two runs."""
+
+    destroyed_on: ClassVar[list[str]] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer(self)
+        self.timer.start(60_000)
+
+    def page(self) -> int:
+        return 1
+
+    def loaded(self, value: int) -> None:
+        self.value = value
+
+    def __del__(self) -> None:
+        _TimedOwner.destroyed_on.append(threading.current_thread().name)
+
+
+def test_the_last_reference_to_a_task_s_callbacks_is_dropped_on_the_gui_thread(
+    qtbot: QtBot, tasks: TaskRunner
+) -> None:
+    """The worker gives up every reference to the work, its callbacks and its result before the
+    GUI thread can run them; so an owner the caller has let go of is destroyed on the GUI thread
+    (where its timers live), never on a worker thread."""
+    import gc
+    import sys
+
+    _TimedOwner.destroyed_on.clear()
+    gc.collect()
+    gc.disable()  # only reference counting decides where each owner dies
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL over as often as possible: the race shows quickly
+    try:
+        for _ in range(300):
+            owner = _TimedOwner()
+            tasks.run(owner.page, on_success=owner.loaded)
+            del owner
+        assert tasks.wait_until_idle()
+        qtbot.waitUntil(lambda: tasks.pending == 0, timeout=10_000)
+        qtbot.wait(100)
+    finally:
+        sys.setswitchinterval(switch)
+        gc.enable()
+    assert len(_TimedOwner.destroyed_on) == 300
+    assert set(_TimedOwner.destroyed_on) == {threading.main_thread().name}

@@ -247,6 +247,8 @@ class ResetPasswordDialog(_ChildDialog):
 
 
 class AccountsWindow(QDialog):
+    #: F1 opens this help page (``resources/help/accounts.md``; ``views/help_window``).
+    help_topic = "accounts"
     #: The table was (re)loaded from the database.
     loaded = Signal()
     #: A change was made; the argument says what, as shown.

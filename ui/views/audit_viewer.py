@@ -125,6 +125,9 @@ def choose_export_path(parent: QWidget) -> Path | None:
 class AuditViewer(QWidget):
     """A window of its own. ``model.events`` holds what is on show."""
 
+    #: F1 opens this help page (``resources/help/audit-viewer.md``; ``views/help_window``).
+    help_topic = "audit-viewer"
+
     #: The events for the filters are on show.
     loaded = Signal()
     #: Reading or exporting failed (the message is on show).

@@ -13,6 +13,7 @@ import dataclasses
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -36,18 +37,21 @@ from ui.tasks import TaskRunner
 SSL_MODES = ("prefer", "require", "verify-ca", "verify-full", "disable")
 
 
-class DatabaseDialog(QDialog):
-    #: A connection was tested (the message shown).
-    tested = Signal(str)
-    #: The settings were saved (the URL, without a password).
-    saved = Signal(str)
+def keyring_note_text() -> str:
+    return QApplication.translate(
+        "DatabaseDialog",
+        "This computer has no secure password store (only keyring's 'fail' or plaintext "
+        "backend), so the password is not saved: Supportline asks for it once per session.",
+    )
 
-    def __init__(
-        self, paths: Paths, settings: Settings, runner: TaskRunner, parent: QWidget | None = None
-    ) -> None:
+
+class ConnectionFields(QWidget):
+    """Host, port, standby hosts, database, user, password, TLS mode and CA file: the shared
+    database's connection details, as this dialog and the first-run setup (``setup_wizard``) ask
+    for them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._paths, self._settings, self._runner = paths, settings, runner
-        self.setWindowTitle(self.tr("Shared database"))
         self.host = QLineEdit()
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
@@ -61,13 +65,16 @@ class DatabaseDialog(QDialog):
         self.sslmode = QComboBox()
         self.sslmode.addItems(SSL_MODES)
         self.ca_file = QLineEdit()
-        browse = QPushButton(self.tr("&Browse…"))
-        browse.clicked.connect(self._browse)
+        # B&rowse: a wizard's "< &Back" has the B.
+        self.browse = QPushButton(self.tr("B&rowse…"))
+        self.browse.clicked.connect(self._browse)
         ca_row = QHBoxLayout()
         ca_row.addWidget(self.ca_file, 1)
-        ca_row.addWidget(browse)
+        ca_row.addWidget(self.browse)
 
-        form = QFormLayout()
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(self.tr("&Host:"), self.host)
         form.addRow(self.tr("P&ort:"), self.port)
         form.addRow(self.tr("&Standby hosts:"), self.standbys)
@@ -78,33 +85,6 @@ class DatabaseDialog(QDialog):
         ca_label = QLabel(self.tr("&CA file:"))
         ca_label.setBuddy(self.ca_file)  # the row holds a layout, which cannot be a buddy
         form.addRow(ca_label, ca_row)
-
-        self.keyring_note = QLabel(
-            self.tr(
-                "This computer has no secure password store (only keyring's 'fail' or plaintext "
-                "backend), so the password is not saved: Supportline asks for it once per session."
-            )
-        )
-        self.keyring_note.setWordWrap(True)
-        self.keyring_note.setVisible(not shared_setup.keyring_is_secure())
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-
-        self.test_button = QPushButton(self.tr("T&est connection"))
-        self.test_button.clicked.connect(self.test_connection)
-        self.save_button = QPushButton(self.tr("Save"))
-        self.save_button.clicked.connect(self.save)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.test_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.keyring_note)
-        layout.addWidget(self.status)
-        layout.addWidget(buttons)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("CA certificate"), "", "PEM (*.pem *.crt);;*")
@@ -123,6 +103,52 @@ class DatabaseDialog(QDialog):
             sslrootcert=self.ca_file.text(),
         )
         return url.render_as_string(hide_password=False)
+
+
+class DatabaseDialog(QDialog):
+    #: F1 opens this help page (``resources/help/database.md``; ``views/help_window``).
+    help_topic = "database"
+    #: A connection was tested (the message shown).
+    tested = Signal(str)
+    #: The settings were saved (the URL, without a password).
+    saved = Signal(str)
+
+    def __init__(
+        self, paths: Paths, settings: Settings, runner: TaskRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._paths, self._settings, self._runner = paths, settings, runner
+        self.setWindowTitle(self.tr("Shared database"))
+        self.fields = ConnectionFields()
+        f = self.fields
+        self.host, self.port, self.standbys, self.database = f.host, f.port, f.standbys, f.database
+        self.user, self.password, self.sslmode, self.ca_file = f.user, f.password, f.sslmode, f.ca_file
+
+        self.keyring_note = QLabel(keyring_note_text())
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setVisible(not shared_setup.keyring_is_secure())
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+
+        self.test_button = QPushButton(self.tr("T&est connection"))
+        self.test_button.clicked.connect(self.test_connection)
+        self.save_button = QPushButton(self.tr("Save"))
+        self.save_button.clicked.connect(self.save)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.test_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.fields)
+        layout.addWidget(self.keyring_note)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+
+    def url_text(self) -> str:
+        """The URL these fields make (no password), or raises ``ValueError`` naming what is missing."""
+        return self.fields.url_text()
 
     # --- testing and saving ---------------------------------------------------------------------------
 

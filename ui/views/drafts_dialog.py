@@ -65,6 +65,9 @@ def confirm_discard(parent: QWidget, count: int) -> bool:
 class DraftsDialog(QDialog):
     """``choice`` and ``chosen`` say what the person decided once the dialog is done."""
 
+    #: F1 opens this help page (``resources/help/call-list.md``; ``views/help_window``).
+    help_topic = "call-list"
+
     def __init__(
         self,
         drafts: Sequence[DraftRecord],

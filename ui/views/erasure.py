@@ -30,6 +30,8 @@ HEADERS = ("Status", "Call", "Asked", "By", "Approved by", "Reason")
 
 
 class ErasureDialog(QDialog):
+    #: F1 opens this help page (``resources/help/retention.md``; ``views/help_window``).
+    help_topic = "retention"
     #: Emitted when the list has been (re)loaded.
     loaded = Signal()
     #: Emitted when a request or an approval has finished: True if it went through.

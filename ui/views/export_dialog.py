@@ -58,6 +58,7 @@ from supportline.services.errors import ServiceError, ValidationError
 from ui.tasks import TaskRunner
 from ui.views.filter_bar import DEBOUNCE_MS, FilterFields, read_filters, show_filters
 from ui.widgets.fields import ErrorLabel, Section, sentence
+from ui.widgets.fitting import FittingScrollArea
 
 PROFILE_LABELS = {
     Profile.FULL: "Full: every field of every call",
@@ -131,6 +132,9 @@ def problem_text(exc: BaseException) -> str:
 
 class ExportDialog(QDialog, FilterFields):
     """Export the calls the filters match (``result`` holds the last export's outcome)."""
+
+    #: F1 opens this help page (``resources/help/export.md``; ``views/help_window``).
+    help_topic = "export"
 
     #: The matching calls were counted (the number is on show).
     counted = Signal(int)
@@ -373,7 +377,10 @@ class ExportDialog(QDialog, FilterFields):
         layout.setSpacing(int(em * 0.5))
         layout.addWidget(heading)
         layout.addWidget(intro)
-        layout.addWidget(self.inputs)
+        # The fields scroll rather than run off a small screen (1366x768 with large fonts).
+        self.inputs_area = FittingScrollArea(self.inputs)
+        self.inputs_area.setAccessibleName(self.tr("Export calls"))
+        layout.addWidget(self.inputs_area, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
         layout.addLayout(buttons)

@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
+    QSizePolicy,
     QWidget,
 )
 
 from supportline.enums import AgencyType, CallStatus, ExploitationType, Outcome, Route, Urgency
 from supportline.reference_data import POLICE_FORCES
 from supportline.services.call_types import CallQuery
+from ui.widgets.flow import FlowLayout
 
 DEBOUNCE_MS = 250
 _NO_DATE = QDate(2000, 1, 1)
@@ -310,6 +311,8 @@ class FilterBar(QFrame, FilterFields):
         self.search.setMinimumWidth(360)
         self._make_filter_fields(me, self.fontMetrics(), exploitation_chars=16, outcome_chars=14)
         self.force.setMinimumWidth(self.fontMetrics().horizontalAdvance("Devon and Cornwall Police") + 40)
+        # As wide as a long force's name: in a wrapping row only the search box takes the rest.
+        self.force.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.clear_button = QPushButton(self.tr("Clear filters"))
         self.clear_button.setToolTip(self.tr("Show every call again"))
         self.clear_button.setEnabled(False)
@@ -337,20 +340,21 @@ class FilterBar(QFrame, FilterFields):
         opened.setBuddy(self.date_from)
         to = QLabel(self.tr("to"))
         to.setObjectName("muted")
-        first = QHBoxLayout()
-        first.setSpacing(8)
-        first.addWidget(self.search, 1)
-        first.addSpacing(8)
-        first.addWidget(opened)
-        first.addWidget(self.date_from)
-        first.addWidget(to)
-        first.addWidget(self.date_to)
-        first.addSpacing(8)
-        first.addWidget(self.exploitation)
-        first.addWidget(self.outcome)
-        second = QHBoxLayout()
-        second.setSpacing(8)
-        for widget in (
+        # One row on a wide screen, as many as it takes on a narrow one or with large fonts
+        # (issue 16): the filters wrap; the search box takes the width its line has left.
+        dates = QWidget()
+        dates_row = QHBoxLayout(dates)
+        dates_row.setContentsMargins(0, 0, 0, 0)
+        dates_row.setSpacing(8)
+        for widget in (opened, self.date_from, to, self.date_to):
+            dates_row.addWidget(widget)
+        layout = FlowLayout(self, spacing=8, line_spacing=6)
+        item: QWidget
+        for item in (
+            self.search,
+            dates,
+            self.exploitation,
+            self.outcome,
             self.status,
             self.urgency,
             self.route,
@@ -358,15 +362,9 @@ class FilterBar(QFrame, FilterFields):
             self.force,
             self.handler,
             self.hour,
+            self.clear_button,
         ):
-            second.addWidget(widget)
-        second.addStretch(1)
-        second.addWidget(self.clear_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addLayout(first)
-        layout.addLayout(second)
+            layout.addWidget(item)
         self._applied = self.query()
 
     # --- what the bar says -------------------------------------------------------------------

@@ -28,6 +28,8 @@ FIELDS = ("username", "display_name", "password", "confirm")
 
 
 class FirstAdminDialog(QDialog):
+    #: F1 opens this help page (``resources/help/setup.md``; ``views/help_window``).
+    help_topic = "setup"
     #: The administrator was created (the record is also in ``self.record``).
     created = Signal(object)
     #: The service refused the input; errors are showing beside the fields.

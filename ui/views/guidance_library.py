@@ -50,6 +50,9 @@ def matches(template: Template, query: str) -> bool:
 class GuidanceLibraryWindow(QWidget):
     """A window of its own (Ctrl+G from the main window)."""
 
+    #: F1 opens this help page (``resources/help/guidance-pane.md``; ``views/help_window``).
+    help_topic = "guidance-pane"
+
     #: The templates (and problems) on show were loaded or reloaded.
     loaded = Signal()
 

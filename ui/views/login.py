@@ -57,6 +57,8 @@ def no_icons(buttons: QDialogButtonBox) -> None:
 
 
 class LoginDialog(QDialog):
+    #: F1 opens this help page (``resources/help/sign-in.md``; ``views/help_window``).
+    help_topic = "sign-in"
     #: The person signed in (the Actor is also in ``self.actor``).
     signed_in = Signal(object)
     #: A sign-in was refused; the argument is the message shown.

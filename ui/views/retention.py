@@ -33,6 +33,8 @@ HEADERS = ("Action", "Kind", "Record", "Reason")
 
 
 class RetentionDialog(QDialog):
+    #: F1 opens this help page (``resources/help/retention.md``; ``views/help_window``).
+    help_topic = "retention"
     #: Emitted after a run finished (its result) or failed (None).
     run_finished = Signal(object)
     #: Emitted when a review has arrived.

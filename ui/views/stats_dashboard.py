@@ -415,6 +415,9 @@ class TotalCard(QFrame):
 class StatsDashboard(QWidget):
     """A window of its own (View ▸ Statistics). ``figures`` holds what is on show."""
 
+    #: F1 opens this help page (``resources/help/statistics.md``; ``views/help_window``).
+    help_topic = "statistics"
+
     #: The figures for the chosen period are on show.
     loaded = Signal()
     #: Computing the figures failed (the message is on show).
