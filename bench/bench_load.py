@@ -49,18 +49,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
+if __package__ in (None, ""):  # run as a script (python bench/bench_load.py): import from the repository
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_save import form_call  # noqa: E402
-from common import ROOT, table, verdict, write_results  # noqa: E402
-
-from supportline.db import Database, create_database  # noqa: E402
-from supportline.enums import Role  # noqa: E402
-from supportline.services import calls  # noqa: E402
-from supportline.services.actor import Actor  # noqa: E402
-from supportline.services.call_types import CallData  # noqa: E402
+from bench.bench_save import form_call
+from bench.common import ROOT, table, verdict, write_results
+from supportline.db import Database, create_database
+from supportline.enums import Role
+from supportline.services import calls
+from supportline.services.actor import Actor
+from supportline.services.call_types import CallData
 
 P99_TARGET = 5.0  # app p99 <= 5 x pgbench's
 THROUGHPUT_TARGET = 0.3  # app throughput >= 0.3 x pgbench's
