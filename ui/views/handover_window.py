@@ -128,6 +128,7 @@ class HandoverWindow(QDialog):
         self._rows: list[HandoverItem | None] = []  # the table's rows: an item, or a heading/"none"
         self._filling = False
         self._dirty = False
+        self._history_asked = 0
         self.ack_dialog: AcknowledgeDialog | None = None
         self.setWindowTitle("Shift handover")
         self.resize(1300, 720)
@@ -141,6 +142,9 @@ class HandoverWindow(QDialog):
         self.list = QListWidget()
         self.list.setAccessibleName("Handover history")
         self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setSpacing(2)
         self.start_button = QPushButton("&Start this shift's handover")
         self.start_button.setVisible(actor.can(Permission.HANDOVER_WRITE))
         left = QWidget()
@@ -259,9 +263,12 @@ class HandoverWindow(QDialog):
 
     def load_history(self) -> None:
         db, actor, text = self.db, self.actor, self.search.text()
+        self._history_asked += 1
+        asked = self._history_asked
         self._tasks.run(
             lambda: handover.search_handovers(db, actor, text=text, limit=200),
-            on_success=self._history_arrived,
+            # Only the latest search is shown (an earlier one finishing later would hide it).
+            on_success=lambda found: self._history_arrived(found) if asked == self._history_asked else None,
             on_failure=lambda exc: self.say(f"The history could not be read: {error_words(exc)}", error=True),
             owner=self,
         )

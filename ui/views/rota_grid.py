@@ -65,7 +65,9 @@ def error_words(exc: BaseException) -> str:
     return f"the database could not be reached ({exc})"
 
 
-def shift_text(shift: rota.ShiftRecord, zone: ZoneInfo, *, week_start: datetime | None = None) -> str:
+def shift_text(
+    shift: rota.ShiftRecord, zone: ZoneInfo, *, week_start: datetime | None = None, sep: str = "  "
+) -> str:
     """One shift in a cell: who, then when (the end's day when it is another day; its length
     when the clocks change during it; "from Sun" when it began before the week on show)."""
     start, end = shift.starts_at.astimezone(zone), shift.ends_at.astimezone(zone)
@@ -80,7 +82,7 @@ def shift_text(shift: rota.ShiftRecord, zone: ZoneInfo, *, week_start: datetime 
     wall = end.replace(tzinfo=None) - start.replace(tzinfo=None)
     if real != wall:
         when += f" · {real.total_seconds() / 3600:g} h, clocks change"
-    return f"{rota.short_name(shift.user_name)}  {when}"
+    return f"{rota.short_name(shift.user_name)}{sep}{when}"
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,7 @@ class RotaWindow(QDialog):
         self._undo: rota.ShiftRecord | None = None
         self._cells: dict[tuple[int, int], Cell] = {}
         self.setWindowTitle("Duty rota")
-        self.resize(1280, 640)
+        self.resize(1280, 680)
 
         self.week_label = QLabel()
         font = self.week_label.font()
@@ -378,9 +380,9 @@ class RotaWindow(QDialog):
                 )
                 cell = Cell(route, role, day, mine)
                 self._cells[(row, column)] = cell
-                item = QTableWidgetItem(
-                    "\n".join(shift_text(s, self.zone, week_start=start) for s in mine) or "—"
-                )
+                # In the cell, who on one line and when on the next (a narrow column wraps less).
+                lines = (shift_text(s, self.zone, week_start=start, sep="\n") for s in mine)
+                item = QTableWidgetItem("\n".join(lines) or "—")
                 item.setToolTip(item.text())
                 spoken = f"{route.label} {role.label.lower()}, {day:%A %d %B}: " + (
                     "; ".join(shift_text(s, self.zone, week_start=start) for s in mine) or "nobody"

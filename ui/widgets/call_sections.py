@@ -516,7 +516,7 @@ class AdviceSection(FormSection):
     def set_escalation(self, lines: dict[Route, str], problem: str = "") -> None:
         """The rota's "Legal: duty adviser A. Khan until 07:00, then J. Osei", a line per route."""
         text = "\n".join(lines[r] for r in Route if lines.get(r))
-        self.escalation.setText(text)
+        self.escalation.setText(_tr("Escalate to now (duty rota):") + "\n" + text if text else "")
         self.escalation.setToolTip(problem or _tr("Who to escalate to now, from the duty rota"))
         self.escalation.setVisible(bool(text))
 
