@@ -276,6 +276,20 @@ def test_the_incoming_supervisor_opens_it_from_the_history(
     assert window.record.acknowledged and window.record.acknowledged_by_name == "Sue Supervisor"
 
 
+def test_tab_goes_round_the_handover_window(qtbot: QtBot, tasks: TaskRunner, world: World) -> None:
+    from tests.ui.keyboard_helpers import tab_problems
+
+    w = world
+    window = open_window(qtbot, tasks, w, w.sam, [NOW])
+    with qtbot.waitSignal(window.shown, timeout=10_000):
+        window.start()
+    assert tab_problems(window, window.start_button) == []
+    window.ask_acknowledge()
+    dialog = signing(qtbot, window)
+    assert tab_problems(dialog, dialog.username) == [] and clashes(dialog) == {}
+    dialog.reject()
+
+
 def test_a_shift_without_an_acknowledged_handover_is_flagged_to_supervisors(
     qtbot: QtBot, tasks: TaskRunner, world: World
 ) -> None:
@@ -312,7 +326,18 @@ def test_the_main_window_for_a_supervisor_and_for_an_operator(
     assert "Duty r&ota…" in texts and "Shift &handover…" in texts
     press(Key.Key_H, CTRL | SHIFT)
     qtbot.waitUntil(lambda: window.handover_window is not None and window.handover_window.isVisible())
-    window.handover_window.close()  # type: ignore[union-attr]
+    handovers = window.handover_window
+    assert handovers is not None
+    with qtbot.waitSignal(handovers.shown, timeout=10_000):
+        handovers.start()
+    dialog = handovers.ask_acknowledge()
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.password.setText("half typed")
+    # The screen lock takes the handover and its signature dialog away, the password with it.
+    window.lock()
+    assert not handovers.isVisible() and not dialog.isVisible() and dialog.password.text() == ""
+    window.unlock()
     window.rota_action.trigger()
     assert window.rota_window is not None and window.rota_window.isVisible()
     window.lock()

@@ -327,3 +327,18 @@ def test_escalation_now_in_the_route_chooser_and_the_guidance_pane(
     assert "Legal: duty adviser J. Osei until 19:00, then no one on the rota" in form.advice.escalation.text()
     QApplication.processEvents()
     feed.stop()
+
+
+def test_tab_goes_round_the_rota_and_its_shift_dialog(qtbot: QtBot, tasks: TaskRunner, staff: Staff) -> None:
+    from tests.ui.keyboard_helpers import tab_problems
+
+    s = staff
+    window = open_grid(qtbot, tasks, s, s.supervisor)
+    assert tab_problems(window, window.table) == []
+    go_to(window, row_of(Route.LEGAL), WED)
+    press(Key.Key_Return)
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isActiveWindow())
+    dialog = window.dialog
+    assert dialog is not None
+    assert tab_problems(dialog, dialog.choice) == [] and clashes(dialog) == {}
+    dialog.reject()

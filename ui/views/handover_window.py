@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -244,6 +244,13 @@ class HandoverWindow(QDialog):
         self.table.itemChanged.connect(lambda _item: self._edited())
         self._show(None)
         self.load_history()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        # Closed by the screen lock too: a half-typed password does not wait behind it.
+        if self.ack_dialog is not None and self.ack_dialog.isVisible():
+            self.ack_dialog.password.clear()
+            self.ack_dialog.reject()
+        super().hideEvent(event)
 
     # --- words ----------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -319,6 +319,11 @@ class RotaWindow(QDialog):
         self.refresh()
         self.table.setFocus()
 
+    def hideEvent(self, event: QHideEvent) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
+            self.dialog.reject()  # closed by the screen lock too: the cell's dialog goes with it
+        super().hideEvent(event)
+
     # --- reading --------------------------------------------------------------------------------
 
     def week_bounds(self) -> tuple[datetime, datetime]:
@@ -590,8 +595,9 @@ class RotaWindow(QDialog):
         else:
             text = f"Not saved: {error_words(exc)}"
         self.say(text, error=True)
-        if dialog is not None and not dialog.removing:
-            # The person's input stays: the dialog opens again with the reason.
+        if dialog is not None and not dialog.removing and not isinstance(exc, ConflictError):
+            # The person's input stays: the dialog opens again with the reason. (After a
+            # conflict the cell is read again first: what is there now is the base.)
             edit = dialog.edit()
             again = ShiftDialog(edit.cell, self.people, self.zone, parent=self)
             if edit.shift is not None:
@@ -602,6 +608,5 @@ class RotaWindow(QDialog):
             again.starts.set_moment(edit.starts)
             again.ends.set_moment(edit.ends)
             again.show_error(text)
-            if not isinstance(exc, ConflictError):
-                self._open(again)
+            self._open(again)
         self.change_done.emit(text)
