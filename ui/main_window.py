@@ -1067,6 +1067,7 @@ class MainWindow(QMainWindow):
                 parent=self,
             )
             self.handover_window.shown.connect(lambda _record: self._rota_changed())
+            self.handover_window.call_requested.connect(self.open_call)
         else:
             self.handover_window.load_history()
         self.handover_window.show()

@@ -147,9 +147,14 @@ def test_from_prefill_to_acknowledgement_then_read_only(
     # Empty sections say "None." (nothing, not "not looked at").
     assert [window.table.item(r, 2).text() for r in range(window.table.rowCount())].count("None.") == 3
 
-    # A note on the crisis call's row, typed, and an overall note; Alt+V saves.
+    # Enter on an item opens its call (the main window listens).
     crisis_row = rows[f"crisis_urgent:{w.ids['crisis']}"]
     window.table.setFocus()
+    window.table.setCurrentCell(crisis_row, 0)
+    with qtbot.waitSignal(window.call_requested, timeout=2000) as opened:
+        press(Key.Key_Return)
+    assert opened.args == [w.ids["crisis"]]
+    # A note on the crisis call's row, typed, and an overall note; Alt+V saves.
     window.table.setCurrentCell(crisis_row, NOTE)
     press(Key.Key_F2)
     type_text("Ring the DS at 23:30")

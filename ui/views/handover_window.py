@@ -107,6 +107,8 @@ class HandoverWindow(QDialog):
     shown = Signal(object)
     #: An action finished: the words shown (refusals too).
     said = Signal(str)
+    #: Enter (or a double click) on an item: open its call (the call's id).
+    call_requested = Signal(object)
 
     def __init__(
         self,
@@ -185,7 +187,7 @@ class HandoverWindow(QDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        items_label = QLabel("&Items (F2 on a row writes its note):")
+        items_label = QLabel("&Items (Enter opens the call; F2 or typing writes the note):")
         items_label.setBuddy(self.table)
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
@@ -241,6 +243,7 @@ class HandoverWindow(QDialog):
         self.print_button.clicked.connect(self.print_pdf)
         close.clicked.connect(self.reject)
         self.notes.textChanged.connect(self._edited)
+        self.table.cellActivated.connect(self._item_activated)
         self.table.itemChanged.connect(lambda _item: self._edited())
         self._show(None)
         self.load_history()
@@ -426,6 +429,11 @@ class HandoverWindow(QDialog):
             self.table.setItem(row, column, cell)
         if item is None and cells[0]:
             self.table.setSpan(row, 0, 1, len(COLUMNS))
+
+    def _item_activated(self, row: int, _column: int) -> None:
+        item = self._rows[row] if 0 <= row < len(self._rows) else None
+        if item is not None and item.call_id is not None:
+            self.call_requested.emit(item.call_id)
 
     def item_rows(self) -> dict[str, int]:
         """Each item's key and its row in the table."""
