@@ -20,6 +20,9 @@ from ui.tasks import TaskRunner
 
 #: How often the lines are read again (a shift ends, someone edits the rota elsewhere).
 REFRESH_MS = 60_000
+#: The task runner's lane of the reads made on a timer (the lines here, the supervisors' checks
+#: in ui/operations.py): a slow shared database holds up only these, not what a person asked for.
+LANE = "operations"
 
 
 def _now() -> datetime:
@@ -75,6 +78,7 @@ class EscalationFeed(QObject):
             on_success=self._arrived,
             on_failure=self._failed,
             owner=self,
+            lane=LANE,
         )
 
     def _arrived(self, lines: dict[Route, str]) -> None:

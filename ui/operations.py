@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from supportline.db import Database
 from supportline.services import handover, local_time, rota
 from supportline.services.actor import Actor, Permission
+from ui.escalation import LANE
 from ui.tasks import TaskRunner
 
 #: How often the rota and the handovers are looked at again.
@@ -77,7 +78,7 @@ class OperationsWatch(QObject):
             )
             return gaps, checks
 
-        self._tasks.run(look, on_success=self._arrived, on_failure=self._failed, owner=self)
+        self._tasks.run(look, on_success=self._arrived, on_failure=self._failed, owner=self, lane=LANE)
 
     def words(self, gaps: Sequence[rota.Gap], checks: Sequence[handover.ShiftCheck]) -> str:
         zone = self._db.zone
