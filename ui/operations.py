@@ -25,6 +25,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 class OperationsWatch(QObject):
     #: The words to show (empty: nothing to flag).
     notice = Signal(str)
@@ -88,7 +92,13 @@ class OperationsWatch(QObject):
 
         parts = []
         if gaps:
-            routes = "; ".join(f"{g.route.label} {when(g.starts_at)} to {when(g.ends_at)}" for g in gaps)
+            # Routes with the same gap are named together ("Tactical, Victim and Legal …").
+            spans: dict[tuple[datetime, datetime], list[str]] = {}
+            for g in gaps:
+                spans.setdefault((g.starts_at, g.ends_at), []).append(g.route.label)
+            routes = "; ".join(
+                f"{_and(names)} {when(start)} to {when(end)}" for (start, end), names in spans.items()
+            )
             parts.append(f"No duty adviser on the rota: {routes} (Duty rota, in the View menu).")
         # The shift under way (the newest): an earlier shift's missing signature is history.
         flagged = [c for c in checks[:1] if c.flagged]
