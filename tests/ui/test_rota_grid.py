@@ -342,3 +342,20 @@ def test_tab_goes_round_the_rota_and_its_shift_dialog(qtbot: QtBot, tasks: TaskR
     assert dialog is not None
     assert tab_problems(dialog, dialog.choice) == [] and clashes(dialog) == {}
     dialog.reject()
+
+
+def test_an_edit_at_another_workstation_shows_in_an_open_grid(
+    qtbot: QtBot, tasks: TaskRunner, staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.views.rota_grid as grid_module
+
+    monkeypatch.setattr(grid_module, "REFRESH_MS", 200)
+    s = staff
+    window = open_grid(qtbot, tasks, s, s.operator)
+    legal = row_of(Route.LEGAL)
+    assert window.cell_text(legal, WED) == "—"
+    rota.add_shift(
+        s.db, s.supervisor, Route.LEGAL, DutyRole.DUTY, s.khan.user_id,
+        london(2026, 10, 21, 7), london(2026, 10, 21, 19),
+    )  # fmt: skip
+    qtbot.waitUntil(lambda: window.cell_text(legal, WED) == "A. Khan\n07:00–19:00", timeout=10_000)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QHideEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,6 +49,8 @@ from ui.widgets.local_time import LocalDateTimeEdit
 
 #: The grid's rows, top to bottom.
 ROWS: tuple[tuple[Route, DutyRole], ...] = tuple((r, d) for r in Route for d in DutyRole)
+#: How often an open grid reads the week again.
+REFRESH_MS = 60_000
 FIELD_WORDS = {"starts_at": "Start", "ends_at": "End", "user_id": "Person"}
 
 
@@ -318,6 +320,15 @@ class RotaWindow(QDialog):
         self._load_people()
         self.refresh()
         self.table.setFocus()
+        # Edits at other workstations show within a minute (a stale edit is refused anyway).
+        self._poll = QTimer(self)
+        self._poll.setInterval(REFRESH_MS)
+        self._poll.timeout.connect(self._poll_refresh)
+        self._poll.start()
+
+    def _poll_refresh(self) -> None:
+        if self.isVisible() and (self.dialog is None or not self.dialog.isVisible()):
+            self.refresh()
 
     def hideEvent(self, event: QHideEvent) -> None:
         if self.dialog is not None and self.dialog.isVisible():
