@@ -60,7 +60,9 @@ if TYPE_CHECKING:
     from ui.views.call_form import CallForm
     from ui.views.erasure import ErasureDialog
     from ui.views.export_dialog import ExportDialog
+    from ui.views.handover_window import HandoverWindow
     from ui.views.retention import RetentionDialog
+    from ui.views.rota_grid import RotaWindow
     from ui.views.stats_dashboard import StatsDashboard
     from ui.views.training_panel import TrainingPanel
 
@@ -293,6 +295,7 @@ class MainWindow(QMainWindow):
         self._start_live_updates()  # issue 13: saves at other workstations show here
         self._start_outage()  # issue 13: saves during an outage of the shared database are journaled
         self._add_database_action()  # issue 13: administrators choose the shared database
+        self._add_operations()  # issue 14: the duty rota, who to escalate to, the shift handover
 
     # --- building ---------------------------------------------------------------------------
 
@@ -708,6 +711,8 @@ class MainWindow(QMainWindow):
         form.outage = getattr(self, "outage", None)  # issue 13: a save during an outage is journaled
         form.local_drafts = getattr(self, "local_drafts", None)  # … and its draft kept on this computer
         form.journal_settled.connect(self._journal_settled)
+        if getattr(self, "escalation", None) is not None:  # issue 14: who to escalate to now
+            form.set_escalation(self.escalation)
         index = self.tabs.addTab(form, form.title())
         self.tabs.setTabToolTip(index, form.title())
         # A quiet "×" rather than the style's red close icon, which reads as an alarm.
@@ -978,6 +983,110 @@ class MainWindow(QMainWindow):
         )
         self.file_menu.insertAction(self._lock_separator, self.database_action)
 
+    # --- 24/7 operations (issue 14): the duty rota, escalation now, the shift handover ---------
+
+    def _add_operations(self) -> None:
+        """Everyone: who to escalate to now (in the call forms) and View ▸ Duty rota. Supervisors
+        and admins: View ▸ Shift handover (Ctrl+Shift+H) and a banner flagging routes without a
+        duty adviser and a shift with no acknowledged handover 30 minutes after it started."""
+        from ui.escalation import EscalationFeed
+        from ui.operations import OperationsWatch
+
+        self.rota_window: RotaWindow | None = None
+        self.handover_window: HandoverWindow | None = None
+        self.handover_action: QAction | None = None
+        if not self.actor.can(Permission.CALL_READ):
+            return
+        self.escalation = EscalationFeed(self.db, self.actor, self._tasks, parent=self)
+        for form in self.forms():
+            form.set_escalation(self.escalation)
+        self.escalation.start()
+        self.rota_action = self._action(
+            self.tr("Duty r&ota…"),
+            self.show_rota,
+            tip=self.tr("Who is duty adviser and deputy for each route"),
+        )
+        self.view_menu.insertAction(self._tabs_separator, self.rota_action)
+        if self.actor.can(Permission.HANDOVER_READ):
+            self.handover_action = self._action(
+                self.tr("Shift &handover…"),
+                self.show_handover,
+                "Ctrl+Shift+H",
+                tip=self.tr(
+                    "Write the shift's handover, or acknowledge the one handed to you (Ctrl+Shift+H)"
+                ),
+            )
+            self.view_menu.insertAction(self._tabs_separator, self.handover_action)
+        if OperationsWatch.wanted(self.actor):
+            self.operations_banner = QLabel()
+            self.operations_banner.setObjectName("outageBanner")
+            self.operations_banner.setWordWrap(True)
+            self.operations_banner.setAccessibleName(self.tr("Supervisor notices"))
+            self.operations_banner.hide()
+            workspace = cast(QVBoxLayout, self.workspace.layout())
+            workspace.insertWidget(workspace.indexOf(self.tabs), self.operations_banner)
+            self.operations_watch = OperationsWatch(
+                self.db, self.actor, self._tasks, changes=self._shift_changes(), parent=self
+            )
+            self.operations_watch.notice.connect(self._operations_notice)
+            self.operations_watch.start()
+
+    def _shift_changes(self) -> tuple[Any, ...]:
+        from supportline.services import handover
+
+        try:
+            return self.env.settings.shift_times()
+        except ValueError:
+            return handover.DEFAULT_SHIFT_CHANGES
+
+    def _operations_notice(self, text: str) -> None:
+        self.operations_banner.setText(text)
+        self.operations_banner.setVisible(bool(text))
+
+    def show_rota(self) -> RotaWindow | None:
+        from ui.views.rota_grid import RotaWindow
+
+        if self._locked or getattr(self, "rota_action", None) is None:
+            return None
+        if self.rota_window is None:
+            self.rota_window = RotaWindow(self.db, self.actor, self._tasks, parent=self)
+            self.rota_window.rota_changed.connect(self.escalation.refresh)
+            self.rota_window.rota_changed.connect(self._rota_changed)
+        else:
+            self.rota_window.refresh()
+        self.rota_window.show()
+        self.rota_window.raise_()
+        self.rota_window.activateWindow()
+        return self.rota_window
+
+    def _rota_changed(self) -> None:
+        watch = getattr(self, "operations_watch", None)
+        if watch is not None:
+            watch.check()
+
+    def show_handover(self) -> HandoverWindow | None:
+        from ui.views.handover_window import HandoverWindow
+
+        if self._locked or self.handover_action is None:
+            return None
+        if self.handover_window is None:
+            self.handover_window = HandoverWindow(
+                self.db,
+                self.actor,
+                self._tasks,
+                marking=self.env.settings.protective_marking,
+                changes=self._shift_changes(),
+                parent=self,
+            )
+            self.handover_window.shown.connect(lambda _record: self._rota_changed())
+            self.handover_window.call_requested.connect(self.open_call)
+        else:
+            self.handover_window.load_history()
+        self.handover_window.show()
+        self.handover_window.raise_()
+        self.handover_window.activateWindow()
+        return self.handover_window
+
     def show_database_dialog(self) -> None:
         from ui.views.database_dialog import DatabaseDialog
 
@@ -1191,6 +1300,9 @@ class MainWindow(QMainWindow):
             self.retention_window.close()  # a run goes on behind the lock; its result shows on reopening
         if self.erasure_window is not None:
             self.erasure_window.close()
+        for window in (getattr(self, "rota_window", None), getattr(self, "handover_window", None)):
+            if window is not None:
+                window.close()  # issue 14: the rota and the handover hide behind the lock too
         if self.export_dialog is not None and self.export_dialog.isVisible():
             if self.export_dialog.running:
                 self.export_dialog.hide()  # it finishes behind the lock and shows again on unlock
@@ -1272,6 +1384,11 @@ class MainWindow(QMainWindow):
             *(
                 [("Ctrl+Shift+A", self.tr("Accounts: add, disable, unlock, reset passwords"))]
                 if self.accounts_action is not None
+                else []
+            ),
+            *(
+                [("Ctrl+Shift+H", self.tr("Shift handover: write it, or acknowledge the one handed to you"))]
+                if getattr(self, "handover_action", None) is not None
                 else []
             ),
             ("Ctrl+F", self.tr("In a guidance pane: find in its text (F3 next, Shift+F3 previous)")),
@@ -1484,6 +1601,9 @@ class MainWindow(QMainWindow):
         self._idle_timer.stop()
         if hasattr(self, "live_updates"):
             self.live_updates.stop()
+        for watcher in (getattr(self, "escalation", None), getattr(self, "operations_watch", None)):
+            if watcher is not None:
+                watcher.stop()  # issue 14
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

@@ -60,6 +60,7 @@ from ui.tasks import TaskRunner
 if TYPE_CHECKING:
     from supportline.sync.journal import JournalEntry
     from supportline.sync.local_drafts import DraftWritten, LocalDrafts
+    from ui.escalation import EscalationFeed
     from ui.outage import Outage
 from ui.views.earlier_calls import EarlierCallsPanel
 from ui.views.guidance_pane import GuidancePane
@@ -128,6 +129,7 @@ class CallForm(QWidget):
         self._form_opened_at = datetime.now(UTC)
         # What the form edits: a new call, or a saved one at a version.
         self._record = record
+        self._escalation: EscalationFeed | None = None  # who is on duty now: set_escalation
         #: Where a save the database did not take goes (set by the main window; ui/outage.py).
         self.outage: Outage | None = None
         #: Where a draft the database did not take goes (set by the main window).
@@ -429,6 +431,21 @@ class CallForm(QWidget):
     def call_id(self) -> uuid.UUID:
         return self._call_id
 
+    def set_escalation(self, feed: EscalationFeed) -> None:
+        """Show who to escalate to now (under the routes, and in each route's guidance pane),
+        from the window's feed, as it reads the rota again."""
+        self._escalation = feed
+        feed.changed.connect(self._show_escalation)
+        self._show_escalation()
+
+    def _show_escalation(self) -> None:
+        feed = self._escalation
+        if feed is None or not shiboken6.isValid(self):
+            return
+        self.advice.set_escalation(feed.lines, feed.problem)
+        for route, pane in self.panes.items():
+            pane.set_escalation(feed.line(route))
+
     def title(self) -> str:
         return self._title
 
@@ -638,6 +655,8 @@ class CallForm(QWidget):
                     base or RouteData(route=route), template=self._template_for(route, base),
                 )  # fmt: skip
                 pane.changed.connect(self._changed)
+                if self._escalation is not None:
+                    pane.set_escalation(self._escalation.line(route))
                 pane.template_shown.connect(self._fix_tab_order)
                 order = list(Route)
                 index = sum(1 for r in self.panes if order.index(r) < order.index(route))

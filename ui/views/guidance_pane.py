@@ -358,6 +358,13 @@ class GuidancePane(QWidget):
         meta_row.addWidget(self.badge)
         meta_row.addStretch(1)
         titles.addLayout(meta_row)
+        # Who to escalate this route to now (the rota), set by the form: set_escalation.
+        self.escalation = QLabel()
+        self.escalation.setTextFormat(Qt.TextFormat.PlainText)
+        self.escalation.setWordWrap(True)
+        self.escalation.setAccessibleName(self.tr("Escalate to now"))
+        self.escalation.hide()
+        titles.addWidget(self.escalation)
 
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(True)
@@ -422,6 +429,11 @@ class GuidancePane(QWidget):
         self._claim_keys(self.browser, self.advice, self.close_button, self.find_bar.edit)
         self.find_next_action = self._shortcut(lambda: self.find_bar.find_next(), "F3")
         self.find_previous_action = self._shortcut(self.find_bar.find_previous, "Shift+F3")
+
+    def set_escalation(self, line: str) -> None:
+        """The rota's line for this route ("Legal: duty adviser A. Khan until 07:00, then J. Osei")."""
+        self.escalation.setText(self.tr("Escalate to: %s") % line if line else "")
+        self.escalation.setVisible(bool(line))
 
     def _shortcut(self, slot: object, key: str) -> QAction:
         action = QAction(self)

@@ -427,8 +427,17 @@ class AdviceSection(FormSection):
             "follow_ups.due_at": FieldBlock(_tr("Follow-up due"), self.follow_due),
             "follow_ups.note": FieldBlock(_tr("Follow-up note"), self.follow_note),
         }
+        # Who to escalate to now, per route (the rota: ui/escalation.py), under the routes.
+        self.escalation = QLabel()
+        self.escalation.setObjectName("muted")
+        self.escalation.setTextFormat(Qt.TextFormat.PlainText)
+        self.escalation.setWordWrap(True)
+        self.escalation.setAccessibleName(_tr("Escalate to now"))
+        self.escalation.hide()
         for key in ("routes", "outcomes", "referrals"):
             self.body.addWidget(self.blocks[key])
+            if key == "routes":
+                self.body.addWidget(self.escalation)
         layout = grid(3, self.em)
         layout.addWidget(self.follow_ups_kept, 0, 0, 1, 3)
         layout.addWidget(self.follow_up, 1, 0, 1, 3)
@@ -503,6 +512,13 @@ class AdviceSection(FormSection):
                 label.hide()
                 box.setAccessibleName(route.label)
                 box.setAccessibleDescription(_tr("Advice routes"))
+
+    def set_escalation(self, lines: dict[Route, str], problem: str = "") -> None:
+        """The rota's "Legal: duty adviser A. Khan until 07:00, then J. Osei", a line per route."""
+        text = "\n".join(lines[r] for r in Route if lines.get(r))
+        self.escalation.setText(_tr("Escalate to now (duty rota):") + "\n" + text if text else "")
+        self.escalation.setToolTip(problem or _tr("Who to escalate to now, from the duty rota"))
+        self.escalation.setVisible(bool(text))
 
     def suggestion_text(self, route: Route) -> str:
         label = self.suggestion_labels[route]
