@@ -118,6 +118,10 @@ QLabel#outageBanner {{
     color: {t.error}; background: {t.base}; font-weight: 600;
     border-bottom: 2px solid {t.error}; padding: 6px 12px;
 }}
+QLabel#dueNotice {{
+    color: {t.text}; background: {t.selection}; font-weight: 600;
+    border-bottom: 2px solid {t.warning}; padding: 6px 12px;
+}}
 QLabel#emptyTitle {{ font-size: 16pt; color: {t.text}; }}
 QLabel#emptyText {{ color: {t.muted}; font-size: 11pt; }}
 QLabel#lockTitle {{ font-size: 18pt; font-weight: 600; color: {t.text}; }}
