@@ -127,11 +127,15 @@ def open_window(
 
 
 def relist(qtbot: QtBot, window: MainWindow) -> followups.DueList:
-    """List again and wait for the listing at the window's time now (one asked for before may
-    arrive first)."""
+    """List again and wait until every listing asked for has arrived, the last at the window's
+    time now (one asked for before may arrive first)."""
     panel, at = window.due_panel, window.clock().astimezone(UTC)
+    before = panel.current
     panel.refresh()
-    qtbot.waitUntil(lambda: panel.current is not None and panel.current.at == at, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: panel.current is not before and not panel.listing and panel.current.at == at,  # type: ignore[union-attr]
+        timeout=10_000,
+    )
     assert panel.current is not None
     return panel.current
 

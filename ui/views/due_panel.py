@@ -208,6 +208,11 @@ class DuePanel(QDockWidget):
     def stop(self) -> None:
         self.timer.stop()
 
+    @property
+    def listing(self) -> bool:
+        """A listing is running (or another is asked for after it)."""
+        return self._busy or self._again
+
     def _visibility_changed(self, visible: bool) -> None:
         if visible:
             self._audit_next = True  # opening the panel is a consultation; its refreshes are not
