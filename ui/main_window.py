@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
@@ -21,6 +21,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -41,6 +42,7 @@ from supportline.services import calls, drafts
 from supportline.services.actor import Actor, Permission, signed_in
 from supportline.services.call_types import CallQuery, CallRecord
 from supportline.services.drafts import DraftRecord
+from supportline.services.permissions import Action
 from ui import clipboard, style, training_mode
 from ui import formatting as fmt
 from ui.models.call_list import CallListModel
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from ui.views.call_form import CallForm
     from ui.views.erasure import ErasureDialog
     from ui.views.export_dialog import ExportDialog
+    from ui.views.follow_up_dialogs import BookFollowUpDialog, HandOffDialog
     from ui.views.handover_window import HandoverWindow
     from ui.views.retention import RetentionDialog
     from ui.views.rota_grid import RotaWindow
@@ -112,10 +115,13 @@ class MainWindow(QMainWindow):
         tasks: TaskRunner | None = None,
         page_size: int | None = None,
         max_pages: int | None = None,
+        clock: Callable[[], datetime] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.env = env
+        #: What time it is for the follow-ups (the Due panel, booking, hand-offs); tests fix it.
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.db = db
         # Built with nobody signed in (the start-up does that while the person types), the window
         # holds no call data and starts nothing until ``sign_in``; built with an actor, it signs
@@ -265,6 +271,7 @@ class MainWindow(QMainWindow):
             self.theme_actions[choice].setChecked(True)
             self._apply_theme()
         self._add_permitted_actions()
+        self._add_follow_ups()  # issue 14: the Due panel, Ctrl+B, hand to the duty adviser
         # From now on what is copied from this window is cleared on lock, sign-out and quit, and
         # a copy of a call is audited as a disclosure.
         from ui.copy_audit import CopyAudit
@@ -293,6 +300,8 @@ class MainWindow(QMainWindow):
         for form in self.forms():
             form.local_drafts = self.local_drafts
         self._start_live_updates()  # issue 13: saves at other workstations show here
+        self.live_updates.calls_changed.connect(lambda _saved: self.due_panel.refresh())
+        self.due_panel.start()
         self._start_outage()  # issue 13: saves during an outage of the shared database are journaled
         self._add_database_action()  # issue 13: administrators choose the shared database
         self._add_operations()  # issue 14: the duty rota, who to escalate to, the shift handover
@@ -404,7 +413,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.sign_out_action)
         file_menu.addAction(self.quit_action)
-        call_menu = bar.addMenu(self.tr("&Call"))
+        self.call_menu = call_menu = bar.addMenu(self.tr("&Call"))
         for action in (
             self.find_action,
             self.clear_filters_action,
@@ -1223,6 +1232,186 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is form and (focused is None or not form.isAncestorOf(focused)):
             self._focus_first_field(form)
 
+    # --- follow-ups and hand-offs (issue 14) ----------------------------------------------------
+
+    def _add_follow_ups(self) -> None:
+        """The Due panel (View ▸ Due panel, F9), its count in the status bar, its notifications,
+        and Call ▸ Book a follow-up… (Ctrl+B) and Hand to duty adviser… (Ctrl+Shift+D), each only
+        for a role that may."""
+        from ui.icon import application_icon
+        from ui.views.due_panel import DueNotifier, DuePanel, may
+
+        actor = self.actor
+        self.due_panel = DuePanel(self.db, actor, self._tasks, self.db.zone, lambda: self.clock(), self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.due_panel)
+        self.due_panel.hide()  # until F9, or the person's own layout shows it
+        self.due_panel.open_requested.connect(self.open_call)
+        self.due_panel.follow_on_requested.connect(self._follow_on)
+        self.due_panel.acted.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.due_label = QLabel()
+        self.due_label.setAccessibleName(self.tr("Follow-ups due"))
+        self.statusBar().insertPermanentWidget(0, self.due_label)
+        self.due_panel.counts_changed.connect(self.due_label.setText)
+        # Where the desktop has no tray: a notice across the window, above the tabs.
+        self.due_notice = QLabel()
+        self.due_notice.setObjectName("dueNotice")
+        self.due_notice.setWordWrap(True)
+        self.due_notice.setAccessibleName(self.tr("Follow-ups falling due"))
+        self.due_notice.hide()
+        layout = self.workspace.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.outage_banner) + 1, self.due_notice)
+        self.due_notifier = DueNotifier(
+            self.due_notice, application_icon(), locked=lambda: self._locked, parent=self
+        )
+        self.due_panel.fell_due.connect(self.due_notifier.notify)
+        self.due_panel_action = self._action(
+            self.tr("D&ue panel"),
+            self.toggle_due_panel,
+            "F9",
+            tip=self.tr("Follow-ups overdue, due now and due soon, and calls handed to you (F9)"),
+        )
+        self.view_menu.insertAction(self.reset_layout_action, self.due_panel_action)
+        self.book_follow_up_action: QAction | None = None
+        self.hand_off_action: QAction | None = None
+        self.call_menu.addSeparator()
+        if may(actor, Action.FOLLOWUP_BOOK):
+            self.book_follow_up_action = self._action(
+                self.tr("Book a &follow-up…"),
+                self.book_follow_up,
+                "Ctrl+B",
+                tip=self.tr("A callback, a referral to chase or a case to review on the call (Ctrl+B)"),
+            )
+            self.call_menu.addAction(self.book_follow_up_action)
+        if may(actor, Action.CALL_HANDOFF):
+            self.hand_off_action = self._action(
+                self.tr("Hand to &duty adviser…"),
+                self.hand_to_duty_adviser,
+                "Ctrl+Shift+D",
+                tip=self.tr("Hand the call to whoever is duty adviser for a route now (Ctrl+Shift+D)"),
+            )
+            self.call_menu.addAction(self.hand_off_action)
+        self._due_was_visible = False
+        self.locked_changed.connect(self._due_locked)
+        self.restoreDockWidget(self.due_panel)  # the person's layout was restored before it existed
+
+    def toggle_due_panel(self) -> None:
+        """F9: show the Due panel and put the focus in it; F9 in it hides it again."""
+        panel = self.due_panel
+        if self._locked:
+            return
+        focused = QApplication.focusWidget()
+        if panel.isVisible() and focused is not None and panel.isAncestorOf(focused):
+            panel.hide()
+            page = self.tabs.currentWidget()
+            if page is self.calls_tab:
+                self.calls_tab.table.setFocus()
+            elif page is not None:
+                self._focus_first_field(page)
+            return
+        panel.show()
+        panel.raise_()
+        self.due_notice.hide()
+        panel.focus_list()
+
+    def _due_locked(self, locked: bool) -> None:
+        """Nothing of a call shows behind the lock: the panel hides, and comes back on unlock."""
+        if locked:
+            self._due_was_visible = self.due_panel.isVisible()
+            self.due_panel.hide()
+            self.due_notice.hide()
+        elif self._due_was_visible:
+            self.due_panel.show()
+
+    def _call_for_follow_up(self, *, form_too: bool) -> tuple[uuid.UUID, str] | None:
+        """The call an action is for: the saved call of the form on show (``form_too``), else the
+        call selected in the list."""
+        form = self.current_form()
+        if form is not None:
+            record = form.record() if form_too else None
+            if record is None:
+                self.statusBar().showMessage(
+                    self.tr("Save the call first, or choose one in the Calls tab")
+                    if form_too
+                    else self.tr("In a call, tick 'Book a follow-up'; Ctrl+B books one on the list's call"),
+                    8000,
+                )
+                return None
+            return record.id, record.reference
+        call_id = self.calls_tab.selected_call()
+        row = self.model.row_of(call_id) if call_id is not None else None
+        summary = self.model.summary(row) if row is not None else None
+        if call_id is None or summary is None:
+            self.statusBar().showMessage(self.tr("Select a call in the list first"), 5000)
+            return None
+        return call_id, summary.reference
+
+    def book_follow_up(self) -> BookFollowUpDialog | None:
+        """Ctrl+B: book a follow-up on the call selected in the list."""
+        from ui.views.follow_up_dialogs import BookFollowUpDialog
+
+        if self._locked or self.book_follow_up_action is None:
+            return None
+        found = self._call_for_follow_up(form_too=False)
+        if found is None:
+            return None
+        dialog = BookFollowUpDialog(
+            self.db, self.actor, self._tasks, self.db.zone, self.clock, *found, parent=self
+        )
+        dialog.booked.connect(self._follow_up_booked)
+        self.follow_up_dialog: QDialog | None = dialog
+        dialog.open()
+        return dialog
+
+    def _follow_up_booked(self, record: Any) -> None:
+        when = fmt.when(record.due_at, self.db.zone)
+        text = self.tr("%s: follow-up booked for %s") % (record.call_reference, when)
+        self.statusBar().showMessage(text, 8000)
+        self.due_panel.refresh()
+
+    def hand_to_duty_adviser(self) -> HandOffDialog | None:
+        """Ctrl+Shift+D: hand the call (the form's, once saved, or the list's) to a route's duty adviser."""
+        from ui.views.follow_up_dialogs import HandOffDialog
+
+        if self._locked or self.hand_off_action is None:
+            return None
+        found = self._call_for_follow_up(form_too=True)
+        if found is None:
+            return None
+        dialog = HandOffDialog(self.db, self.actor, self._tasks, self.clock, *found, parent=self)
+        dialog.handed.connect(
+            lambda h: self.statusBar().showMessage(
+                self.tr("%s handed to %s (%s)") % (h.call_reference, h.adviser_name, h.route.label), 8000
+            )
+        )
+        self.follow_up_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _follow_on(self, completed: Any) -> None:
+        """A follow-up completed with "open a new call in this case": a new call, its caller
+        filled from the call followed up and added to that call's case."""
+        db, actor, call_id = self.db, self.actor, completed.call_id
+
+        def opened(record: CallRecord) -> None:
+            form = self.new_call()
+            form.follow_on_from(record)
+
+        self._tasks.run(
+            lambda: calls.get_call(db, actor, call_id),
+            on_success=opened,
+            on_failure=lambda exc: self._show_problem(self.tr("The new call could not be started"), exc),
+            owner=self,
+        )
+
+    def _follow_up_shortcuts(self) -> list[tuple[str, str]]:
+        keys = [("F9", self.tr("The Due panel: follow-ups due and calls handed to you (F9 again hides it)"))]
+        if getattr(self, "book_follow_up_action", None) is not None:
+            keys.append(("Ctrl+B", self.tr("Book a follow-up on the selected call")))
+        if getattr(self, "hand_off_action", None) is not None:
+            keys.append(("Ctrl+Shift+D", self.tr("Hand the call to a route's duty adviser")))
+        return keys
+
     # --- copies of calls (a disclosure: ui/copy_audit.py) --------------------------------------
 
     def copy_call(self) -> None:
@@ -1392,6 +1581,7 @@ class MainWindow(QMainWindow):
                 else []
             ),
             ("Ctrl+F", self.tr("In a guidance pane: find in its text (F3 next, Shift+F3 previous)")),
+            *self._follow_up_shortcuts(),
             ("F1", self.tr("This help")),
             ("Ctrl+Shift+Q", self.tr("Sign out and close (unsaved calls are kept as drafts)")),
             ("Ctrl+Q", self.tr("Quit (unsaved calls are kept as drafts)")),
@@ -1599,6 +1789,8 @@ class MainWindow(QMainWindow):
         clipboard.clear_ours()
         self._clock.stop()
         self._idle_timer.stop()
+        if hasattr(self, "due_panel"):
+            self.due_panel.stop()
         if hasattr(self, "live_updates"):
             self.live_updates.stop()
         for watcher in (getattr(self, "escalation", None), getattr(self, "operations_watch", None)):

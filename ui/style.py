@@ -166,6 +166,10 @@ QLabel#outageBanner {{
     color: {t.error}; background: {t.base}; font-weight: 600;
     border-bottom: 2px solid {t.error}; padding: 6px 12px;
 }}
+QLabel#dueNotice {{
+    color: {t.text}; background: {t.selection}; font-weight: 600;
+    border-bottom: 2px solid {t.warning}; padding: 6px 12px;
+}}
 QLabel#emptyTitle {{ font-size: {_pt(base_pt, 1.6)}; color: {t.text}; }}
 QLabel#emptyText {{ color: {t.muted}; font-size: {_pt(base_pt, 1.1)}; }}
 QLabel#lockTitle {{ font-size: {_pt(base_pt, 1.8)}; font-weight: 600; color: {t.text}; }}

@@ -541,6 +541,21 @@ class CallForm(QWidget):
         self._update_title()
         self._changed()
 
+    def follow_on_from(self, record: CallRecord) -> None:
+        """A new call following up ``record`` (a completed follow-up, issue 14): its caller
+        filled in and the call added to its case."""
+        self.caller.fill_from(record.data.caller)
+        self._case_id = record.data.case_id
+        self._linked_reference = record.case_reference
+        self.earlier.set_linked(record.case_reference)
+        self._look_up_earlier()
+        self.status.setText(
+            self.tr("Following up %s: this call will be added to %s.")
+            % (record.reference, record.case_reference)
+        )
+        self._update_title()
+        self._changed()
+
     def _unlink(self) -> None:
         self._case_id = self._own_case_id
         self._linked_reference = ""
