@@ -37,7 +37,9 @@ from ui.views.setup_wizard import SetupWizard
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [*sorted((ROOT / "docs").glob("guide-*.md")), ROOT / "docs" / "troubleshooting.md"]
 #: Keys a page may name that are not the app's own shortcuts (typing, moving, the system's).
-TYPING_KEYS = {"Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+X", "Ctrl+Z"}
+#: Keys Qt's own widgets answer, not the app's actions: editing text, and F2 (an item view's edit
+#: key, QAbstractItemView.EditKeyPressed: the rota grid's and the handover's cells).
+TYPING_KEYS = {"Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+X", "Ctrl+Z", "F2"}
 KEY_RE = re.compile(r"\b((?:Ctrl\+)?(?:Shift\+)?(?:F\d{1,2}|[A-Z0-9](?![a-z])|Tab|Enter|PgUp|PgDown))\b")
 MENU_RE = re.compile(r"\b(File|Call|View|Help) ▸ (.*)")
 
