@@ -648,6 +648,7 @@ class MainWindow(QMainWindow):
 
     def open_call(self, call_id: uuid.UUID) -> None:
         """Edit ``call_id`` in a tab (the open one if there is one)."""
+        self.model.record_consultation()  # acting on a result settles the search it came from
         form = self.form_for(call_id)
         if form is not None:
             self.tabs.setCurrentWidget(form)
@@ -1473,6 +1474,7 @@ class MainWindow(QMainWindow):
         if self._locked:
             return
         self._locked = True
+        self.model.record_consultation()  # the search on show is audited before the screen goes
         self.flush_drafts()
         clipboard.clear_ours()  # personal data copied from the app does not wait on the clipboard
         if self.help_window is not None:
@@ -1810,6 +1812,7 @@ class MainWindow(QMainWindow):
         if self.export_dialog is not None and self.export_dialog.running:
             self.export_dialog.cancel_export()  # a half export never stays behind
             self.export_dialog.wait(10_000)
+        self.model.record_consultation()  # a search on show, not yet settled, is audited still
         if self._actor is not None:
             # audited: the person signed out (File ▸ Sign out and close) or quit
             self.lock_view.record_sign_out("sign out" if self._signing_out else "quit")

@@ -5,11 +5,12 @@ in the order it was asked for; different lanes run side by side, so no work wait
 another when it need not (a save hung on a silent network must not hold up the call list, the
 draft autosave or an unlock). :data:`SAVES` carries call saves, :data:`DRAFTS` the draft
 autosave and discards, :data:`BACKUPS` the daily copy of the local database (a large file must
-not hold up the call list), :data:`GENERAL` (the default) everything else; the Due panel and its
-dialogs use a lane of their own (``ui.views.due_panel.LANE``), so a listing on the timer never
-holds up the call list. Results come back to the
-GUI thread, where the callbacks run, so callbacks may touch widgets freely. Nothing else in
-``ui`` starts threads. (SQLite writes of different lanes queue on the database's own write lock.)
+not hold up the call list), :data:`AUDIT` the call list's record of a settled search (a committed
+audit row: a page of the list never waits behind it), :data:`GENERAL` (the default) everything
+else; the Due panel and its dialogs use a lane of their own (``ui.views.due_panel.LANE``), so a
+listing on the timer never holds up the call list. Results come back to the GUI thread, where
+the callbacks run, so callbacks may touch widgets freely. Nothing else in ``ui`` starts threads.
+(SQLite writes of different lanes queue on the database's own write lock.)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ GENERAL = "general"
 SAVES = "saves"
 DRAFTS = "drafts"
 BACKUPS = "backups"
+AUDIT = "audit"
 
 
 class _Task:

@@ -15,11 +15,18 @@ What the list shows is a consultation of personal data (DPA 2018 s.62), audited 
 have been on show for :data:`SETTLE_MS`, or are replaced by a query without text before then.
 The words of a search still being typed (each replaced by the next within that time) are not
 each audited, and neither are the pages scrolled through nor a refresh of the same query.
+The pages themselves are read unaudited (``list_calls(audited=False)``): no page or keystroke
+waits for an audit commit. The record is written on a lane of its own (:data:`ui.tasks.AUDIT`),
+never the one that loads pages; and what is on show unaudited is recorded at once when the
+person acts on it (opens a call), locks the screen, signs out or closes the window
+(:meth:`CallListModel.record_consultation`), so no search whose results were shown goes unaudited.
+A refused listing is refused, and audited as refused, by ``list_calls`` itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections import OrderedDict
 from enum import IntEnum
@@ -42,9 +49,12 @@ from supportline.enums import Urgency
 from supportline.services import calls
 from supportline.services.actor import Actor, signed_in
 from supportline.services.call_types import CallPage, CallQuery, CallSummary, SortKey
+from supportline.services.errors import PermissionDeniedError
 from ui import formatting as fmt
 from ui import style
-from ui.tasks import TaskRunner
+from ui.tasks import AUDIT, TaskRunner
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
 #: Pages held at once: 10 pages of 200 is at most 2,000 rows, whatever the size of the database.
@@ -169,6 +179,8 @@ class CallListModel(QAbstractTableModel):
         return signed_in(self._actor, "the call list")
 
     def set_actor(self, actor: Actor) -> None:
+        if actor != self._actor:
+            self.record_consultation()  # what the previous person saw is theirs
         self._actor = actor
 
     # --- state the window and the tests look at -----------------------------------------------
@@ -256,8 +268,10 @@ class CallListModel(QAbstractTableModel):
         db, actor = self._db, self.actor
 
         def first_page() -> tuple[int, CallPage]:
-            # Audited once the query has settled (record_consultation), not on every keystroke.
-            return calls.count_calls(db, actor, query), calls.list_calls(db, actor, query, audited=False)
+            # Audited once the query has settled (record_consultation), not on every keystroke. The
+            # page is asked first: a refused listing or search is refused (and audited) as that.
+            page = calls.list_calls(db, actor, query, audited=False)
+            return calls.count_calls(db, actor, query), page
 
         self._tasks.run(
             first_page,
@@ -343,7 +357,23 @@ class CallListModel(QAbstractTableModel):
         self._unaudited = None
         self._audited = query
         db, actor = self._db, self._actor
-        self._tasks.run(lambda: calls.record_listing(db, actor, query, results=count), owner=self)
+        self._tasks.run(
+            lambda: calls.record_listing(db, actor, query, results=count),
+            on_failure=lambda exc: self._record_failed(query, count, exc),
+            owner=self,  # the record is written all the same; only the callback needs the model
+            lane=AUDIT,  # its own thread: the pages and the next search never wait for the commit
+        )
+
+    def _record_failed(self, query: CallQuery, count: int, exc: BaseException) -> None:
+        """The record did not reach the database (an outage): it is pending again, and written
+        with the next one asked for (the timer, an action, locking or closing)."""
+        log.error("the consultation of the call list could not be audited", exc_info=exc)
+        if isinstance(exc, PermissionDeniedError):
+            return  # refused, and that refusal is audited
+        if self._audited == query:
+            self._audited = None
+        if self._unaudited is None:
+            self._unaudited = (query, count)
 
     def _reset_failed(self, generation: int, query: CallQuery, exc: BaseException) -> None:
         if generation != self._generation:
