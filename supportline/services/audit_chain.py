@@ -147,9 +147,10 @@ def lock_and_read_head(conn: Connection) -> str:
 _HELD_HEAD = "supportline_audit_chain_head"
 
 
-def run_then_hold(session: Session, statement: str) -> Any:
-    """PostgreSQL: run ``statement`` (literal SQL with no parameters: one row back), then take
-    the chain's lock and read its head, all in one round trip; return the statement's row.
+def run_then_hold(session: Session, statement: str, *, before: str = "") -> Any:
+    """PostgreSQL: run ``before`` (literal SQL whose result is not wanted, if any) and
+    ``statement`` (literal SQL with no parameters: one row back), then take the chain's lock and
+    read its head, all in one round trip; return the statement's row.
 
     The three are one query of three statements, and each statement of a query takes its own
     snapshot, so the head is read after the lock is held, as :func:`lock_and_read_head` does.
@@ -159,13 +160,25 @@ def run_then_hold(session: Session, statement: str) -> Any:
     lock = f"""SELECT pg_advisory_xact_lock({int(ADVISORY_LOCK_CLASS)}, 'audit_events'::regclass::oid::int)
         FROM (SELECT set_config('lock_timeout', '{LOCK_TIMEOUT}', true)) AS bounded"""  # noqa: S608
     head = "SELECT event_hash FROM audit_events ORDER BY id DESC LIMIT 1"
-    cursor = session.connection().exec_driver_sql(f"{statement};\n{lock};\n{head}").cursor
+    query = f"{before};\n{statement};\n{lock};\n{head}" if before else f"{statement};\n{lock};\n{head}"
+    cursor = session.connection().exec_driver_sql(query).cursor
+    if before:
+        cursor.nextset()
     row = cursor.fetchone()
     cursor.nextset()
     cursor.nextset()
     newest = cursor.fetchone()
     session.info[_HELD_HEAD] = (session.get_transaction(), newest[0] if newest else GENESIS_HASH)
     return row
+
+
+def _head_for(session: Session) -> str:
+    """The head to chain this session's next events to: the one :func:`run_then_hold` locked
+    and read in this transaction (once: nothing has been chained since), or locked and read now."""
+    held = session.info.pop(_HELD_HEAD, None)
+    if held is not None and held[0] is session.get_transaction():
+        return str(held[1])
+    return lock_and_read_head(session.connection())
 
 
 @event.listens_for(Session, "before_flush")
@@ -175,11 +188,7 @@ def _chain_new_events(session: Session, _context: UOWTransaction, _instances: An
         return
     # The unit of work inserts the objects of one class in the order they were added.
     new.sort(key=lambda obj: orm_attributes.instance_state(obj).insert_order or 0)
-    held = session.info.pop(_HELD_HEAD, None)
-    if held is not None and held[0] is session.get_transaction():
-        prev = held[1]  # locked and read by run_then_hold in this transaction, nothing chained since
-    else:
-        prev = lock_and_read_head(session.connection())
+    prev = _head_for(session)
     for obj in new:
         if obj.outcome is None:
             obj.outcome = "allowed"
@@ -201,7 +210,7 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     session.flush()
-    prev = lock_and_read_head(session.connection())
+    prev = _head_for(session)
     for row in rows:
         row["prev_hash"] = prev
         prev = row["event_hash"] = event_hash(row, prev)

@@ -18,10 +18,9 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, or_, select
+from sqlalchemy import Connection, Select, Table, bindparam, insert, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from supportline.db import columns, page_ids
@@ -858,15 +857,22 @@ def _check_references(session: Session, data: CallData, call_case_id: uuid.UUID 
         for i, f in enumerate(data.follow_ups):
             if f.assignee_id and f.assignee_id not in known_users:
                 errors.append(FieldError(f"follow_ups[{i}].assignee_id", "no such user"))
-    # A person already recorded under another call belongs to that call.
-    ids = [p.id for p in data.persons]
-    if ids:
-        elsewhere = set(
-            session.scalars(select(Person.id).where(Person.id.in_(ids), Person.call_id != data.id))
-        )
-        for i, p in enumerate(data.persons):
-            if p.id in elsewhere:
-                errors.append(FieldError(f"persons[{i}]", "this person is recorded on another call"))
+    # A person, referral or follow-up already recorded under another call belongs to that call
+    # (one query; the ids are UUIDs, unique across the tables).
+    owned: list[tuple[Any, str, Sequence[Any], str]] = [
+        (Person, "persons", data.persons, "this person is recorded on another call"),
+        (Referral, "referrals", data.referrals, "this referral is recorded on another call"),
+        (FollowUp, "follow_ups", data.follow_ups, "this follow-up is recorded on another call"),
+    ]
+    queries = [
+        select(model.id).where(model.id.in_([x.id for x in items]), model.call_id != data.id)
+        for model, _name, items, _message in owned
+        if items
+    ]
+    if queries:
+        elsewhere = set(session.scalars(queries[0] if len(queries) == 1 else union_all(*queries)))
+        for _model, name, items, message in owned:
+            errors += [FieldError(f"{name}[{i}]", message) for i, x in enumerate(items) if x.id in elsewhere]
     if errors:
         raise ValidationError(errors)
 
@@ -965,9 +971,24 @@ def _audit_link(
     of records (DPA 2018 s.62): audited with ids and references, no content."""
     if data.case_id is None or data.case_id == previous:
         return
-    audit.record(
-        session, actor, AuditCategory.COMBINATION, "call.link", "call", call.id,
-        reference=call.reference, case=call.case.reference, case_id=str(call.case_id),
+    audit.record_many(
+        session,
+        [_link_event(actor, call.id, call.reference, call.case.reference, call.case_id, previous)],
+    )
+
+
+def _link_event(
+    actor: Actor,
+    call_id: uuid.UUID,
+    reference: str,
+    case_reference: str,
+    case_id: uuid.UUID,
+    previous: uuid.UUID | None,
+) -> dict[str, Any]:
+    """The ``call.link`` event of a call saved into case ``case_id`` (it was in ``previous``)."""
+    return audit.event_row(
+        actor, AuditCategory.COMBINATION, "call.link", "call", call_id,
+        reference=reference, case=case_reference, case_id=str(case_id),
         previous_case_id=str(previous) if previous else "",
     )  # fmt: skip
 
@@ -1053,25 +1074,7 @@ def _save_once(
                 raise ValidationError(problems)
             previous_case = _check_advice_and_link(actor, call, data)
             if call is None:
-                call = _create(session, db, actor, data, now, is_demo)
-                call.last_save_id = save_id
-                _apply(session, call, data, now, actor.user_id)
-                session.flush()
-                # Every new call's save waits for the reference counter's row lock, and every
-                # save for the audit chain's: the record and the NOTIFY come first, then (on
-                # PostgreSQL) the numbering, then the audit event, so that both locks are held
-                # only for the event's INSERT and the COMMIT (docs/performance.md, "Issue 13:
-                # load").
-                record = _record(call, handler_name=actor.display_name)
-                changes.announce_call_saved(session, db, call.id, call.version)
-                if _numbered_last(db):
-                    record = _number_new_call(session, db, call, data, record)
-                audit.record(
-                    session, actor, AuditCategory.COLLECTION, "call.create", "call", call.id,
-                    reference=call.reference, case=call.case.reference,
-                )  # fmt: skip
-                _audit_link(session, actor, call, data, previous_case)
-                return record
+                return _insert_new_call(session, db, actor, data, now, is_demo, save_id, previous_case)
             else:
                 before = _call_data(call)
                 if data.case_id is None:
@@ -1126,60 +1129,179 @@ def _numbered_last(db: Database) -> bool:
     return not db.is_sqlite
 
 
-def _number_new_call(
-    session: Session, db: Database, call: Call, data: CallData, record: CallRecord
+def _insert_new_call(
+    session: Session,
+    db: Database,
+    actor: Actor,
+    data: CallData,
+    now: datetime,
+    is_demo: bool,
+    save_id: uuid.UUID,
+    previous_case: uuid.UUID | None,
 ) -> CallRecord:
-    """Number a call inserted with placeholder references (and its case, if new with it); in
-    the same round trip, take the audit chain's lock for the audit event that follows."""
-    new_case = call.case.reference == references.placeholder(call.case.id)
-    year = data.opened_at.astimezone(db.zone).year
-    statement = references.number_new_call_sql(year, call.id, call.case.id if new_case else None)
-    row = audit_chain.run_then_hold(session, statement)
-    if row is None or (new_case and row[1] is None):
-        raise RuntimeError(f"call {call.id} (or its new case) was not numbered")
-    set_committed_value(call, "reference", str(row[0]))
-    if new_case:
-        set_committed_value(call.case, "reference", str(row[1]))
-    return dataclasses.replace(record, reference=call.reference, case_reference=call.case.reference)
+    """Write a new call (and its new case, unless ``data.case_id`` names one) with Core INSERTs,
+    the rows :func:`import_rows` makes, and its audit events; return the saved record.
 
-
-def _create(
-    session: Session, db: Database, actor: Actor, data: CallData, now: datetime, is_demo: bool
-) -> Call:
+    A new call has nothing to compare with, so the ORM's unit of work (sorting a dozen objects'
+    dependencies, one INSERT per table, each a round trip) is not needed: on PostgreSQL every row
+    goes in one statement (:func:`insert_rows`), then one round trip sends the change
+    notification, numbers the call and its case, takes the audit chain's lock and reads its head;
+    the audit events and the COMMIT follow. Every new call's save waits for the reference
+    counter's row lock and every save for the audit chain's, so both are held only for the
+    events' INSERT and the COMMIT (docs/performance.md, "Issue 13: load"). SQLite's write
+    transaction holds its one write lock throughout, so there the numbers are allocated first.
+    """
     year = data.opened_at.astimezone(db.zone).year
     late = _numbered_last(db)
 
     def reference(prefix: str, row_id: uuid.UUID) -> str:
         if late:
-            return references.placeholder(row_id)  # numbered by _number_new_call
+            return references.placeholder(row_id)  # numbered below, just before the audit event
         return references.format_reference(prefix, year, references.allocate(session, prefix, year))
 
     call_reference = reference(references.CALL_PREFIX, data.id)
+    tables = Case.metadata.tables
+    new_case: dict[str, Any] | None = None
     if data.case_id is None:
         case_id = uuid.uuid4()
-        case = Case(
-            id=case_id,
-            reference=reference(references.CASE_PREFIX, case_id),
-            title=data.summary[:500],
-            created_at=now,
-            created_by_id=actor.user_id,
-            is_demo=is_demo,
-        )
-        session.add(case)
+        new_case = {
+            "id": case_id,
+            "reference": reference(references.CASE_PREFIX, case_id),
+            "title": data.summary[:500],
+            "created_at": now,
+            "created_by_id": actor.user_id,
+            "is_demo": is_demo,
+            "version": 1,
+        }
+        case_reference = new_case["reference"]
     else:
-        case = session.get_one(Case, data.case_id)
-    call = Call(
-        id=data.id,
+        case_id = data.case_id
+        case_reference = session.get_one(Case, case_id).reference  # loaded by _check_references
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in IMPORT_TABLES}
+    import_rows(
+        data, reference=call_reference, case_id=case_id, handler_id=actor.user_id, now=now,
+        actor_id=actor.user_id, into=rows,
+    )  # fmt: skip
+    rows["calls"][0].update(is_demo=is_demo, last_save_id=save_id)
+    insert_rows(
+        session,
+        [(tables["cases"], [new_case] if new_case else []), *((tables[n], rows[n]) for n in IMPORT_TABLES)],
+    )
+    if late:
+        statement = references.number_new_call_sql(year, data.id, case_id if new_case else None)
+        row = audit_chain.run_then_hold(session, statement, before=changes.announcement_sql(data.id, 1))
+        if row is None or (new_case and row[1] is None):
+            raise RuntimeError(f"call {data.id} (or its new case) was not numbered")
+        call_reference = str(row[0])
+        if new_case:
+            case_reference = str(row[1])
+    events = [
+        audit.event_row(
+            actor,
+            AuditCategory.COLLECTION,
+            "call.create",
+            "call",
+            data.id,
+            reference=call_reference,
+            case=case_reference,
+        )
+    ]
+    if data.case_id is not None:  # saved into an existing case: a combination of records
+        events.append(_link_event(actor, data.id, call_reference, case_reference, case_id, previous_case))
+    audit.record_many(session, events)
+    stored = dataclasses.replace(
+        data,
+        case_id=case_id,
+        routes=tuple(
+            dataclasses.replace(
+                r,
+                suggestion_reasons=tuple(
+                    x for x in REASON_SEPARATOR.join(r.suggestion_reasons).split(REASON_SEPARATOR) if x
+                ),
+            )
+            for r in data.routes
+        ),
+        follow_ups=tuple(
+            dataclasses.replace(
+                f, status=FollowUpStatus.DONE if f.done_at is not None else FollowUpStatus.OPEN
+            )
+            for f in data.follow_ups
+        ),
+    )
+    return CallRecord(
+        data=stored,
         reference=call_reference,
-        case=case,
-        case_id=case.id,
-        handler_id=actor.user_id,  # the handler's row is not loaded: the actor carries the name
+        case_reference=case_reference,
+        handler_id=actor.user_id,
+        handler_name=actor.display_name,  # the handler's row is not loaded: the actor carries it
+        version=1,
         created_at=now,
         updated_at=now,
         is_demo=is_demo,
     )
-    session.add(call)
-    return call
+
+
+def insert_rows(session: Session, tables: Sequence[tuple[Table, Sequence[dict[str, Any]]]]) -> None:
+    """INSERT the rows of each table, parents before children, in the session's transaction.
+
+    PostgreSQL: one statement, a round trip (the later tables' INSERTs are data-modifying CTEs of
+    the first; foreign keys are checked at the end of the statement, when every row is in).
+    SQLite (or a very large call, see ``_MAX_PARAMETERS``): an ``executemany`` per table (no
+    network, and SQLite has no data-modifying CTEs). Every row of a table must have the same keys.
+    """
+    wanted = [(table, list(rows)) for table, rows in tables if rows]
+    if not wanted:
+        return
+    if (
+        session.get_bind().dialect.name != "postgresql"
+        or sum(len(rows) * len(rows[0]) for _table, rows in wanted) > _MAX_PARAMETERS
+    ):
+        for table, rows in wanted:
+            session.execute(insert(table), rows)
+        return
+    shape = tuple((table, tuple(rows[0]), len(rows)) for table, rows in wanted)
+    parameters = {
+        f"p{t}_{r}_{c}": value
+        for t, (_table, rows) in enumerate(wanted)
+        for r, row in enumerate(rows)
+        for c, value in enumerate(row.values())
+    }
+    sql, processors = _insert_statement(shape, session.get_bind().dialect)
+    for name, process in processors:
+        parameters[name] = process(parameters[name])
+    session.connection().exec_driver_sql(sql, parameters)
+
+
+#: Above this many values, :func:`insert_rows` sends an ``executemany`` per table on PostgreSQL
+#: too: one statement may carry at most 65,535 parameters, and a statement this big no longer
+#: saves a noticeable share of its time in round trips.
+_MAX_PARAMETERS = 20_000
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...], dialect: Any) -> Any:
+    """The one INSERT of :func:`insert_rows` for rows of this shape (table, columns, how many),
+    with named parameters ``p{table}_{row}_{column}``: the same statement object for the same
+    shape, so that SQLAlchemy compiles it once (a multi-row ``values()`` of literal rows is
+    compiled on every execution)."""
+    inserts = [
+        insert(table).values(
+            [
+                {name: bindparam(f"p{t}_{r}_{c}", type_=table.c[name].type) for c, name in enumerate(names)}
+                for r in range(count)
+            ]
+        )
+        for t, (table, names, count) in enumerate(shape)
+    ]
+    first, *rest = inserts
+    statement = first.add_cte(*(statement.cte(f"insert_{n}") for n, statement in enumerate(rest)))
+    processors: list[tuple[str, Any]] = []
+    for t, (table, names, count) in enumerate(shape):
+        for c, name in enumerate(names):
+            process = table.c[name].type.bind_processor(dialect)
+            if process is not None:
+                processors.extend((f"p{t}_{r}_{c}", process) for r in range(count))
+    return str(statement.compile(dialect=dialect)), tuple(processors)
 
 
 #: The tables an imported call's rows go into, in the order they must be inserted.

@@ -43,6 +43,13 @@ def announce_call_saved(session: Session, db: Database, call_id: uuid.UUID, vers
     )
 
 
+def announcement_sql(call_id: uuid.UUID, version: int) -> str:
+    """PostgreSQL: :func:`announce_call_saved` as literal SQL (a UUID and an integer), to be sent
+    in one round trip with other statements of the saving transaction."""
+    payload = f"{uuid.UUID(str(call_id))} {int(version)}"
+    return f"SELECT pg_notify('{CHANNEL_PREFIX}' || current_schema(), '{payload}')"
+
+
 class ChangeFeed:
     """Calls ``on_change`` when calls are saved by any session on ``db``'s database."""
 

@@ -146,7 +146,10 @@ def test_a_new_call_waits_for_the_reference_counter_only_at_the_end(pg_db, reque
                 break
             time.sleep(0.03)
         assert waiting is not None, "the save never waited for the counter"
-        assert waiting.lstrip().startswith("WITH counters"), waiting
+        # The change notification, the numbering and the audit chain's lock go in one round
+        # trip, after the INSERT of the call and its children (no INSERT INTO calls waits).
+        assert waiting.lstrip().startswith("SELECT pg_notify("), waiting
+        assert "WITH counters" in waiting and "INSERT INTO calls" not in waiting, waiting
         assert "pg_advisory_xact_lock" in waiting  # the audit chain's lock in the same round trip
         holder.rollback()
         thread.join(timeout=10)
