@@ -7,9 +7,15 @@ with every row fetched, or the writes in one transaction and a commit. What the 
 replay is everything around the SQL: building the statements, SQLAlchemy, the objects made from
 rows, the checks.
 
+A statement is a write when it changes rows (an INSERT, UPDATE or DELETE, also inside a ``WITH``:
+PostgreSQL's one-statement insert of a new call is a ``WITH`` of data-modifying CTEs). Of a query
+of several statements (the app's numbering, notification and chain lock in one round trip) only
+the parts that change rows are replayed: the baseline is the rows written, not the notification
+or the lock.
+
 Writes are replayed with **fresh keys**: every UUID the app wrote (but the users', which other
-rows point at) and every call or case reference is replaced, consistently within one replay, so
-the same rows are inserted again as new rows.
+rows point at), in the parameters or as a literal in the SQL, and every call or case reference
+is replaced, consistently within one replay, so the same rows are inserted again as new rows.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ _HEX_UUID = re.compile(r"^[0-9a-f]{32}$")
 #: :func:`supportline.services.references.placeholder`: "~" and 19 hex digits of the row's id.
 _PLACEHOLDER = re.compile(r"^~[0-9a-f]{19}$")
 _REFERENCE = re.compile(r"^(SL|CASE)-(\d{4})-\d+$")
+#: What changes rows, wherever it stands in a statement (``ON CONFLICT DO UPDATE SET`` is in an INSERT).
+_CHANGES_ROWS = re.compile(r"\b(INSERT\s+INTO|UPDATE\s+\w+(\s+AS\s+\w+)?\s+SET|DELETE\s+FROM)\b", re.I)
+_UUID_LITERAL = re.compile(r"'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})'")
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ class Statement:
 
     @property
     def is_read(self) -> bool:
-        return self.sql.lstrip().upper().startswith(_READS)
+        return self.sql.lstrip().upper().startswith(_READS) and not _CHANGES_ROWS.search(self.sql)
 
 
 class Recorder:
@@ -77,16 +86,25 @@ def reads(statements: Sequence[Statement]) -> list[Statement]:
 
 
 def writes(statements: Sequence[Statement]) -> list[Statement]:
-    """The statements that change rows (not the reads, nor BEGIN/COMMIT, nor the chain's lock)."""
-    return [
-        s for s in statements if not s.is_read and not s.sql.lstrip().upper().startswith(("BEGIN", "COMMIT"))
-    ]
+    """The statements that change rows (not the reads, nor BEGIN/COMMIT, nor the chain's lock):
+    of a query of several statements (literal SQL, no parameters), the parts that change rows."""
+    found: list[Statement] = []
+    for s in statements:
+        if s.is_read or s.sql.lstrip().upper().startswith(("BEGIN", "COMMIT")):
+            continue
+        if s.parameters or ";\n" not in s.sql:
+            found.append(s)
+            continue
+        parts = (part.strip() for part in s.sql.split(";\n"))
+        found += [Statement(part.rstrip(";"), None, False) for part in parts if _CHANGES_ROWS.search(part)]
+    return found
 
 
 class Raw:
-    """A plain driver connection to the database at ``url`` (the app's pragmas on SQLite)."""
+    """A plain driver connection to the database at ``url`` (the app's pragmas on SQLite; on
+    PostgreSQL, the tables in ``schema`` if one is given, as the app's ``schema`` option does)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, schema: str | None = None) -> None:
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         self.conn: Any
@@ -108,6 +126,7 @@ class Raw:
                 user=parsed.username or "postgres",
                 dbname=parsed.database or "postgres",
                 autocommit=True,
+                options=f"-csearch_path={schema}" if schema else "",
             )
 
     def cursor(self) -> Any:
@@ -160,7 +179,19 @@ class FreshKeys:
     def __next__(self) -> list[Statement]:
         mapping: dict[Any, Any] = {}
         n = next(self.counter)
-        return [Statement(s.sql, self._map(s.parameters, mapping, n), s.many) for s in self.statements]
+        return [
+            Statement(self._map_literals(s.sql, mapping), self._map(s.parameters, mapping, n), s.many)
+            for s in self.statements
+        ]
+
+    def _map_literals(self, sql: str, mapping: dict[Any, Any]) -> str:
+        """The SQL with each quoted UUID replaced as the same UUID in the parameters is."""
+
+        def fresh(found: re.Match[str]) -> str:
+            old = uuid.UUID(found.group(1))
+            return f"'{old}'" if old in self.keep else f"'{mapping.setdefault(old, uuid.uuid4())}'"
+
+        return _UUID_LITERAL.sub(fresh, sql)
 
     def _map(self, value: Any, mapping: dict[Any, Any], n: int) -> Any:
         if isinstance(value, dict):
