@@ -238,6 +238,36 @@ _COUNTER = (
 )
 _REFERENCE_IN_TEXT = re.compile(r"(SL|CASE)-(\d{4})-\d{6,}")
 NUMBERINGS = ("first", "last")
+_CTE_INSERT = re.compile(
+    r"INSERT INTO (\w+) \(([^)]*)\) VALUES (.*?\))\)?(?=,\s*insert_\d+ AS|\s+INSERT INTO|\s*$)", re.S
+)
+_CTE_PARAMETER = re.compile(r"%\((p(\d+)_(\d+)_(\d+))\)s")
+
+
+def _one_insert_per_table(sql: str, parameters: Any) -> list[tuple[str, Any]]:
+    """``sql`` as (statement, rows) pairs: the app's one-statement insert of a new call (its
+    tables as data-modifying CTEs, parameters ``p{table}_{row}_{column}``) becomes one INSERT per
+    table in the order the app numbered the tables (parents first); any other statement is kept."""
+    if not sql.lstrip().startswith("WITH insert_0 AS"):
+        return [(sql, parameters)]
+    tables: list[tuple[int, str, list[dict[str, Any]]]] = []
+    for found in _CTE_INSERT.finditer(sql):
+        name, columns, values = found.group(1), [c.strip() for c in found.group(2).split(",")], found.group(3)
+        rows: dict[int, dict[str, Any]] = {}
+        index = -1
+        for parameter in _CTE_PARAMETER.finditer(values):
+            index = int(parameter.group(2))
+            rows.setdefault(int(parameter.group(3)), {})[columns[int(parameter.group(4))]] = parameters[
+                parameter.group(1)
+            ]
+        if index < 0:
+            raise SystemExit(f"bench_load cannot read the rows of this insert: {found.group(0)[:80]}")
+        tables.append(
+            (index, f"INSERT INTO {name} ({', '.join(columns)}) VALUES", [rows[r] for r in sorted(rows)])
+        )
+    if not tables:
+        raise SystemExit(f"bench_load cannot read this insert: {sql[:80]}")
+    return [(statement, rows) for _index, statement, rows in sorted(tables)]
 
 
 def pgbench_script(captured: Sequence[tuple[str, Any]], actor_id: uuid.UUID, numbering: str = "first") -> str:
@@ -260,11 +290,14 @@ def pgbench_script(captured: Sequence[tuple[str, Any]], actor_id: uuid.UUID, num
         found = re.search(r"\('SL', (\d{4}), 1\)", statement)  # the numbering statement's literal year
         if found:
             year = found.group(1)
-    # The statements of one query (the app numbers a call and takes the audit lock in one) one by one.
+    # The statements of one query (the app numbers a call and takes the audit lock in one) one by
+    # one, and the tables of the app's one-statement insert (data-modifying CTEs) one by one: the
+    # baseline is the plain way to write it, an INSERT per table.
     statements = [
-        (part, parameters if ";\n" not in statement else {})
+        split
         for statement, parameters in captured
         for part in statement.split(";\n")
+        for split in _one_insert_per_table(part, parameters if ";\n" not in statement else {})
     ]
     body: list[str] = []
     if numbering == "first":
@@ -299,7 +332,17 @@ def pgbench_script(captured: Sequence[tuple[str, Any]], actor_id: uuid.UUID, num
             body.append(
                 f"INSERT INTO {table_name} ({', '.join(columns)}) VALUES {', '.join(values)}{returning};"  # noqa: S608
             )
-        elif "pg_advisory_xact_lock" in sql or "pg_notify" in sql:
+        elif "pg_notify" in sql:
+            # The announcement's payload is "<call id> <version>", written in it as a literal.
+            body.append(
+                re.sub(
+                    r"'([0-9a-f-]{36}) (\d+)'",
+                    lambda m: f"({script.value(uuid.UUID(m.group(1)))}::text || ' {m.group(2)}')",
+                    script.statement(sql, rows[0]),
+                )
+                + ";"
+            )
+        elif "pg_advisory_xact_lock" in sql:
             body.append(script.statement(sql, rows[0]) + ";")
         elif sql.startswith("SELECT audit_events.event_hash") or sql.startswith("SELECT event_hash FROM"):
             body.append("SELECT event_hash FROM audit_events ORDER BY id DESC LIMIT 1 \\gset head_")
