@@ -4,7 +4,7 @@ The counter row is bumped with an upsert, which holds its row lock until the tra
 concurrent savers on PostgreSQL queue on it and each gets its own number; SQLite has one writer.
 Because every new call's save waits for that lock, on PostgreSQL ``save_call`` takes it as late
 as it can: the call and its new case are inserted with a :func:`placeholder` reference and
-:func:`number_new_call` numbers both in one statement just before the audit event and the
+:func:`number_new_call_sql` numbers both in one statement just before the audit event and the
 commit (docs/performance.md, "Issue 13: load").
 """
 
