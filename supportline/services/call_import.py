@@ -75,9 +75,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Final
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from supportline.db import bulk
 from supportline.db.engine import Database
 from supportline.db.models import (
     NAME_MAX,
@@ -1087,11 +1088,9 @@ class _Import:
         self, cases: list[dict[str, Any]], rows: dict[str, list[dict[str, Any]]], events: list[dict[str, Any]]
     ) -> None:
         tables = Base.metadata.tables
-        if cases:
-            self.session.execute(insert(tables["cases"]), cases)
+        bulk.bulk_insert(self.session, tables["cases"], cases)
         for name in calls.IMPORT_TABLES:
-            if rows[name]:
-                self.session.execute(insert(tables[name]), rows[name])
+            bulk.bulk_insert(self.session, tables[name], rows[name])
         audit.record_many(self.session, events)
 
     def finish(self, sha256: str) -> None:

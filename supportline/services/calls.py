@@ -18,12 +18,12 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, Table, bindparam, insert, or_, select, union_all
+from sqlalchemy import Connection, Select, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from supportline.db import columns, page_ids
+from supportline.db import bulk, columns, page_ids
 from supportline.db.engine import Database, DatabaseUnavailableError
 from supportline.db.models import (
     Call,
@@ -1144,7 +1144,7 @@ def _insert_new_call(
 
     A new call has nothing to compare with, so the ORM's unit of work (sorting a dozen objects'
     dependencies, one INSERT per table, each a round trip) is not needed: on PostgreSQL every row
-    goes in one statement (:func:`insert_rows`), then one round trip sends the change
+    goes in one statement (:func:`supportline.db.bulk.insert_rows`), then one round trip sends the change
     notification, numbers the call and its case, takes the audit chain's lock and reads its head;
     the audit events and the COMMIT follow. Every new call's save waits for the reference
     counter's row lock and every save for the audit chain's, so both are held only for the
@@ -1183,7 +1183,7 @@ def _insert_new_call(
         actor_id=actor.user_id, into=rows,
     )  # fmt: skip
     rows["calls"][0].update(is_demo=is_demo, last_save_id=save_id)
-    insert_rows(
+    bulk.insert_rows(
         session,
         [(tables["cases"], [new_case] if new_case else []), *((tables[n], rows[n]) for n in IMPORT_TABLES)],
     )
@@ -1239,69 +1239,6 @@ def _insert_new_call(
         updated_at=now,
         is_demo=is_demo,
     )
-
-
-def insert_rows(session: Session, tables: Sequence[tuple[Table, Sequence[dict[str, Any]]]]) -> None:
-    """INSERT the rows of each table, parents before children, in the session's transaction.
-
-    PostgreSQL: one statement, a round trip (the later tables' INSERTs are data-modifying CTEs of
-    the first; foreign keys are checked at the end of the statement, when every row is in).
-    SQLite (or a very large call, see ``_MAX_PARAMETERS``): an ``executemany`` per table (no
-    network, and SQLite has no data-modifying CTEs). Every row of a table must have the same keys.
-    """
-    wanted = [(table, list(rows)) for table, rows in tables if rows]
-    if not wanted:
-        return
-    if (
-        session.get_bind().dialect.name != "postgresql"
-        or sum(len(rows) * len(rows[0]) for _table, rows in wanted) > _MAX_PARAMETERS
-    ):
-        for table, rows in wanted:
-            session.execute(insert(table), rows)
-        return
-    shape = tuple((table, tuple(rows[0]), len(rows)) for table, rows in wanted)
-    parameters = {
-        f"p{t}_{r}_{c}": value
-        for t, (_table, rows) in enumerate(wanted)
-        for r, row in enumerate(rows)
-        for c, value in enumerate(row.values())
-    }
-    sql, processors = _insert_statement(shape, session.get_bind().dialect)
-    for name, process in processors:
-        parameters[name] = process(parameters[name])
-    session.connection().exec_driver_sql(sql, parameters)
-
-
-#: Above this many values, :func:`insert_rows` sends an ``executemany`` per table on PostgreSQL
-#: too: one statement may carry at most 65,535 parameters, and a statement this big no longer
-#: saves a noticeable share of its time in round trips.
-_MAX_PARAMETERS = 20_000
-
-
-@functools.lru_cache(maxsize=256)
-def _insert_statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...], dialect: Any) -> Any:
-    """The one INSERT of :func:`insert_rows` for rows of this shape (table, columns, how many),
-    with named parameters ``p{table}_{row}_{column}``: the same statement object for the same
-    shape, so that SQLAlchemy compiles it once (a multi-row ``values()`` of literal rows is
-    compiled on every execution)."""
-    inserts = [
-        insert(table).values(
-            [
-                {name: bindparam(f"p{t}_{r}_{c}", type_=table.c[name].type) for c, name in enumerate(names)}
-                for r in range(count)
-            ]
-        )
-        for t, (table, names, count) in enumerate(shape)
-    ]
-    first, *rest = inserts
-    statement = first.add_cte(*(statement.cte(f"insert_{n}") for n, statement in enumerate(rest)))
-    processors: list[tuple[str, Any]] = []
-    for t, (table, names, count) in enumerate(shape):
-        for c, name in enumerate(names):
-            process = table.c[name].type.bind_processor(dialect)
-            if process is not None:
-                processors.extend((f"p{t}_{r}_{c}", process) for r in range(count))
-    return str(statement.compile(dialect=dialect)), tuple(processors)
 
 
 #: The tables an imported call's rows go into, in the order they must be inserted.
