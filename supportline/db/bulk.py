@@ -81,7 +81,7 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
 
 @functools.lru_cache(maxsize=256)
 def _processors(table: Table, names: tuple[str, ...], dialect: Dialect) -> tuple[Any, ...]:
-    return tuple(table.c[name].type.bind_processor(dialect) for name in names)
+    return tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
 
 
 @functools.lru_cache(maxsize=256)
@@ -134,7 +134,7 @@ def _cte_statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...], dialec
     processors: list[tuple[str, Any]] = []
     for t, (table, names, count) in enumerate(shape):
         for c, name in enumerate(names):
-            process = table.c[name].type.bind_processor(dialect)
+            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 processors.extend((f"p{t}_{r}_{c}", process) for r in range(count))
     return str(statement.compile(dialect=dialect)), tuple(processors)

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError
 
 from supportline.db import Database
@@ -122,3 +122,22 @@ def test_a_value_too_long_is_refused_not_cut_short(pg_db: Database) -> None:
         bulk_insert(session, TABLES["cases"], [too_long])
     with pg_db.read() as session:
         assert session.get(Case, too_long["id"]) is None
+
+
+def test_values_are_stored_exactly_as_sqlalchemys_own_insert_stores_them(db: Database) -> None:
+    """Byte for byte, read back raw: on SQLite a time is text, and a time stored as
+    ``2031-03-29 19:45:00`` (sqlite3's own adapter) instead of ``2031-03-29 19:45:00.000000``
+    (the column type's) sorts and compares wrongly against every other row's, so range filters
+    and figures miscount at the edges (the first version of this module did that)."""
+    admin = make_admin(db)
+    ours, theirs = _case(admin.user_id, 11, is_demo=True), _case(admin.user_id, 12, is_demo=True)
+    with db.write() as session:
+        bulk_insert(session, TABLES["cases"], [ours])
+        session.execute(insert(TABLES["cases"]), [theirs])
+    query = (
+        "SELECT reference, title, created_at, created_by_id, is_demo, version FROM cases"
+        " WHERE reference IN ('CASE-2031-000011', 'CASE-2031-000012') ORDER BY reference"
+    )
+    with db.engine.connect() as conn:
+        first, second = conn.exec_driver_sql(query).all()
+    assert first[2:] == second[2:] and first[1][:-2] == second[1][:-2]
