@@ -133,8 +133,7 @@ def _cte_statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...], dialec
     statement = first.add_cte(*(statement.cte(f"insert_{n}") for n, statement in enumerate(rest)))
     processors: list[tuple[str, Any]] = []
     for t, (table, names, count) in enumerate(shape):
-        for c, name in enumerate(names):
-            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        for c, process in enumerate(_processors(table, names, dialect)):
             if process is not None:
                 processors.extend((f"p{t}_{r}_{c}", process) for r in range(count))
     return str(statement.compile(dialect=dialect)), tuple(processors)

@@ -1048,15 +1048,14 @@ class _Import:
 
     def _case_row(self, case_id: uuid.UUID, reference: str) -> dict[str, Any]:
         self.plan.known_cases.add(case_id)
-        return {
-            "id": case_id,
-            "reference": reference,
-            "title": self.plan.case_titles.get(case_id, ""),
-            "created_at": self.now,
-            "created_by_id": self.actor.user_id,
-            "is_demo": False,
-            "version": 1,
-        }
+        return calls.case_row(
+            case_id,
+            reference,
+            self.plan.case_titles.get(case_id, ""),
+            self.now,
+            self.actor.user_id,
+            is_demo=False,
+        )
 
     def _call_rows(
         self,

@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from supportline.db import bulk, columns, page_ids
 from supportline.db.engine import Database, DatabaseUnavailableError
 from supportline.db.models import (
+    SUMMARY_MAX,
     Call,
     CallExploitationType,
     CallIndicator,
@@ -77,6 +78,11 @@ MAX_PAGE = 1000
 REASON_SEPARATOR = "\n"
 
 
+def split_reasons(stored: str) -> tuple[str, ...]:
+    """A route's suggestion reasons as stored (one text, ``REASON_SEPARATOR`` between them)."""
+    return tuple(x for x in stored.split(REASON_SEPARATOR) if x)
+
+
 # --- reading ORM rows into records -----------------------------------------------------------
 
 
@@ -101,7 +107,7 @@ def _route_data(r: RouteAdvice) -> RouteData:
         route=r.route,
         chosen=r.chosen,
         suggested=r.suggested,
-        suggestion_reasons=tuple(x for x in r.suggestion_reasons.split(REASON_SEPARATOR) if x),
+        suggestion_reasons=split_reasons(r.suggestion_reasons),
         template_id=r.template_id,
         template_hash=r.template_hash,
         adviser_id=r.adviser_id,
@@ -486,7 +492,7 @@ def read_records(session: Session, statement: Select[Any]) -> list[CallRecord]:
                 route=route,
                 chosen=chosen,
                 suggested=suggested,
-                suggestion_reasons=tuple(x for x in reasons.split(REASON_SEPARATOR) if x),
+                suggestion_reasons=split_reasons(reasons),
                 template_id=template_id,
                 template_hash=template_hash,
                 adviser_id=user_ids.optional(adviser_id),
@@ -1164,15 +1170,10 @@ def _insert_new_call(
     new_case: dict[str, Any] | None = None
     if data.case_id is None:
         case_id = uuid.uuid4()
-        new_case = {
-            "id": case_id,
-            "reference": reference(references.CASE_PREFIX, case_id),
-            "title": data.summary[:500],
-            "created_at": now,
-            "created_by_id": actor.user_id,
-            "is_demo": is_demo,
-            "version": 1,
-        }
+        new_case = case_row(
+            case_id, reference(references.CASE_PREFIX, case_id), data.summary[:SUMMARY_MAX], now,
+            actor.user_id, is_demo=is_demo,
+        )  # fmt: skip
         case_reference = new_case["reference"]
     else:
         case_id = data.case_id
@@ -1214,10 +1215,7 @@ def _insert_new_call(
         case_id=case_id,
         routes=tuple(
             dataclasses.replace(
-                r,
-                suggestion_reasons=tuple(
-                    x for x in REASON_SEPARATOR.join(r.suggestion_reasons).split(REASON_SEPARATOR) if x
-                ),
+                r, suggestion_reasons=split_reasons(REASON_SEPARATOR.join(r.suggestion_reasons))
             )
             for r in data.routes
         ),
@@ -1239,6 +1237,21 @@ def _insert_new_call(
         updated_at=now,
         is_demo=is_demo,
     )
+
+
+def case_row(
+    case_id: uuid.UUID, reference: str, title: str, now: datetime, actor_id: uuid.UUID, *, is_demo: bool
+) -> dict[str, Any]:
+    """The ``cases`` row of a case a new call (saved or imported) starts."""
+    return {
+        "id": case_id,
+        "reference": reference,
+        "title": title,
+        "created_at": now,
+        "created_by_id": actor_id,
+        "is_demo": is_demo,
+        "version": 1,
+    }
 
 
 #: The tables an imported call's rows go into, in the order they must be inserted.
